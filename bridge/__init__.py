@@ -1,0 +1,1 @@
+"""Both directions of the Segment <-> Pushwoosh integration, durable and retrying."""

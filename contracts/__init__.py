@@ -1,0 +1,1 @@
+"""JSON Schemas and Pact contracts for Segment, Pushwoosh and the bridge."""

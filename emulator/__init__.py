@@ -1,0 +1,1 @@
+"""Local fakes of Segment and Pushwoosh, and the pieces they share."""

@@ -1,0 +1,74 @@
+"""An injectable clock: backends ask it for the time so tests can move time forward."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+
+class Clock:
+    """Wall-clock time plus an adjustable offset (never goes backwards on its own)."""
+
+    def __init__(self, offset_seconds: float = 0.0) -> None:
+        self._offset = offset_seconds
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        """Seconds since the epoch, like `time.time()`, including the offset."""
+        return time.time() + self._offset
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), tz=UTC)
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def advance(self, seconds: float) -> datetime:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+        return self.now()
+
+    def set_offset(self, seconds: float) -> None:
+        with self._lock:
+            self._offset = seconds
+
+    def reset(self) -> None:
+        self.set_offset(0.0)
+
+
+def iso_millis(moment: datetime) -> str:
+    """UTC ISO-8601 with milliseconds and `Z`, the format Segment and Pushwoosh emit."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(value: object) -> datetime | None:
+    """Lenient ISO-8601 parsing (offsets, `Z`, any fraction length); None when unparseable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = ""
+        for ch in rest:
+            if not ch.isdigit():
+                break
+            digits += ch
+        tail = rest[len(digits):]
+        text = f"{head}.{(digits + '000000')[:6]}{tail}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None

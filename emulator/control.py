@@ -1,0 +1,230 @@
+"""The `/_swoosh/` control and inspection API every fake mounts (as WireMock has `/__admin/`).
+
+Shared routes: health, reset, config, journal, faults, clock, state export/import, and generic
+inspection `/_swoosh/<collection>` plus long-poll `/_swoosh/wait/<collection>` over whatever
+collections the service's backend exposes. A service adds its own routes to the same blueprint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import orjson
+from flask import Blueprint, Response, request
+
+from emulator.faults import FaultRuleError
+from emulator.runtime import Runtime
+
+MAX_WAIT_SECONDS = 300.0
+
+
+class UnknownCollection(KeyError):
+    """Asked to inspect something the service does not keep."""
+
+
+class ControlledBackend(Protocol):
+    """What the control API needs from a fake's backend (which knows nothing of HTTP)."""
+
+    runtime: Runtime
+    collections: tuple[str, ...]
+
+    def reset(self) -> None: ...
+
+    def config_view(self) -> dict[str, Any]: ...
+
+    def export_state(self) -> dict[str, Any]: ...
+
+    def import_state(self, state: dict[str, Any]) -> None: ...
+
+    def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
+        """Records of `collection` matching `filters` (field=value, all strings), oldest first."""
+        ...
+
+
+class ControlError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS), status=status,
+                    mimetype="application/json")
+
+
+def request_json() -> Any:
+    data = request.get_data(cache=False)
+    if not data.strip():
+        return {}
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ControlError(f"body is not valid JSON: {exc}") from exc
+
+
+def _number_arg(name: str, default: float | None, low: float, high: float) -> float | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ControlError(f"{name} must be a number") from exc
+    if not low <= value <= high:
+        raise ControlError(f"{name} must be between {low:g} and {high:g}")
+    return value
+
+
+RESERVED_ARGS = frozenset({"limit", "count", "timeout"})
+
+
+def collection_filters() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k not in RESERVED_ARGS}
+
+
+def control_blueprint(backend: ControlledBackend) -> Blueprint:
+    """The shared `/_swoosh/` routes bound to one backend; services may add more routes to it."""
+    bp = Blueprint("swoosh_control", __name__, url_prefix="/_swoosh")
+    runtime = backend.runtime
+
+    @bp.errorhandler(ControlError)
+    def _control_error(exc: ControlError) -> Response:
+        return json_response({"error": exc.message}, exc.status)
+
+    @bp.get("/health")
+    def health() -> Response:
+        return json_response({"status": "ok", "service": runtime.service,
+                              "uptime_seconds": round(time.time() - runtime.started_at, 3)})
+
+    @bp.post("/reset")
+    def reset() -> Response:
+        backend.reset()
+        runtime.reset()
+        return json_response({"reset": True})
+
+    @bp.get("/config")
+    def config() -> Response:
+        return json_response(backend.config_view())
+
+    @bp.get("/journal")
+    def journal() -> Response:
+        status = _number_arg("status", None, 0, 999)
+        limit = _number_arg("limit", None, 0, 10**9)
+        entries = runtime.journal.entries(request.args.get("method"), request.args.get("path"),
+                                          None if status is None else int(status),
+                                          None if limit is None else int(limit))
+        return json_response({"count": len(entries), "requests": [e.to_dict() for e in entries]})
+
+    @bp.delete("/journal")
+    def clear_journal() -> Response:
+        runtime.journal.clear()
+        return json_response({"cleared": True})
+
+    @bp.get("/faults")
+    def list_faults() -> Response:
+        return json_response({"faults": runtime.faults.export()})
+
+    @bp.post("/faults")
+    def add_fault() -> Response:
+        try:
+            rule = runtime.faults.add(request_json())
+        except FaultRuleError as exc:
+            raise ControlError(str(exc)) from exc
+        return json_response(rule.describe(), 201)
+
+    @bp.delete("/faults")
+    def clear_faults() -> Response:
+        runtime.faults.clear()
+        return json_response({"cleared": True})
+
+    @bp.delete("/faults/<int:rule_id>")
+    def remove_fault(rule_id: int) -> Response:
+        if not runtime.faults.remove(rule_id):
+            raise ControlError(f"no fault rule {rule_id}", 404)
+        return json_response({"removed": rule_id})
+
+    @bp.get("/clock")
+    def clock() -> Response:
+        return json_response({"now": runtime.clock.now().isoformat(), "offset_seconds": runtime.clock.offset})
+
+    @bp.post("/clock")
+    def move_clock() -> Response:
+        body = request_json()
+        if not isinstance(body, dict) or not ({"advance", "offset"} & set(body)):
+            raise ControlError('send {"advance": seconds} or {"offset": seconds}')
+        try:
+            if "advance" in body:
+                runtime.clock.advance(float(body["advance"]))
+            else:
+                runtime.clock.set_offset(float(body["offset"]))
+        except (TypeError, ValueError) as exc:
+            raise ControlError(f"bad clock value: {exc}") from exc
+        tick = getattr(backend, "tick", None)
+        if tick is not None:
+            tick()
+        runtime.notify()
+        return json_response({"now": runtime.clock.now().isoformat(), "offset_seconds": runtime.clock.offset})
+
+    @bp.get("/state")
+    def export_state() -> Response:
+        return json_response({"service": runtime.service, "runtime": runtime.export_state(),
+                              "backend": backend.export_state()})
+
+    @bp.route("/state", methods=["PUT", "POST"])
+    def import_state() -> Response:
+        body = request_json()
+        if not isinstance(body, dict) or not isinstance(body.get("backend"), dict):
+            raise ControlError('state must be an object with a "backend" object (as GET /_swoosh/state gives)')
+        if body.get("service", runtime.service) != runtime.service:
+            raise ControlError(f"state is for {body.get('service')!r}, this is {runtime.service!r}")
+        try:
+            backend.import_state(body["backend"])
+            runtime.import_state(body.get("runtime") or {})
+        except (KeyError, TypeError, ValueError, FaultRuleError) as exc:
+            raise ControlError(f"state could not be imported: {exc}") from exc
+        runtime.notify()
+        return json_response({"imported": True})
+
+    def _query(name: str, limit: int | None) -> list[dict[str, Any]]:
+        if name not in backend.collections:
+            raise ControlError(f"unknown collection {name!r}; known: {', '.join(backend.collections)}", 404)
+        try:
+            return backend.query(name, collection_filters(), limit)
+        except (UnknownCollection, ValueError) as exc:
+            raise ControlError(str(exc)) from exc
+
+    @bp.get("/wait/<name>")
+    def wait(name: str) -> Response:
+        wanted = int(_number_arg("count", 1, 0, 10**9) or 0)
+        timeout = _number_arg("timeout", 5.0, 0, MAX_WAIT_SECONDS) or 0.0
+        found: list[list[dict[str, Any]]] = [[]]
+
+        def enough() -> bool:
+            found[0] = _query(name, None)
+            return len(found[0]) >= wanted
+
+        matched = runtime.wait_until(enough, timeout)
+        return json_response({"matched": matched, "wanted": wanted, "count": len(found[0]), "items": found[0]})
+
+    @bp.get("/<name>")
+    def inspect(name: str) -> Response:
+        limit = _number_arg("limit", None, 0, 10**9)
+        items = _query(name, None if limit is None else int(limit))
+        return json_response({"count": len(items), "items": items})
+
+    return bp
+
+
+def match_filters(record: Mapping[str, Any], filters: Mapping[str, str], fields: Mapping[str, str]) -> bool:
+    """True when every filter (public name -> record key in `fields`) equals the record's value as text."""
+    for name, expected in filters.items():
+        key = fields.get(name)
+        if key is None:
+            raise ValueError(f"unknown filter {name!r}; known: {', '.join(sorted(fields))}")
+        value = record.get(key)
+        if value is None or str(value) != expected:
+            return False
+    return True

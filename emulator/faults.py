@@ -1,0 +1,222 @@
+"""Fault rules: answer with a chosen status, add latency or drop the connection, before routing.
+
+A rule matches on method and a path regex, fires for the next N matching requests or with a
+probability drawn from its own seeded RNG (so a failing test replays exactly), and is applied by
+`FaultMiddleware` around the whole app except the `/_swoosh/` control namespace.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+DROP_ENVIRON_KEY = "swoosh.drop_connection"
+CONTROL_PREFIX = "/_swoosh"
+
+
+class FaultRuleError(ValueError):
+    """A rule definition that cannot be used; the message names the field."""
+
+
+@dataclass
+class FaultRule:
+    id: int
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    retry_after: float | None = None
+    delay_ms: float = 0.0
+    drop: bool = False
+    times: int | None = None
+    probability: float = 1.0
+    seed: int | None = None
+    fired: int = 0
+    _pattern: re.Pattern[str] | None = field(default=None, repr=False)
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    @classmethod
+    def from_dict(cls, rule_id: int, spec: dict[str, Any]) -> FaultRule:
+        if not isinstance(spec, dict):
+            raise FaultRuleError("a fault rule must be a JSON object")
+        known = {"method", "path", "status", "body", "headers", "retry_after", "delay_ms", "drop", "times",
+                 "probability", "seed"}
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            raise FaultRuleError(f"unknown fault rule field(s): {', '.join(unknown)}")
+        rule = cls(id=rule_id)
+        rule.method = _opt_str(spec, "method")
+        rule.path = _opt_str(spec, "path")
+        if rule.path is not None:
+            try:
+                rule._pattern = re.compile(rule.path, re.IGNORECASE)
+            except re.error as exc:
+                raise FaultRuleError(f"path is not a valid regular expression: {exc}") from exc
+        rule.status = _opt_number(spec, "status", int, 100, 599)
+        rule.body = spec.get("body")
+        headers = spec.get("headers") or {}
+        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+            raise FaultRuleError("headers must be an object of strings")
+        rule.headers = {str(k): v for k, v in headers.items()}
+        rule.retry_after = _opt_number(spec, "retry_after", float, 0, 86400)
+        rule.delay_ms = _opt_number(spec, "delay_ms", float, 0, 120_000) or 0.0
+        rule.drop = bool(spec.get("drop", False))
+        rule.times = _opt_number(spec, "times", int, 1, 10**9)
+        probability = _opt_number(spec, "probability", float, 0, 1)
+        rule.probability = 1.0 if probability is None else probability
+        rule.seed = _opt_number(spec, "seed", int, -(2**63), 2**63)
+        rule._rng = random.Random(rule.seed)
+        if rule.status is None and not rule.drop and not rule.delay_ms:
+            raise FaultRuleError("a fault rule needs at least one of status, drop or delay_ms")
+        return rule
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method.upper():
+            return False
+        return not (self._pattern and not self._pattern.search(path))
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.fired >= self.times
+
+    def describe(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+
+def _opt_str(spec: dict[str, Any], key: str) -> str | None:
+    value = spec.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FaultRuleError(f"{key} must be a string")
+    return value
+
+
+def _opt_number(spec: dict[str, Any], key: str, kind: type, low: float, high: float) -> Any:
+    value = spec.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FaultRuleError(f"{key} must be a number")
+    if not low <= value <= high:
+        raise FaultRuleError(f"{key} must be between {low} and {high}")
+    return kind(value)
+
+
+class FaultRules:
+    """The ordered rule list of one fake; the first matching live rule fires."""
+
+    def __init__(self) -> None:
+        self._rules: list[FaultRule] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, spec: dict[str, Any]) -> FaultRule:
+        rule = FaultRule.from_dict(next(self._ids), spec)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def remove(self, rule_id: int) -> bool:
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [r for r in self._rules if r.id != rule_id]
+            return len(self._rules) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def list(self) -> list[FaultRule]:
+        with self._lock:
+            return list(self._rules)
+
+    def pick(self, method: str, path: str) -> FaultRule | None:
+        """The rule that fires for this request, counted as fired; None when no rule applies."""
+        if not self._rules:
+            return None
+        with self._lock:
+            for rule in self._rules:
+                if rule.exhausted or not rule.matches(method, path):
+                    continue
+                if rule.probability < 1.0 and rule._rng.random() >= rule.probability:
+                    continue
+                rule.fired += 1
+                return rule
+        return None
+
+    def export(self) -> list[dict[str, Any]]:
+        return [r.describe() for r in self.list()]
+
+    def load(self, specs: Iterable[dict[str, Any]]) -> None:
+        keep = ("method", "path", "status", "body", "headers", "retry_after", "delay_ms", "drop", "times",
+                "probability", "seed")
+        self.clear()
+        for spec in specs:
+            rule = self.add({k: spec[k] for k in keep if spec.get(k) is not None})
+            rule.fired = int(spec.get("fired", 0))
+
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class FaultMiddleware:
+    """Applies FaultRules in front of a WSGI app; control routes are never faulted."""
+
+    def __init__(self, app: WSGIApp, rules: FaultRules, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.app = app
+        self.rules = rules
+        self.sleep = sleep
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self.app(environ, start_response)
+        rule = self.rules.pick(environ.get("REQUEST_METHOD", "GET"), path)
+        if rule is None:
+            return self.app(environ, start_response)
+        environ["swoosh.fault"] = rule.id
+        if rule.delay_ms:
+            self.sleep(rule.delay_ms / 1000)
+        if rule.drop:
+            drop = environ.get(DROP_ENVIRON_KEY)
+            if drop is None:
+                raise ConnectionAbortedError("fault rule dropped the connection")
+            drop()
+            return []
+        if rule.status is None:
+            return self.app(environ, start_response)
+        return self._respond(rule, start_response)
+
+    @staticmethod
+    def _respond(rule: FaultRule, start_response: Callable[..., Any]) -> list[bytes]:
+        if rule.body is None:
+            body, ctype = orjson.dumps({"code": "fault_injected", "message": f"swoosh fault rule {rule.id}"}), \
+                "application/json"
+        elif isinstance(rule.body, str):
+            body, ctype = rule.body.encode(), "text/plain; charset=utf-8"
+        else:
+            body, ctype = orjson.dumps(rule.body), "application/json"
+        headers = {"Content-Type": ctype, "Content-Length": str(len(body)), **rule.headers}
+        if rule.retry_after is not None:
+            headers.setdefault("Retry-After", str(int(rule.retry_after) if rule.retry_after.is_integer()
+                                                 else rule.retry_after))
+            headers.setdefault("X-RateLimit-Reset", str(int(time.time() + rule.retry_after)))
+        reason = _REASONS.get(rule.status or 500, "Fault")
+        start_response(f"{rule.status} {reason}", list(headers.items()))
+        return [body]
+
+
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout",
+            409: "Conflict", 410: "Gone", 423: "Locked", 429: "Too Many Requests",
+            500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+            503: "Service Unavailable", 504: "Gateway Timeout"}

@@ -1,0 +1,80 @@
+"""The request journal: what each fake was sent and what it answered, newest last, bounded."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+REDACTED_HEADERS = frozenset({"authorization", "x-signature", "cookie"})
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    id: int
+    at: float
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: str
+    body_truncated: bool
+    status: int = 0
+    response_body: str = ""
+    duration_ms: float = 0.0
+    fault: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Keep header names but never secrets: the journal is served over HTTP."""
+    return {k: ("<redacted>" if k.lower() in REDACTED_HEADERS else v) for k, v in headers.items()}
+
+
+class Journal:
+    """A bounded ring of JournalEntry; thread-safe; capacity 0 disables recording."""
+
+    def __init__(self, capacity: int = 1000, body_bytes: int = 4096) -> None:
+        self.capacity = capacity
+        self.body_bytes = body_bytes
+        self._entries: deque[JournalEntry] = deque(maxlen=max(capacity, 1))
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def clip(self, data: bytes) -> tuple[str, bool]:
+        clipped = data[: self.body_bytes]
+        return clipped.decode("utf-8", "replace"), len(data) > self.body_bytes
+
+    def new_entry(self, at: float, method: str, path: str, query: str, headers: dict[str, str],
+                  body: bytes) -> JournalEntry:
+        text, truncated = self.clip(body)
+        return JournalEntry(next(self._ids), at, method, path, query, redact_headers(headers), text, truncated)
+
+    def record(self, entry: JournalEntry) -> None:
+        if self.capacity <= 0:
+            return
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self, method: str | None = None, path: str | None = None, status: int | None = None,
+                limit: int | None = None) -> list[JournalEntry]:
+        with self._lock:
+            items = list(self._entries)
+        if method:
+            items = [e for e in items if e.method == method.upper()]
+        if path:
+            items = [e for e in items if path.lower() in e.path.lower()]
+        if status is not None:
+            items = [e for e in items if e.status == status]
+        if limit is not None:
+            items = items[-limit:] if limit > 0 else []
+        return items
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

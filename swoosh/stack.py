@@ -1,0 +1,189 @@
+"""The local stack: every service of `SERVICES` on its own port, wired together, one process.
+
+Each service module provides `build(options) -> ServiceHandle`. The stack starts every server
+first (so every port is known), then calls each handle's `on_started(urls)` to wire them, then
+writes the locator file `stack.json` so tools, the pytest plugin and scripts can find it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import click
+
+from emulator.serving import ServerThread
+
+SERVICES: dict[str, str] = {}
+STACK_FILE = "stack.json"
+
+
+@dataclass
+class StackOptions:
+    host: str = "127.0.0.1"
+    ports: dict[str, int] = field(default_factory=dict)
+    data_dir: Path | None = None
+    strict: bool = False
+    config_file: Path | None = None
+    tls: tuple[str, str] | None = None
+    only: tuple[str, ...] = ()
+
+
+class ServiceHandle(Protocol):
+    name: str
+    app: Any
+
+    def on_started(self, urls: dict[str, str]) -> None:
+        """Every service is listening; `urls` maps service name to base URL. Wire up here."""
+
+    def summary(self) -> dict[str, Any]:
+        """What a client needs (write keys, app codes, tokens); shown by `swoosh up` and in stack.json."""
+
+    def close(self) -> None:
+        """Stop workers and persist state to the data dir, if any."""
+
+
+def runtime_dir() -> Path:
+    """Where the locator file goes when no --data-dir is given."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"swoosh-{os.getuid()}"
+
+
+def locate_stack(data_dir: Path | None = None) -> dict[str, Any]:
+    """The running stack's locator (URLs and summaries), from DIR, $SWOOSH_DATA_DIR or the runtime dir."""
+    candidates = [data_dir] if data_dir else []
+    if os.environ.get("SWOOSH_DATA_DIR"):
+        candidates.append(Path(os.environ["SWOOSH_DATA_DIR"]))
+    candidates.append(runtime_dir())
+    for folder in candidates:
+        path = Path(folder) / STACK_FILE
+        if path.exists():
+            return json.loads(path.read_text())
+    raise FileNotFoundError("no running swoosh stack found (start one with `swoosh up`)")
+
+
+class Stack:
+    """Builds, serves, wires and stops the services; usable from tests as a context manager."""
+
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options or StackOptions()
+        self.handles: dict[str, ServiceHandle] = {}
+        self.servers: dict[str, ServerThread] = {}
+        self.locator_path: Path | None = None
+
+    def start(self) -> Stack:
+        names = self.options.only or tuple(SERVICES)
+        try:
+            for name in names:
+                module, _, attr = SERVICES[name].partition(":")
+                self.handles[name] = getattr(importlib.import_module(module), attr)(self.options)
+            for name, handle in self.handles.items():
+                self.servers[name] = ServerThread(handle.app, self.options.host, self.options.ports.get(name, 0),
+                                                  name=f"swoosh-{name}", tls=self.options.tls).start()
+            urls = self.urls
+            for handle in self.handles.values():
+                handle.on_started(urls)
+            self._write_locator()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: server.url for name, server in self.servers.items()}
+
+    def describe(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "started_at": time.time(),
+                "services": {name: {"url": self.servers[name].url, **handle.summary()}
+                             for name, handle in self.handles.items() if name in self.servers}}
+
+    def _write_locator(self) -> None:
+        folder = self.options.data_dir or runtime_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self.locator_path = folder / STACK_FILE
+        tmp = self.locator_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.describe(), indent=2))
+        tmp.replace(self.locator_path)
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        for handle in self.handles.values():
+            handle.close()
+        if self.locator_path is not None and self.locator_path.exists():
+            self.locator_path.unlink()
+        self.servers.clear()
+        self.handles.clear()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", "ports", multiple=True, metavar="SERVICE=PORT",
+              help="Port for a service (0 = any free port), e.g. --port segment=8001. Repeatable.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Persist state here across restarts; stack.json is written here too.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML file with sources, applications and settings.")
+@click.option("--strict", is_flag=True, help="Make silent real-world failures loud (unknown keys, app_id ...).")
+@click.option("--only", multiple=True, help="Run only these services (repeatable).")
+def up(host: str, ports: tuple[str, ...], data_dir: Path | None, config_file: Path | None, strict: bool,
+       only: tuple[str, ...]) -> None:
+    """Start the local stack and serve until Ctrl-C."""
+    port_map: dict[str, int] = {}
+    for item in ports:
+        name, sep, value = item.partition("=")
+        if not sep or not value.isdigit() or name not in SERVICES:
+            raise click.BadParameter(f"expected SERVICE=PORT with SERVICE in {sorted(SERVICES)}", param_hint="--port")
+        port_map[name] = int(value)
+    unknown = [name for name in only if name not in SERVICES]
+    if unknown:
+        raise click.BadParameter(f"unknown service(s) {unknown}; known: {sorted(SERVICES)}", param_hint="--only")
+    options = StackOptions(host=host, ports=port_map, data_dir=data_dir, strict=strict, config_file=config_file,
+                           only=only)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    stack = Stack(options).start()
+    try:
+        _print_banner(stack)
+        stopping.wait()
+    finally:
+        click.echo("stopping ...", err=True)
+        stack.stop()
+
+
+def _print_banner(stack: Stack) -> None:
+    info = stack.describe()["services"]
+    click.echo("swoosh is up:")
+    for name, service in info.items():
+        click.echo(f"  {name:<10} {service['url']}")
+        for line in service.get("hints", []):
+            click.echo(f"             {line}")
+    click.echo(f"locator: {stack.locator_path}")
+    click.echo("Ctrl-C to stop.", err=True)
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path))
+def env(data_dir: Path | None) -> None:
+    """Print environment variables for pointing apps and SDKs at the running stack."""
+    services = locate_stack(data_dir)["services"]
+    for name, service in services.items():
+        click.echo(f"export SWOOSH_{name.upper()}_URL={service['url']}")
+        for key, value in service.get("env", {}).items():
+            click.echo(f"export {key}={value}")
