@@ -1,0 +1,1 @@
+"""The fake Pushwoosh: device and messaging APIs, targeting, templating and delivery simulation."""
