@@ -42,8 +42,8 @@ class Clock:
 
 def iso_millis(moment: datetime) -> str:
     """UTC ISO-8601 with milliseconds and `Z`, the format Segment and Pushwoosh emit."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
 
 
 def parse_iso(value: object) -> datetime | None:
@@ -51,6 +51,11 @@ def parse_iso(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     text = value.strip()
+    try:  # fast path: the common canonical forms
+        parsed = datetime.fromisoformat(text)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        pass
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     if "." in text:

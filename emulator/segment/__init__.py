@@ -1,0 +1,1 @@
+"""The fake Segment: Tracking API, warehouse, tracking plans and destination delivery."""

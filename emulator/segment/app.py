@@ -1,0 +1,96 @@
+"""The fake Segment's Flask app: Tracking API + the shared control API + Segment's own control routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from emulator.control import ControlError, control_blueprint, json_response, request_json
+from emulator.runtime import install
+from emulator.segment.api import error_body, tracking_blueprint
+from emulator.segment.backend import SegmentBackend, Source
+from emulator.segment.delivery import SubscriptionError
+from emulator.segment.protocols import TrackingPlan, TrackingPlanError
+from emulator.segment.warehouse import WarehouseError
+
+
+def create_app(backend: SegmentBackend) -> Flask:
+    app = Flask("swoosh.segment")
+    app.register_blueprint(tracking_blueprint(backend))
+    control = control_blueprint(backend)
+    _add_segment_routes(control, backend)
+    app.register_blueprint(control)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return Response(error_body(code, exc.description or exc.name), status=exc.code or 500,
+                        mimetype="application/json")
+
+    return install(app, backend.runtime)
+
+
+def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:
+    @bp.get("/counts")
+    def counts() -> Response:
+        return json_response(backend.counts())
+
+    @bp.post("/sources")
+    def add_source() -> Response:
+        body = request_json()
+        if not isinstance(body, dict):
+            raise ControlError('send {"name", "write_key", "source_id"?, "tracking_plan"?}')
+        try:
+            plan = TrackingPlan(body["tracking_plan"], body.get("name", "plan")) if body.get("tracking_plan") else None
+            source = Source(str(body.get("name", "")), str(body.get("write_key", "")),
+                            str(body.get("source_id") or f"src_{body.get('name', '')}"), plan)
+            backend.add_source(source)
+        except (ValueError, TrackingPlanError) as exc:
+            raise ControlError(str(exc)) from exc
+        backend.runtime.notify()
+        return json_response(source.describe(), 201)
+
+    @bp.put("/sources/<name>/tracking-plan")
+    def set_plan(name: str) -> Response:
+        source = backend.sources.get(name)
+        if source is None:
+            raise ControlError(f"unknown source {name!r}", 404)
+        body = request_json()
+        try:
+            source.tracking_plan = TrackingPlan(body, name) if body else None
+        except TrackingPlanError as exc:
+            raise ControlError(str(exc)) from exc
+        return json_response(source.describe())
+
+    @bp.post("/destinations")
+    def add_destination() -> Response:
+        try:
+            destination = backend.add_destination(request_json())
+        except (ValueError, SubscriptionError) as exc:
+            raise ControlError(str(exc)) from exc
+        return json_response(destination.describe(), 201)
+
+    @bp.delete("/destinations/<int:destination_id>")
+    def remove_destination(destination_id: int) -> Response:
+        if not backend.deliverer.remove(destination_id):
+            raise ControlError(f"no destination {destination_id}", 404)
+        return json_response({"removed": destination_id})
+
+    @bp.route("/sql", methods=["GET", "POST"])
+    def sql() -> Response:
+        body = request_json() if request.method == "POST" else {"sql": request.args.get("q", "")}
+        statement = body.get("sql") if isinstance(body, dict) else None
+        if not isinstance(statement, str) or not statement.strip():
+            raise ControlError('send {"sql": "select ..."} (or GET ?q=...)')
+        try:
+            columns, rows = backend.warehouse.query(statement)
+        except WarehouseError as exc:
+            raise ControlError(str(exc)) from exc
+        return json_response({"columns": columns, "rows": rows})
+
+    @bp.get("/warehouse")
+    def warehouse() -> Response:
+        return json_response({"folder": str(backend.warehouse.folder), "schemas": backend.warehouse.tables(),
+                              "errors": backend.warehouse.errors[-20:]})

@@ -1,0 +1,400 @@
+"""The fake Segment's state and rules: sources, ingest, the good/bad/duplicate/dropped sets, dedupe.
+
+No HTTP here: the api blueprint turns requests into `ingest()` calls and renders `IngestError`s.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict, deque
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from emulator.clock import parse_iso
+from emulator.control import match_filters
+from emulator.runtime import Runtime
+from emulator.segment import messages as m
+from emulator.segment.delivery import Deliverer, Destination
+from emulator.segment.protocols import TrackingPlan
+from emulator.segment.warehouse import Warehouse, snake
+
+MAX_CALL_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1000
+MAX_EVENT_BYTES = 32 * 1024
+MAX_BATCH_EVENTS = 2500
+STORED_BAD_PAYLOAD_BYTES = 64 * 1024
+
+GOOD, BAD, DUPLICATE, DROPPED = "good", "bad", "duplicate", "dropped"
+STATUSES = (GOOD, BAD, DUPLICATE, DROPPED)
+
+
+class IngestError(Exception):
+    """The whole request is refused; rendered as `{"success": false, "code", "message"}`."""
+
+    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors or []
+
+
+@dataclass
+class Source:
+    name: str
+    write_key: str
+    source_id: str
+    tracking_plan: TrackingPlan | None = None
+
+    @property
+    def schema(self) -> str:
+        return snake(self.name) or "source"
+
+    def describe(self) -> dict[str, Any]:
+        plan = self.tracking_plan.describe() if self.tracking_plan else None
+        return {"name": self.name, "write_key": self.write_key, "source_id": self.source_id, "schema": self.schema,
+                "tracking_plan": plan}
+
+
+DEFAULT_SOURCES = (
+    Source("app", "app-write-key", "src_app"),
+    Source("pushwoosh", "pushwoosh-write-key", "src_pushwoosh"),
+)
+
+
+class StoredEvent:
+    """One received message, compact: the payload is kept as JSON bytes."""
+
+    __slots__ = ("anonymous_id", "call_type", "event", "message_id", "payload", "reason", "received_at", "seq",
+                 "source", "status", "user_id", "violations")
+
+    def __init__(self, seq: int, status: str, reason: str | None, source: str | None, call_type: str | None,
+                 message: Any, received_at: float, violations: list[dict[str, str]] | None = None) -> None:
+        self.seq = seq
+        self.status = status
+        self.reason = reason
+        self.source = source
+        self.call_type = call_type
+        self.received_at = received_at
+        self.violations = violations
+        fields = message if isinstance(message, dict) else {}
+        self.event = fields.get("event") if isinstance(fields.get("event"), str) else fields.get("name")
+        self.user_id = fields.get("userId")
+        self.anonymous_id = fields.get("anonymousId")
+        self.message_id = fields.get("messageId")
+        payload = orjson.dumps(message, default=str, option=orjson.OPT_NON_STR_KEYS)
+        if status != GOOD and len(payload) > STORED_BAD_PAYLOAD_BYTES:
+            payload = orjson.dumps({"truncated": True, "bytes": len(payload)})
+        self.payload = payload
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "status": self.status, "reason": self.reason, "source": self.source,
+                "type": self.call_type, "received_at": self.received_at, "violations": self.violations,
+                "message": orjson.loads(self.payload)}
+
+    @property
+    def filter_view(self) -> dict[str, Any]:
+        return {"type": self.call_type, "event": self.event, "userId": self.user_id,
+                "anonymousId": self.anonymous_id, "source": self.source, "status": self.status,
+                "reason": self.reason, "messageId": self.message_id}
+
+
+FILTER_FIELDS = {name: name for name in ("type", "event", "userId", "anonymousId", "source", "status", "reason",
+                                         "messageId")}
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0
+    dropped: int = 0
+
+
+@dataclass
+class SegmentConfig:
+    strict: bool = False
+    max_events: int = 1_000_000
+    sources: list[Source] = field(default_factory=lambda: [Source(**asdict(s)) for s in DEFAULT_SOURCES])
+    destinations: list[dict[str, Any]] = field(default_factory=list)
+    warehouse_dir: Path | None = None
+
+
+class SegmentBackend:
+    """Everything the fake Segment knows; thread-safe; time comes from the runtime's clock."""
+
+    collections = ("events", "deliveries", "sources", "destinations")
+
+    def __init__(self, config: SegmentConfig | None = None, runtime: Runtime | None = None) -> None:
+        self.config = config or SegmentConfig()
+        self.runtime = runtime or Runtime("segment")
+        self.strict = self.config.strict
+        self.max_events = self.config.max_events
+        self._lock = threading.RLock()
+        self.sources: dict[str, Source] = {}
+        self._by_key: dict[str, Source] = {}
+        for source in self.config.sources:
+            self.add_source(source)
+        self.warehouse = Warehouse(self.config.warehouse_dir)
+        self.deliverer = Deliverer(self.runtime)
+        for spec in self.config.destinations:
+            self.add_destination(spec)
+        self._events: deque[StoredEvent] = deque()
+        self._counts: Counter[str] = Counter()
+        self._evicted = 0
+        self._seq = 0
+        self._seen_ids: OrderedDict[str, float] = OrderedDict()
+
+    # -- configuration ---------------------------------------------------------------------
+    def add_source(self, source: Source) -> Source:
+        if not source.name or not source.write_key:
+            raise ValueError("a source needs a name and a write_key")
+        with self._lock:
+            other = self._by_key.get(source.write_key)
+            if other is not None and other.name != source.name:
+                raise ValueError(f"write key already used by source {other.name!r}")
+            old = self.sources.get(source.name)
+            if old is not None:
+                self._by_key.pop(old.write_key, None)
+            self.sources[source.name] = source
+            self._by_key[source.write_key] = source
+        return source
+
+    def add_destination(self, spec: Mapping[str, Any]) -> Destination:
+        source = spec.get("source", "app")
+        if source not in self.sources:
+            raise ValueError(f"unknown source {source!r}; known: {', '.join(self.sources)}")
+        return self.deliverer.add(spec)
+
+    def source_for_key(self, write_key: str) -> Source | None:
+        return self._by_key.get(write_key)
+
+    # -- ingest ----------------------------------------------------------------------------
+    def ingest(self, call_type: str | None, body: Any, basic_key: str | None = None, bearer: bool = False,
+               body_bytes: int = 0) -> IngestResult:
+        """One request's messages: `call_type` None means a batch envelope."""
+        envelope = body if isinstance(body, dict) else {}
+        body_key = envelope.get("writeKey")
+        write_key = basic_key if basic_key else body_key if isinstance(body_key, str) else None
+        if bearer and not isinstance(body_key, str):
+            raise IngestError(400, "missing_write_key", "OAuth requests must carry writeKey in the body")
+        if not write_key:
+            raise IngestError(400, "missing_write_key", "Write key is missing or empty")
+        source = self._by_key.get(write_key)
+        if source is None and self.strict:
+            raise IngestError(401, "invalid_write_key", f"Unknown write key {write_key!r}")
+        items, types = self._items(call_type, body)
+        received = self.runtime.clock.now()
+        now = received.timestamp()
+        result = IngestResult()
+        stored: list[StoredEvent] = []
+        good: list[dict[str, Any]] = []
+        with self._lock:
+            self._expire_ids(now)
+            for index, (item, item_type) in enumerate(zip(items, types, strict=True)):
+                if source is None:
+                    stored.append(self._record(DROPPED, m.UNKNOWN_WRITE_KEY, None, item_type, item, now))
+                    result.dropped += 1
+                    continue
+                reason = self._problem(index, item, item_type, call_type, body_bytes)
+                if reason is not None:
+                    stored.append(self._record(BAD, reason, source.name, item_type, item, now))
+                    result.rejected.append({"index": index, "reason": reason})
+                    continue
+                if call_type is None:
+                    m.merge_envelope(item, envelope)
+                message_id = item.get("messageId")
+                if isinstance(message_id, str) and message_id:
+                    if message_id in self._seen_ids:
+                        stored.append(self._record(DUPLICATE, "duplicate_message_id", source.name, item_type, item,
+                                                   now))
+                        result.duplicates += 1
+                        continue
+                    self._seen_ids[message_id] = now + m.DEDUPE_WINDOW
+                m.enrich(item, item_type, received, write_key, source.source_id)  # type: ignore[arg-type]
+                violations = None
+                if source.tracking_plan is not None:
+                    verdict = source.tracking_plan.check(item)
+                    violations = verdict.violations or None
+                    if verdict.blocked:
+                        stored.append(self._record(BAD, m.BLOCKED_BY_TRACKING_PLAN, source.name, item_type, item,
+                                                   now, violations))
+                        result.rejected.append({"index": index, "reason": m.BLOCKED_BY_TRACKING_PLAN})
+                        continue
+                stored.append(self._record(GOOD, None, source.name, item_type, item, now, violations))
+                good.append(item)
+                result.accepted += 1
+            if self.strict and result.rejected:
+                # strict refuses the request: roll back what this request added
+                self._rollback(stored, items)
+                raise IngestError(400, "invalid_events", f"{len(result.rejected)} message(s) rejected",
+                                  result.rejected)
+            self._store(stored)
+        if source is not None and good:
+            for message in good:
+                self.warehouse.add(source.schema, message)
+            self.deliverer.offer(source.name, good)
+        self.runtime.notify()
+        return result
+
+    def _items(self, call_type: str | None, body: Any) -> tuple[list[Any], list[str | None]]:
+        if call_type is not None:
+            return [body], [call_type]
+        batch = body.get("batch") if isinstance(body, dict) else None
+        if not isinstance(batch, list):
+            return [body], ["batch"]
+        types = [item.get("type") if isinstance(item, dict) else None for item in batch]
+        return batch, [t if isinstance(t, str) else None for t in types]
+
+    def _problem(self, index: int, item: Any, item_type: str | None, call_type: str | None,
+                 body_bytes: int) -> str | None:
+        if item_type == "batch":
+            return m.INVALID_BATCH
+        if index >= MAX_BATCH_EVENTS:
+            return m.TOO_MANY_EVENTS
+        if call_type is None and body_bytes > MAX_EVENT_BYTES and len(orjson.dumps(item)) > MAX_EVENT_BYTES:
+            return m.MESSAGE_TOO_LARGE
+        return m.problem(item, item_type)
+
+    def _record(self, status: str, reason: str | None, source: str | None, call_type: str | None, item: Any,
+                now: float, violations: list[dict[str, str]] | None = None) -> StoredEvent:
+        self._seq += 1
+        return StoredEvent(self._seq, status, reason, source, call_type, item, now, violations)
+
+    def _rollback(self, stored: list[StoredEvent], items: list[Any]) -> None:
+        for event in stored:
+            if event.status == GOOD and event.message_id:
+                self._seen_ids.pop(event.message_id, None)
+
+    def _store(self, stored: list[StoredEvent]) -> None:
+        self._events.extend(stored)
+        for event in stored:
+            self._counts[event.status] += 1
+        overflow = len(self._events) - self.max_events
+        for _ in range(max(0, overflow)):
+            self._events.popleft()
+            self._evicted += 1
+
+    def _expire_ids(self, now: float) -> None:
+        seen = self._seen_ids
+        while seen:
+            first = next(iter(seen))
+            if seen[first] > now:
+                break
+            seen.popitem(last=False)
+
+    # -- inspection --------------------------------------------------------------------------
+    def counts(self) -> dict[str, Any]:
+        with self._lock:
+            return {**{s: self._counts.get(s, 0) for s in STATUSES}, "stored": len(self._events),
+                    "evicted": self._evicted, "warehouse_errors": len(self.warehouse.errors)}
+
+    def events(self, filters: Mapping[str, str], limit: int | None = None) -> list[dict[str, Any]]:
+        filters = dict(filters)
+        since = filters.pop("since", None)
+        since_ts = _since(since)
+        with self._lock:
+            snapshot = list(self._events)
+        found = [e for e in snapshot if (since_ts is None or e.received_at >= since_ts)
+                 and match_filters(e.filter_view, filters, FILTER_FIELDS)]
+        if limit is not None:
+            found = found[-limit:] if limit > 0 else []
+        return [e.to_dict() for e in found]
+
+    def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
+        if collection == "events":
+            return self.events(filters, limit)
+        if collection == "deliveries":
+            return self.deliverer.log(filters, limit)
+        if collection == "sources":
+            items = [s.describe() for s in self.sources.values()]
+        else:
+            items = [d.describe() for d in self.deliverer.destinations()]
+        keys = {k: k for k in (items[0] if items else {})}
+        return [i for i in items if match_filters(i, filters, keys)][: limit if limit is not None else None]
+
+    def config_view(self) -> dict[str, Any]:
+        return {"strict": self.strict, "max_events": self.max_events,
+                "sources": [s.describe() for s in self.sources.values()],
+                "destinations": [d.describe() for d in self.deliverer.destinations()],
+                "limits": {"call_bytes": MAX_CALL_BYTES, "batch_bytes": MAX_BATCH_BYTES,
+                           "event_bytes": MAX_EVENT_BYTES, "batch_events": MAX_BATCH_EVENTS}}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget received data (events, dedupe, warehouse rows, deliveries); keep configuration."""
+        with self._lock:
+            self._events.clear()
+            self._counts.clear()
+            self._evicted = 0
+            self._seen_ids.clear()
+        self.deliverer.clear()
+        self.warehouse.clear()
+        self.runtime.notify()
+
+    def tick(self) -> None:
+        """The clock moved: due deliveries may be retried now."""
+        self.deliverer.wake()
+
+    def export_state(self) -> dict[str, Any]:
+        with self._lock:
+            events = [e.to_dict() for e in self._events]
+            return {"strict": self.strict,
+                    "sources": [{"name": s.name, "write_key": s.write_key, "source_id": s.source_id}
+                                for s in self.sources.values()],
+                    "destinations": [d.spec() for d in self.deliverer.destinations()],
+                    "events": events, "counts": dict(self._counts), "evicted": self._evicted,
+                    "seen_ids": list(self._seen_ids.items())}
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        sources = [Source(s["name"], s["write_key"], s["source_id"]) for s in state.get("sources", [])]
+        events = state.get("events", [])
+        if not isinstance(events, list):
+            raise ValueError("events must be a list")
+        restored = [self._restore(e) for e in events]
+        self.reset()
+        with self._lock:
+            self.strict = bool(state.get("strict", self.strict))
+            for source in sources:
+                plan = self.sources[source.name].tracking_plan if source.name in self.sources else None
+                source.tracking_plan = plan
+                self.add_source(source)
+            self._events.extend(restored)
+            self._counts.update(state.get("counts") or Counter(e.status for e in restored))
+            self._evicted = int(state.get("evicted", 0))
+            self._seq = max((e.seq for e in restored), default=0)
+            self._seen_ids.update((str(k), float(v)) for k, v in state.get("seen_ids", []))
+        self.deliverer.replace([d for d in state.get("destinations", [])])
+        for event in restored:
+            source = self.sources.get(event.source or "")
+            if event.status == GOOD and source is not None:
+                self.warehouse.add(source.schema, orjson.loads(event.payload))
+        self.runtime.notify()
+
+    @staticmethod
+    def _restore(data: dict[str, Any]) -> StoredEvent:
+        event = StoredEvent(int(data["seq"]), str(data["status"]), data.get("reason"), data.get("source"),
+                            data.get("type"), data.get("message"), float(data["received_at"]), data.get("violations"))
+        if event.status not in STATUSES:
+            raise ValueError(f"unknown event status {event.status!r}")
+        return event
+
+    def close(self) -> None:
+        self.deliverer.close()
+        self.warehouse.close()
+
+
+def _since(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        parsed = parse_iso(value)
+        if parsed is None:
+            raise ValueError(f"since must be a unix time or an ISO-8601 time, got {value!r}") from None
+        return parsed.timestamp()

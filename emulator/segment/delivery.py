@@ -1,0 +1,338 @@
+"""Delivering accepted events to destinations, the way Segment's webhooks do.
+
+One POST per event (or `{"batch": [...]}` of up to `max_batch` events when a destination asks for
+it), `User-Agent: Segment.io/1.0`, `X-Signature` = hex HMAC-SHA1 of the body when a secret is set.
+408, 423, 429, 5xx except 501, connection errors and timeouts are retried with exponential backoff
+(Retry-After honoured) until 4 hours after the first attempt, measured on the injectable clock; other
+statuses are final. Each destination has its own worker thread, so a slow one delays no other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import itertools
+import random
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from emulator.control import match_filters
+from emulator.runtime import Runtime
+
+RETRY_WINDOW_SECONDS = 4 * 3600
+BASE_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 600.0
+LOG_CAPACITY = 200_000
+USER_AGENT = "Segment.io/1.0"
+
+
+def is_retryable(status: int) -> bool:
+    return status in (408, 423, 429) or (status >= 500 and status != 501)
+
+
+# -- subscriptions -----------------------------------------------------------------------------
+class SubscriptionError(ValueError):
+    """A subscription expression that cannot be parsed; says where."""
+
+
+_TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<op>!=|=)|(?P<paren>[()])|(?P<word>[A-Za-z_][\w.]*))')
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def parse_subscription(text: str | None) -> Predicate:
+    """A subset of Segment's subscription syntax: `field = "v"`, `!=`, `and`, `or`, parentheses."""
+    if text is None or not text.strip():
+        return lambda _event: True
+    tokens: list[tuple[str, str, int]] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise SubscriptionError(f"unexpected {text[pos:pos + 10]!r} at position {pos}")
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind), match.start(kind)))
+        pos = match.end()
+    index = 0
+
+    def peek() -> tuple[str, str, int] | None:
+        return tokens[index] if index < len(tokens) else None
+
+    def take(kind: str, value: str | None = None) -> tuple[str, str, int]:
+        nonlocal index
+        token = peek()
+        if token is None or token[0] != kind or (value is not None and token[1].lower() != value):
+            where = f"at position {token[2]}" if token else "at the end"
+            raise SubscriptionError(f"expected {value or kind} {where}")
+        index += 1
+        return token
+
+    def expression() -> Predicate:
+        left = term()
+        while (token := peek()) and token[0] == "word" and token[1].lower() == "or":
+            take("word", "or")
+            right = term()
+            left = (lambda a, b: lambda e: a(e) or b(e))(left, right)
+        return left
+
+    def term() -> Predicate:
+        left = factor()
+        while (token := peek()) and token[0] == "word" and token[1].lower() == "and":
+            take("word", "and")
+            right = factor()
+            left = (lambda a, b: lambda e: a(e) and b(e))(left, right)
+        return left
+
+    def factor() -> Predicate:
+        token = peek()
+        if token and token[0] == "paren" and token[1] == "(":
+            take("paren")
+            inner = expression()
+            take("paren")
+            return inner
+        path = take("word")[1].split(".")
+        operator = take("op")[1]
+        value = orjson.loads(take("str")[1])
+
+        def lookup(event: Mapping[str, Any]) -> Any:
+            current: Any = event
+            for part in path:
+                current = current.get(part) if isinstance(current, Mapping) else None
+            return current
+
+        if operator == "=":
+            return lambda e: lookup(e) == value
+        return lambda e: lookup(e) != value
+
+    predicate = expression()
+    if peek() is not None:
+        raise SubscriptionError(f"unexpected {peek()[1]!r} at position {peek()[2]}")  # type: ignore[index]
+    return predicate
+
+
+# -- destinations and their log -----------------------------------------------------------------
+@dataclass
+class Destination:
+    id: int
+    source: str
+    name: str
+    url: str
+    secret: str | None = None
+    subscription: str | None = None
+    max_batch: int = 1
+    timeout: float = 5.0
+    matches: Predicate = field(default=lambda _e: True, repr=False)
+
+    def spec(self) -> dict[str, Any]:
+        return {"source": self.source, "name": self.name, "url": self.url, "secret": self.secret,
+                "subscription": self.subscription, "max_batch": self.max_batch, "timeout": self.timeout}
+
+    def describe(self) -> dict[str, Any]:
+        shown = self.spec()
+        shown["secret"] = "<set>" if self.secret else None
+        return {"id": self.id, **shown}
+
+
+@dataclass
+class Delivery:
+    id: int
+    destination: Destination
+    message: dict[str, Any]
+    first_at: float
+    next_at: float
+    state: str = "pending"
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+    def describe(self) -> dict[str, Any]:
+        last = self.attempts[-1] if self.attempts else {}
+        return {"id": self.id, "destination": self.destination.name, "destination_id": self.destination.id,
+                "source": self.destination.source, "messageId": self.message.get("messageId"),
+                "type": self.message.get("type"), "event": self.message.get("event"), "state": self.state,
+                "attempts": len(self.attempts), "last_status": last.get("status"), "last_error": last.get("error"),
+                "next_attempt_at": self.next_at if self.state == "pending" else None, "history": self.attempts}
+
+
+DELIVERY_FILTERS = {k: k for k in ("destination", "destination_id", "source", "messageId", "type", "event", "state")}
+
+
+def _spec_value(spec: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = spec.get(key, default)
+    if value is None or (kind is not str and isinstance(value, bool)) or not isinstance(value, kind):
+        if value is None and default is None:
+            return None
+        raise ValueError(f"{key} must be a {kind.__name__}")
+    return value
+
+
+class _Lane:
+    """One destination's queue and worker thread."""
+
+    def __init__(self, owner: Deliverer, destination: Destination) -> None:
+        self.owner = owner
+        self.destination = destination
+        self.heap: list[tuple[float, int, Delivery]] = []
+        self.stopped = False
+        self.http = httpx.Client(timeout=destination.timeout, headers={"User-Agent": USER_AGENT})
+        self.thread = threading.Thread(target=self.run, name=f"swoosh-delivery-{destination.id}", daemon=True)
+        self.thread.start()
+
+    def due(self, now: float) -> list[Delivery]:
+        batch: list[Delivery] = []
+        while self.heap and self.heap[0][0] <= now and len(batch) < self.destination.max_batch:
+            batch.append(heapq.heappop(self.heap)[2])
+        return batch
+
+    def run(self) -> None:
+        owner = self.owner
+        while True:
+            with owner.cond:
+                while not self.stopped and not self.due_now():
+                    owner.cond.wait(timeout=0.2)
+                if self.stopped:
+                    break
+                batch = self.due(owner.runtime.clock.time())
+            self.send(batch)
+        self.http.close()
+
+    def due_now(self) -> bool:
+        return bool(self.heap) and self.heap[0][0] <= self.owner.runtime.clock.time()
+
+    def send(self, batch: list[Delivery]) -> None:
+        destination = self.destination
+        body = orjson.dumps(batch[0].message if destination.max_batch == 1 else
+                            {"batch": [d.message for d in batch]})
+        headers = {"Content-Type": "application/json"}
+        if destination.secret:
+            headers["X-Signature"] = hmac.new(destination.secret.encode(), body, hashlib.sha1).hexdigest()
+        status, error, retry_after = 0, None, None
+        try:
+            response = self.http.post(destination.url, content=body, headers=headers)
+            status = response.status_code
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        self.owner.settle(self, batch, status, error, retry_after)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+class Deliverer:
+    """Destinations, pending deliveries and the delivery log of one fake Segment."""
+
+    def __init__(self, runtime: Runtime, seed: int | None = None) -> None:
+        self.runtime = runtime
+        self.cond = threading.Condition()
+        self._lanes: dict[int, _Lane] = {}
+        self._ids = itertools.count(1)
+        self._delivery_ids = itertools.count(1)
+        self._log: deque[Delivery] = deque(maxlen=LOG_CAPACITY)
+        self._rng = random.Random(seed)
+
+    def add(self, spec: Mapping[str, Any]) -> Destination:
+        if not isinstance(spec, Mapping):
+            raise ValueError("a destination must be an object")
+        url = _spec_value(spec, "url", str, None)
+        if not url or not url.startswith(("http://", "https://")):
+            raise ValueError("url must be an http(s) URL")
+        max_batch = _spec_value(spec, "max_batch", int, 1)
+        if not 1 <= max_batch <= 1000:
+            raise ValueError("max_batch must be between 1 and 1000")
+        timeout = spec.get("timeout", 5.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 60:
+            raise ValueError("timeout must be a number of seconds between 0 and 60")
+        subscription = _spec_value(spec, "subscription", str, None)
+        destination = Destination(next(self._ids), str(spec.get("source", "app")),
+                                  _spec_value(spec, "name", str, "webhook"), url, _spec_value(spec, "secret", str, None),
+                                  subscription, max_batch, float(timeout), parse_subscription(subscription))
+        with self.cond:
+            self._lanes[destination.id] = _Lane(self, destination)
+        return destination
+
+    def remove(self, destination_id: int) -> bool:
+        with self.cond:
+            lane = self._lanes.pop(destination_id, None)
+            if lane is None:
+                return False
+            lane.stopped = True
+            self.cond.notify_all()
+        return True
+
+    def replace(self, specs: list[dict[str, Any]]) -> None:
+        for destination_id in list(self._lanes):
+            self.remove(destination_id)
+        for spec in specs:
+            self.add(spec)
+
+    def destinations(self) -> list[Destination]:
+        with self.cond:
+            return [lane.destination for lane in self._lanes.values()]
+
+    def offer(self, source: str, messages: list[dict[str, Any]]) -> None:
+        """Queue accepted messages for every destination of `source` whose subscription matches."""
+        if not self._lanes:
+            return
+        now = self.runtime.clock.time()
+        with self.cond:
+            for lane in self._lanes.values():
+                destination = lane.destination
+                if destination.source != source:
+                    continue
+                for message in messages:
+                    if destination.matches(message):
+                        delivery = Delivery(next(self._delivery_ids), destination, message, now, now)
+                        self._log.append(delivery)
+                        heapq.heappush(lane.heap, (now, delivery.id, delivery))
+            self.cond.notify_all()
+
+    def settle(self, lane: _Lane, batch: list[Delivery], status: int, error: str | None,
+               retry_after: float | None) -> None:
+        now = self.runtime.clock.time()
+        with self.cond:
+            for delivery in batch:
+                delivery.attempts.append({"at": now, "status": status or None, "error": error})
+                if error is None and 200 <= status < 300:
+                    delivery.state = "delivered"
+                elif (error is not None or is_retryable(status)) and now - delivery.first_at < RETRY_WINDOW_SECONDS:
+                    backoff = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** (len(delivery.attempts) - 1))
+                    backoff *= 0.8 + 0.4 * self._rng.random()
+                    delivery.next_at = now + max(backoff, retry_after or 0.0)
+                    if not lane.stopped:
+                        heapq.heappush(lane.heap, (delivery.next_at, delivery.id, delivery))
+                else:
+                    delivery.state = "failed"
+        self.runtime.notify()
+
+    def wake(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+    def log(self, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
+        with self.cond:
+            items = [d.describe() for d in self._log]
+        found = [i for i in items if match_filters(i, filters, DELIVERY_FILTERS)]
+        return found[-limit:] if limit else found if limit is None else []
+
+    def clear(self) -> None:
+        with self.cond:
+            self._log.clear()
+            for lane in self._lanes.values():
+                lane.heap.clear()
+
+    def close(self) -> None:
+        for destination_id in list(self._lanes):
+            self.remove(destination_id)

@@ -1,0 +1,105 @@
+"""Tracking plans (Segment Protocols): a JSON Schema per event name plus a common schema.
+
+A plan file is JSON:
+    {"mode": "allow" | "omit" | "block",
+     "common": {<schema applied to every message>},
+     "events": {"Order Completed": {<schema>} | {"1": {<schema>}, "2": {<schema>}}}}
+Versioned event schemas are picked by `context.protocols.event_version` (default: the highest).
+Schemas validate the whole message (so `properties` is under `"properties"`), with their own
+`$schema` (draft-07 or 2020-12; 2020-12 when absent).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.protocols import Validator
+
+MODES = ("allow", "omit", "block")
+
+
+class TrackingPlanError(ValueError):
+    """A plan that cannot be loaded; the message says what is wrong."""
+
+
+@dataclass
+class Verdict:
+    violations: list[dict[str, str]] = field(default_factory=list)
+    blocked: bool = False
+
+
+def _validator(schema: Any, where: str) -> Validator:
+    if not isinstance(schema, dict):
+        raise TrackingPlanError(f"{where}: a schema must be a JSON object")
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise TrackingPlanError(f"{where}: invalid schema: {exc.message}") from exc
+    return cls(schema)
+
+
+class TrackingPlan:
+    def __init__(self, spec: dict[str, Any], name: str = "plan") -> None:
+        if not isinstance(spec, dict):
+            raise TrackingPlanError("a tracking plan must be a JSON object")
+        self.name = name
+        self.mode = spec.get("mode", "allow")
+        if self.mode not in MODES:
+            raise TrackingPlanError(f"mode must be one of {', '.join(MODES)}")
+        self.spec = spec
+        self.common = _validator(spec["common"], "common") if spec.get("common") is not None else None
+        self.events: dict[str, dict[str, Validator]] = {}
+        events = spec.get("events") or {}
+        if not isinstance(events, dict):
+            raise TrackingPlanError("events must be an object of event name -> schema")
+        for event, schema in events.items():
+            if isinstance(schema, dict) and schema and all(str(k).isdigit() for k in schema):
+                self.events[event] = {str(v): _validator(s, f"{event} v{v}") for v, s in schema.items()}
+            else:
+                self.events[event] = {"1": _validator(schema, event)}
+
+    @classmethod
+    def load(cls, path: Path) -> TrackingPlan:
+        try:
+            return cls(json.loads(Path(path).read_text()), Path(path).stem)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise TrackingPlanError(f"{path}: {exc}") from exc
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "mode": self.mode, "events": sorted(self.events)}
+
+    def _event_validator(self, message: dict[str, Any]) -> Validator | None:
+        name = message.get("event") if message.get("type") == "track" else None
+        versions = self.events.get(name) if isinstance(name, str) else None
+        if not versions:
+            return None
+        context = message.get("context") if isinstance(message.get("context"), dict) else {}
+        protocols = context.get("protocols") if isinstance(context.get("protocols"), dict) else {}
+        wanted = str(protocols.get("event_version", ""))
+        return versions.get(wanted) or versions[max(versions, key=int)]
+
+    def check(self, message: dict[str, Any]) -> Verdict:
+        """Violations of the common and event schemas; applies `omit` in place; `block` blocks."""
+        verdict = Verdict()
+        offending: set[str] = set()
+        for validator in (self.common, self._event_validator(message)):
+            if validator is None:
+                continue
+            for error in validator.iter_errors(message):
+                path = list(error.absolute_path)
+                verdict.violations.append({"path": "/".join(str(p) for p in path), "message": error.message})
+                if len(path) >= 2 and path[0] == "properties":
+                    offending.add(str(path[1]))
+                elif path == ["properties"] and error.validator == "additionalProperties":
+                    allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+                    offending.update(k for k in error.instance if k not in allowed)
+        if verdict.violations and self.mode == "block":
+            verdict.blocked = True
+        elif offending and self.mode == "omit" and isinstance(message.get("properties"), dict):
+            message["properties"] = {k: v for k, v in message["properties"].items() if k not in offending}
+        return verdict

@@ -1,0 +1,286 @@
+"""A real SQLite warehouse with Segment's layout: one database per source, attached as its schema.
+
+Tables per source: `tracks`, `identifies`, `users` (latest traits per user), `pages`, `screens`,
+`groups`, `aliases`, and one table per track event named in snake_case whose columns are the
+event's properties flattened in snake_case plus the common columns. Columns appear as new
+properties do; rows dedupe on `id` (the messageId). Writes are batched by a background thread so
+ingest never waits on SQLite.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+CALL_TABLES = {"identify": "identifies", "track": "tracks", "page": "pages", "screen": "screens",
+               "group": "groups", "alias": "aliases"}
+RESERVED_TABLES = frozenset({*CALL_TABLES.values(), "users"})
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_READ_ONLY = re.compile(r"^\s*(select|with|explain)\b", re.IGNORECASE)
+
+
+class WarehouseError(ValueError):
+    """A query the warehouse refuses (not read-only, or SQLite's own error)."""
+
+
+def snake(name: str) -> str:
+    """Segment's column/table naming: camelCase and punctuation become snake_case."""
+    text = _NON_WORD.sub("_", _CAMEL.sub("_", name).lower()).strip("_")
+    if text and text[0].isdigit():
+        text = "_" + text
+    return text
+
+
+def flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    """Nested objects become `parent_child` columns; lists are stored as JSON text."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            name = snake(str(key))
+            if name:
+                flatten(f"{prefix}_{name}" if prefix else name, inner, out)
+    elif prefix:
+        if isinstance(value, list):
+            out[prefix] = orjson.dumps(value).decode()
+        elif isinstance(value, bool):
+            out[prefix] = int(value)
+        elif isinstance(value, int) and not -(2**63) <= value < 2**63:
+            out[prefix] = str(value)
+        else:
+            out[prefix] = value
+
+
+def common_columns(message: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": message.get("messageId"),
+        "received_at": message.get("receivedAt"),
+        "sent_at": message.get("sentAt"),
+        "timestamp": message.get("timestamp"),
+        "original_timestamp": message.get("originalTimestamp"),
+        "user_id": message.get("userId"),
+        "anonymous_id": message.get("anonymousId"),
+    }
+    context = message.get("context")
+    if isinstance(context, dict):
+        flatten("context", context, row)
+    return row
+
+
+def event_table(event: str) -> str:
+    """The per-event table; a name that would collide with a reserved table gets `_event` appended."""
+    name = snake(event) or "unnamed_event"
+    return f"{name}_event" if name in RESERVED_TABLES else name
+
+
+def rows_for(message: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
+    """(table, row, upsert) for one accepted message; `users` rows are upserts, the rest insert-once."""
+    call_type = message["type"]
+    row = common_columns(message)
+    out: list[tuple[str, dict[str, Any], bool]] = []
+    if call_type == "track":
+        event = str(message.get("event"))
+        row["event"] = event_table(event)
+        row["event_text"] = event
+        out.append(("tracks", dict(row), False))
+        flatten("", message.get("properties") or {}, row)
+        out.append((event_table(event), row, False))
+    elif call_type == "identify":
+        traits = message.get("traits") or {}
+        flatten("", traits, row)
+        out.append(("identifies", row, False))
+        user_id = message.get("userId")
+        if user_id:
+            user: dict[str, Any] = {"id": user_id, "received_at": message.get("receivedAt")}
+            flatten("", traits, user)
+            user["id"] = user_id
+            out.append(("users", user, True))
+    elif call_type in ("page", "screen"):
+        row["name"] = message.get("name")
+        row["category"] = message.get("category")
+        flatten("", message.get("properties") or {}, row)
+        out.append((CALL_TABLES[call_type], row, False))
+    elif call_type == "group":
+        row["group_id"] = message.get("groupId")
+        flatten("", message.get("traits") or {}, row)
+        out.append(("groups", row, False))
+    elif call_type == "alias":
+        row["previous_id"] = message.get("previousId")
+        out.append(("aliases", row, False))
+    return out
+
+
+class Warehouse:
+    """Databases under `folder` (a temp dir when None), one per source schema, written by one thread."""
+
+    def __init__(self, folder: Path | None = None, batch: int = 2000) -> None:
+        self._tmp = None if folder else tempfile.TemporaryDirectory(prefix="swoosh-warehouse-")
+        self.folder = Path(folder) if folder else Path(self._tmp.name)  # type: ignore[union-attr]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._schemas: set[str] = set()
+        self._columns: dict[tuple[str, str], set[str]] = {}
+        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self._batch = batch
+        self._pending = 0
+        self.errors: list[str] = []
+        self._idle = threading.Condition()
+        self._writer = threading.Thread(target=self._drain, name="swoosh-warehouse", daemon=True)
+        self._writer.start()
+
+    # -- writing ---------------------------------------------------------------------------
+    def add(self, schema: str, message: dict[str, Any]) -> None:
+        with self._idle:
+            self._pending += 1
+        self._queue.put((schema, message))
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every queued message is written (tests and queries call this)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+    def _drain(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            items = [item]
+            while len(items) < self._batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._write_safely(items)
+                    return
+                items.append(more)
+            self._write_safely(items)
+
+    def _write_safely(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        try:
+            self._write(items)
+        except Exception as exc:  # keep the writer alive; the failure is visible in inspection
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def _write(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        grouped: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
+        for schema, message in items:
+            for table, row, upsert in rows_for(message):
+                grouped.setdefault((schema, table, upsert), []).append(row)
+        try:
+            with self._lock:
+                for schema in {schema for schema, _, _ in grouped}:
+                    self._ensure_schema(schema)
+                self._db.execute("BEGIN")
+                try:
+                    for (schema, table, upsert), rows in grouped.items():
+                        self._insert(schema, table, rows, upsert)
+                    self._db.execute("COMMIT")
+                except Exception:
+                    self._db.execute("ROLLBACK")
+                    raise
+        finally:
+            with self._idle:
+                self._pending -= len(items)
+                self._idle.notify_all()
+
+    def _ensure_schema(self, schema: str) -> None:
+        if schema in self._schemas:
+            return
+        if not _SCHEMA_NAME.match(schema):
+            raise WarehouseError(f"invalid schema name {schema!r}")
+        self._db.execute("ATTACH DATABASE ? AS " + schema, (str(self.folder / f"{schema}.db"),))
+        self._db.execute(f"PRAGMA {schema}.journal_mode=WAL")
+        self._db.execute(f"PRAGMA {schema}.synchronous=OFF")
+        self._schemas.add(schema)
+        for (table,) in self._db.execute(f"SELECT name FROM {schema}.sqlite_master WHERE type='table'"):
+            cols = {r[1] for r in self._db.execute(f'PRAGMA {schema}.table_info("{table}")')}
+            self._columns[(schema, table)] = cols
+
+    def _insert(self, schema: str, table: str, rows: list[dict[str, Any]], upsert: bool) -> None:
+        self._ensure_schema(schema)
+        key = (schema, table)
+        known = self._columns.get(key)
+        if known is None:
+            self._db.execute(f'CREATE TABLE {schema}."{table}" (id TEXT PRIMARY KEY)')
+            known = self._columns[key] = {"id"}
+        wanted: dict[str, None] = {}
+        for row in rows:
+            wanted.update(dict.fromkeys(row))
+        for column in wanted:
+            if column not in known:
+                self._db.execute(f'ALTER TABLE {schema}."{table}" ADD COLUMN "{column}"')
+                known.add(column)
+        for columns, group in _by_shape(rows):
+            names = ", ".join(f'"{c}"' for c in columns)
+            marks = ", ".join("?" for _ in columns)
+            if upsert:
+                updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "id")
+                sql = (f'INSERT INTO {schema}."{table}" ({names}) VALUES ({marks}) '
+                       f"ON CONFLICT(id) DO UPDATE SET {updates}")
+            else:
+                sql = f'INSERT OR IGNORE INTO {schema}."{table}" ({names}) VALUES ({marks})'
+            self._db.executemany(sql, [tuple(row[c] for c in columns) for row in group])
+
+    # -- reading ---------------------------------------------------------------------------
+    def query(self, sql: str, params: Iterable[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one read-only statement over every schema; returns (column names, rows)."""
+        if not _READ_ONLY.match(sql):
+            raise WarehouseError("only SELECT, WITH and EXPLAIN statements are allowed")
+        self.flush()
+        with self._lock:
+            self._db.execute("PRAGMA query_only = ON")
+            try:
+                cursor = self._db.execute(sql, tuple(params))
+                columns = [d[0] for d in cursor.description or ()]
+                return columns, cursor.fetchall()
+            except sqlite3.Error as exc:
+                raise WarehouseError(str(exc)) from exc
+            finally:
+                self._db.execute("PRAGMA query_only = OFF")
+
+    def tables(self) -> dict[str, list[str]]:
+        self.flush()
+        with self._lock:
+            return {schema: sorted(t for s, t in self._columns if s == schema) for schema in sorted(self._schemas)}
+
+    def clear(self) -> None:
+        """Drop every table (reset); the database files stay attached."""
+        self.flush()
+        with self._lock:
+            for schema, table in list(self._columns):
+                self._db.execute(f'DROP TABLE IF EXISTS {schema}."{table}"')
+            self._columns.clear()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join(timeout=30)
+        with self._lock:
+            self._db.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def _by_shape(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(row), []).append(row)
+    return list(shapes.items())
+
+
+def attach_files(folder: Path) -> sqlite3.Connection:
+    """A connection with every `<schema>.db` under `folder` attached as its schema (for `swoosh sql`)."""
+    db = sqlite3.connect("file::memory:", uri=True)
+    for path in sorted(Path(folder).glob("*.db")):
+        if _SCHEMA_NAME.match(path.stem):
+            db.execute(f"ATTACH DATABASE ? AS {path.stem}", (f"file:{path}?mode=ro",))
+    return db
