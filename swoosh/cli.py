@@ -14,6 +14,7 @@ import click
 COMMANDS: dict[str, str] = {
     "up": "swoosh.stack:up",
     "env": "swoosh.stack:env",
+    "sql": "emulator.segment.cli:sql",
 }
 
 

@@ -22,7 +22,9 @@ import click
 
 from emulator.serving import ServerThread
 
-SERVICES: dict[str, str] = {}
+SERVICES: dict[str, str] = {
+    "segment": "emulator.segment.service:build",
+}
 STACK_FILE = "stack.json"
 
 

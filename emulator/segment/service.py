@@ -1,0 +1,52 @@
+"""The fake Segment as a stack service: configured from the TOML file, persisted under --data-dir."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from emulator.segment.app import create_app
+from emulator.segment.backend import SegmentBackend
+from emulator.segment.config import load_config
+from swoosh.stack import StackOptions
+
+STATE_FILE = "segment-state.json"
+
+
+class SegmentService:
+    name = "segment"
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        warehouse_dir = options.data_dir / "warehouse" if options.data_dir else None
+        self.backend = SegmentBackend(load_config(options.config_file, options.strict, warehouse_dir))
+        self.app = create_app(self.backend)
+        self.url = ""
+        if options.data_dir and (options.data_dir / STATE_FILE).exists():
+            self.backend.import_state(json.loads((options.data_dir / STATE_FILE).read_text()))
+
+    def on_started(self, urls: dict[str, str]) -> None:
+        self.url = urls[self.name]
+
+    def summary(self) -> dict[str, Any]:
+        sources = [{"name": s.name, "write_key": s.write_key, "source_id": s.source_id}
+                   for s in self.backend.sources.values()]
+        app_key = sources[0]["write_key"] if sources else ""
+        return {"sources": sources,
+                "hints": [f"{s['name']}: write key {s['write_key']}" for s in sources]
+                + [f"python: segment.analytics.Client('{app_key}', host='{self.url}')"],
+                "env": {"SWOOSH_SEGMENT_WRITE_KEY": app_key, "SEGMENT_HOST": self.url}}
+
+    def close(self) -> None:
+        if self.options.data_dir:
+            self.options.data_dir.mkdir(parents=True, exist_ok=True)
+            target = Path(self.options.data_dir) / STATE_FILE
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.backend.export_state()))
+            tmp.replace(target)
+        self.backend.close()
+
+
+def build(options: StackOptions) -> SegmentService:
+    return SegmentService(options)
