@@ -198,7 +198,12 @@ def _unix(seconds: float) -> int:
 
 
 def _date(value: Any) -> int:
-    """Unix seconds from "YYYY-MM-DD HH:mm" (UTC), "YYYY-MM-DD[ HH:mm:ss]", ISO 8601 or a unix time."""
+    """Unix seconds, to the whole minute (the wire form's precision, so a value survives a getTags
+    round trip), from "YYYY-MM-DD HH:mm" (UTC), "YYYY-MM-DD[ HH:mm:ss]", ISO 8601 or a unix time."""
+    return _seconds(value) // 60 * 60
+
+
+def _seconds(value: Any) -> int:
     if isinstance(value, bool):
         raise TagValueError("date tag value expected, got a boolean")
     if isinstance(value, int | float):
@@ -254,7 +259,7 @@ _COERCERS: dict[TagType, Callable[[Any], Any]] = {
 def coerce(value: Any, tag_type: TagType) -> Any:
     """The stored form of `value` for a tag of `tag_type`, or TagValueError.
 
-    Stored forms: int, str, list[str] (deduplicated, order kept), date as int unix seconds, bool,
+    Stored forms: int, str, list[str] (deduplicated, order kept), date as int unix seconds (whole minutes), bool,
     float, version as canonical str. Numeric text is accepted for numbers, as SDKs send it.
     """
     if value is None:

@@ -150,7 +150,7 @@ def test_or_and_precedence_evaluated() -> None:
         ('AT("a", EQ)', "AT() takes 3 to 4 arguments", 0),
         ('AT("a", EQ, 1)', "tag name must be a non-empty string", 8),
         ('E("X", "Y", 1, 2)', "E() takes 1 to 3 arguments", 0),
-        ('E("Event", 7, 8)', 'E("APP", "Event", days)', 10),
+        ('E("Event", 7, 8)', 'E("APP", "Event", days)', 11),
         ('E("Event", 0)', "days must be a whole number", 11),
         ('E("Event", 2.5)', "days must be a whole number", 11),
         ('E("Event", true)', "days must be a whole number", 11),
