@@ -51,8 +51,9 @@ class _Clock:
 class ControlClient:
     """Talks to one fake's control namespace; service clients add their own conveniences."""
 
-    def __init__(self, base_url: str, http: httpx.Client | None = None, timeout: float = 30.0,
-                 verify: Any = True) -> None:
+    def __init__(
+        self, base_url: str, http: httpx.Client | None = None, timeout: float = 30.0, verify: Any = True
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = http or httpx.Client(timeout=timeout, verify=verify)
         self.faults = _Faults(self)
@@ -93,8 +94,9 @@ class ControlClient:
         result = self.call("GET", f"/wait/{collection}", params=params, timeout=http_timeout)
         if not result["matched"]:
             shown = ", ".join(f"{k}={v!r}" for k, v in filters.items()) or "no filter"
-            raise WaitTimeout(f"waited {timeout}s for {count} {collection} ({shown}); {result['count']} matched",
-                              result["items"])
+            raise WaitTimeout(
+                f"waited {timeout}s for {count} {collection} ({shown}); {result['count']} matched", result["items"]
+            )
         return result["items"]
 
     def export_state(self) -> dict[str, Any]:

@@ -43,7 +43,8 @@ class Clock:
 def iso_millis(moment: datetime) -> str:
     """UTC ISO-8601 with milliseconds and `Z`, the format Segment and Pushwoosh emit."""
     m = moment.astimezone(UTC)
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
+    date = f"{m.year:04d}-{m.month:02d}-{m.day:02d}"
+    return f"{date}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
 
 
 def parse_iso(value: object) -> datetime | None:
@@ -65,7 +66,7 @@ def parse_iso(value: object) -> datetime | None:
             if not ch.isdigit():
                 break
             digits += ch
-        tail = rest[len(digits):]
+        tail = rest[len(digits) :]
         text = f"{head}.{(digits + '000000')[:6]}{tail}"
     try:
         parsed = datetime.fromisoformat(text)

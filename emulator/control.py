@@ -51,8 +51,9 @@ class ControlError(Exception):
 
 
 def json_response(value: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS), status=status,
-                    mimetype="application/json")
+    return Response(
+        orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS), status=status, mimetype="application/json"
+    )
 
 
 def request_json() -> Any:
@@ -96,8 +97,9 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
 
     @bp.get("/health")
     def health() -> Response:
-        return json_response({"status": "ok", "service": runtime.service,
-                              "uptime_seconds": round(time.time() - runtime.started_at, 3)})
+        return json_response(
+            {"status": "ok", "service": runtime.service, "uptime_seconds": round(time.time() - runtime.started_at, 3)}
+        )
 
     @bp.post("/reset")
     def reset() -> Response:
@@ -113,9 +115,12 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
     def journal() -> Response:
         status = _number_arg("status", None, 0, 999)
         limit = _number_arg("limit", None, 0, 10**9)
-        entries = runtime.journal.entries(request.args.get("method"), request.args.get("path"),
-                                          None if status is None else int(status),
-                                          None if limit is None else int(limit))
+        entries = runtime.journal.entries(
+            request.args.get("method"),
+            request.args.get("path"),
+            None if status is None else int(status),
+            None if limit is None else int(limit),
+        )
         return json_response({"count": len(entries), "requests": [e.to_dict() for e in entries]})
 
     @bp.delete("/journal")
@@ -170,8 +175,9 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
 
     @bp.get("/state")
     def export_state() -> Response:
-        return json_response({"service": runtime.service, "runtime": runtime.export_state(),
-                              "backend": backend.export_state()})
+        return json_response(
+            {"service": runtime.service, "runtime": runtime.export_state(), "backend": backend.export_state()}
+        )
 
     @bp.route("/state", methods=["PUT", "POST"])
     def import_state() -> Response:

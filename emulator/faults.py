@@ -48,8 +48,19 @@ class FaultRule:
     def from_dict(cls, rule_id: int, spec: dict[str, Any]) -> FaultRule:
         if not isinstance(spec, dict):
             raise FaultRuleError("a fault rule must be a JSON object")
-        known = {"method", "path", "status", "body", "headers", "retry_after", "delay_ms", "drop", "times",
-                 "probability", "seed"}
+        known = {
+            "method",
+            "path",
+            "status",
+            "body",
+            "headers",
+            "retry_after",
+            "delay_ms",
+            "drop",
+            "times",
+            "probability",
+            "seed",
+        }
         unknown = sorted(set(spec) - known)
         if unknown:
             raise FaultRuleError(f"unknown fault rule field(s): {', '.join(unknown)}")
@@ -158,8 +169,19 @@ class FaultRules:
         return [r.describe() for r in self.list()]
 
     def load(self, specs: Iterable[dict[str, Any]]) -> None:
-        keep = ("method", "path", "status", "body", "headers", "retry_after", "delay_ms", "drop", "times",
-                "probability", "seed")
+        keep = (
+            "method",
+            "path",
+            "status",
+            "body",
+            "headers",
+            "retry_after",
+            "delay_ms",
+            "drop",
+            "times",
+            "probability",
+            "seed",
+        )
         self.clear()
         for spec in specs:
             rule = self.add({k: spec[k] for k in keep if spec.get(k) is not None})
@@ -200,23 +222,38 @@ class FaultMiddleware:
     @staticmethod
     def _respond(rule: FaultRule, start_response: Callable[..., Any]) -> list[bytes]:
         if rule.body is None:
-            body, ctype = orjson.dumps({"code": "fault_injected", "message": f"swoosh fault rule {rule.id}"}), \
-                "application/json"
+            body, ctype = (
+                orjson.dumps({"code": "fault_injected", "message": f"swoosh fault rule {rule.id}"}),
+                "application/json",
+            )
         elif isinstance(rule.body, str):
             body, ctype = rule.body.encode(), "text/plain; charset=utf-8"
         else:
             body, ctype = orjson.dumps(rule.body), "application/json"
         headers = {"Content-Type": ctype, "Content-Length": str(len(body)), **rule.headers}
         if rule.retry_after is not None:
-            headers.setdefault("Retry-After", str(int(rule.retry_after) if rule.retry_after.is_integer()
-                                                 else rule.retry_after))
+            headers.setdefault(
+                "Retry-After", str(int(rule.retry_after) if rule.retry_after.is_integer() else rule.retry_after)
+            )
             headers.setdefault("X-RateLimit-Reset", str(int(time.time() + rule.retry_after)))
         reason = _REASONS.get(rule.status or 500, "Fault")
         start_response(f"{rule.status} {reason}", list(headers.items()))
         return [body]
 
 
-_REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout",
-            409: "Conflict", 410: "Gone", 423: "Locked", 429: "Too Many Requests",
-            500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-            503: "Service Unavailable", 504: "Gateway Timeout"}
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    409: "Conflict",
+    410: "Gone",
+    423: "Locked",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}

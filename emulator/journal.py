@@ -50,8 +50,9 @@ class Journal:
         clipped = data[: self.body_bytes]
         return clipped.decode("utf-8", "replace"), len(data) > self.body_bytes
 
-    def new_entry(self, at: float, method: str, path: str, query: str, headers: dict[str, str],
-                  body: bytes) -> JournalEntry:
+    def new_entry(
+        self, at: float, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> JournalEntry:
         text, truncated = self.clip(body)
         return JournalEntry(next(self._ids), at, method, path, query, redact_headers(headers), text, truncated)
 
@@ -61,8 +62,9 @@ class Journal:
         with self._lock:
             self._entries.append(entry)
 
-    def entries(self, method: str | None = None, path: str | None = None, status: int | None = None,
-                limit: int | None = None) -> list[JournalEntry]:
+    def entries(
+        self, method: str | None = None, path: str | None = None, status: int | None = None, limit: int | None = None
+    ) -> list[JournalEntry]:
         with self._lock:
             items = list(self._entries)
         if method:

@@ -138,8 +138,13 @@ class JournalMiddleware:
             if hasattr(body, "close"):
                 body.close()
             entry: JournalEntry = journal.new_entry(
-                self.runtime.clock.time(), environ.get("REQUEST_METHOD", ""), path,
-                environ.get("QUERY_STRING", ""), headers, bytes(tee.captured))
+                self.runtime.clock.time(),
+                environ.get("REQUEST_METHOD", ""),
+                path,
+                environ.get("QUERY_STRING", ""),
+                headers,
+                bytes(tee.captured),
+            )
             entry.status = status_box[0]
             entry.response_body = journal.clip(b"".join(chunks))[0]
             entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)

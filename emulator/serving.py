@@ -38,11 +38,25 @@ class _DroppingGateway(wsgi.Gateway_10):
 class ServerThread:
     """One WSGI app on one port; `start()` returns once the socket is bound and listening."""
 
-    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0, threads: int = 32,
-                 name: str = "swoosh", tls: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 32,
+        name: str = "swoosh",
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         self.host = host
-        self._server = wsgi.Server((host, port), app, numthreads=threads, server_name=name,
-                                   request_queue_size=256, timeout=30, shutdown_timeout=2)
+        self._server = wsgi.Server(
+            (host, port),
+            app,
+            numthreads=threads,
+            server_name=name,
+            request_queue_size=256,
+            timeout=30,
+            shutdown_timeout=2,
+        )
         self._server.gateway = _DroppingGateway
         self._tls = tls is not None
         if tls is not None:

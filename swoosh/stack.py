@@ -88,8 +88,13 @@ class Stack:
                 module, _, attr = SERVICES[name].partition(":")
                 self.handles[name] = getattr(importlib.import_module(module), attr)(self.options)
             for name, handle in self.handles.items():
-                self.servers[name] = ServerThread(handle.app, self.options.host, self.options.ports.get(name, 0),
-                                                  name=f"swoosh-{name}", tls=self.options.tls).start()
+                self.servers[name] = ServerThread(
+                    handle.app,
+                    self.options.host,
+                    self.options.ports.get(name, 0),
+                    name=f"swoosh-{name}",
+                    tls=self.options.tls,
+                ).start()
             urls = self.urls
             for handle in self.handles.values():
                 handle.on_started(urls)
@@ -104,9 +109,15 @@ class Stack:
         return {name: server.url for name, server in self.servers.items()}
 
     def describe(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "started_at": time.time(),
-                "services": {name: {"url": self.servers[name].url, **handle.summary()}
-                             for name, handle in self.handles.items() if name in self.servers}}
+        return {
+            "pid": os.getpid(),
+            "started_at": time.time(),
+            "services": {
+                name: {"url": self.servers[name].url, **handle.summary()}
+                for name, handle in self.handles.items()
+                if name in self.servers
+            },
+        }
 
     def _write_locator(self) -> None:
         folder = self.options.data_dir or runtime_dir()
@@ -135,16 +146,34 @@ class Stack:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", "ports", multiple=True, metavar="SERVICE=PORT",
-              help="Port for a service (0 = any free port), e.g. --port segment=8001. Repeatable.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Persist state here across restarts; stack.json is written here too.")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML file with sources, applications and settings.")
+@click.option(
+    "--port",
+    "ports",
+    multiple=True,
+    metavar="SERVICE=PORT",
+    help="Port for a service (0 = any free port), e.g. --port segment=8001. Repeatable.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Persist state here across restarts; stack.json is written here too.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file with sources, applications and settings.",
+)
 @click.option("--strict", is_flag=True, help="Make silent real-world failures loud (unknown keys, app_id ...).")
 @click.option("--only", multiple=True, help="Run only these services (repeatable).")
-def up(host: str, ports: tuple[str, ...], data_dir: Path | None, config_file: Path | None, strict: bool,
-       only: tuple[str, ...]) -> None:
+def up(
+    host: str,
+    ports: tuple[str, ...],
+    data_dir: Path | None,
+    config_file: Path | None,
+    strict: bool,
+    only: tuple[str, ...],
+) -> None:
     """Start the local stack and serve until Ctrl-C."""
     port_map: dict[str, int] = {}
     for item in ports:
@@ -155,8 +184,9 @@ def up(host: str, ports: tuple[str, ...], data_dir: Path | None, config_file: Pa
     unknown = [name for name in only if name not in SERVICES]
     if unknown:
         raise click.BadParameter(f"unknown service(s) {unknown}; known: {sorted(SERVICES)}", param_hint="--only")
-    options = StackOptions(host=host, ports=port_map, data_dir=data_dir, strict=strict, config_file=config_file,
-                           only=only)
+    options = StackOptions(
+        host=host, ports=port_map, data_dir=data_dir, strict=strict, config_file=config_file, only=only
+    )
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())

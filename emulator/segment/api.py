@@ -16,9 +16,21 @@ from emulator.segment.backend import MAX_BATCH_BYTES, MAX_CALL_BYTES, IngestErro
 from emulator.wire import BodyError, decode_body, parse_json, read_raw
 
 CALL_ROUTES: dict[str, str | None] = {
-    "identify": "identify", "track": "track", "page": "page", "screen": "screen", "group": "group",
-    "alias": "alias", "batch": None, "import": None,
-    "i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias", "b": None,
+    "identify": "identify",
+    "track": "track",
+    "page": "page",
+    "screen": "screen",
+    "group": "group",
+    "alias": "alias",
+    "batch": None,
+    "import": None,
+    "i": "identify",
+    "t": "track",
+    "p": "page",
+    "s": "screen",
+    "g": "group",
+    "a": "alias",
+    "b": None,
 }
 PIXEL_TYPES = {"identify", "track", "page", "screen", "group", "alias"}
 SUCCESS = b'{"success":true}'
@@ -113,9 +125,10 @@ def tracking_blueprint(backend: SegmentBackend) -> Blueprint:
         if len(parts) == 3 and parts[0] == "projects" and parts[2] == "settings":
             write_key = request.view_args["rest"].strip("/").split("/")[1]  # keep the key's case
             host = f"{request.host}/v1"
-            settings = {"integrations": {"Segment.io": {"apiKey": write_key, "apiHost": host,
-                                                         "protocol": request.scheme}},
-                        "plan": {"track": {"__default": {"enabled": True}}, "identify": {"__default": {"enabled": True}}}}
+            settings = {
+                "integrations": {"Segment.io": {"apiKey": write_key, "apiHost": host, "protocol": request.scheme}},
+                "plan": {"track": {"__default": {"enabled": True}}, "identify": {"__default": {"enabled": True}}},
+            }
             return _json(orjson.dumps(settings))
         return _json(error_body("not_found", f"No route GET /v1/{route}"), 404)
 

@@ -26,8 +26,9 @@ def create_app(backend: SegmentBackend) -> Flask:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return Response(error_body(code, exc.description or exc.name), status=exc.code or 500,
-                        mimetype="application/json")
+        return Response(
+            error_body(code, exc.description or exc.name), status=exc.code or 500, mimetype="application/json"
+        )
 
     return install(app, backend.runtime)
 
@@ -44,8 +45,12 @@ def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:
             raise ControlError('send {"name", "write_key", "source_id"?, "tracking_plan"?}')
         try:
             plan = TrackingPlan(body["tracking_plan"], body.get("name", "plan")) if body.get("tracking_plan") else None
-            source = Source(str(body.get("name", "")), str(body.get("write_key", "")),
-                            str(body.get("source_id") or f"src_{body.get('name', '')}"), plan)
+            source = Source(
+                str(body.get("name", "")),
+                str(body.get("write_key", "")),
+                str(body.get("source_id") or f"src_{body.get('name', '')}"),
+                plan,
+            )
             backend.add_source(source)
         except (ValueError, TrackingPlanError) as exc:
             raise ControlError(str(exc)) from exc
@@ -92,5 +97,10 @@ def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:
 
     @bp.get("/warehouse")
     def warehouse() -> Response:
-        return json_response({"folder": str(backend.warehouse.folder), "schemas": backend.warehouse.tables(),
-                              "errors": backend.warehouse.errors[-20:]})
+        return json_response(
+            {
+                "folder": str(backend.warehouse.folder),
+                "schemas": backend.warehouse.tables(),
+                "errors": backend.warehouse.errors[-20:],
+            }
+        )

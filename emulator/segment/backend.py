@@ -56,8 +56,13 @@ class Source:
 
     def describe(self) -> dict[str, Any]:
         plan = self.tracking_plan.describe() if self.tracking_plan else None
-        return {"name": self.name, "write_key": self.write_key, "source_id": self.source_id, "schema": self.schema,
-                "tracking_plan": plan}
+        return {
+            "name": self.name,
+            "write_key": self.write_key,
+            "source_id": self.source_id,
+            "schema": self.schema,
+            "tracking_plan": plan,
+        }
 
 
 DEFAULT_SOURCES = (
@@ -69,11 +74,33 @@ DEFAULT_SOURCES = (
 class StoredEvent:
     """One received message, compact: the payload is kept as JSON bytes."""
 
-    __slots__ = ("anonymous_id", "call_type", "event", "message_id", "payload", "reason", "received_at", "seq",
-                 "source", "status", "user_id", "violations")
+    __slots__ = (
+        "anonymous_id",
+        "call_type",
+        "event",
+        "message_id",
+        "payload",
+        "reason",
+        "received_at",
+        "seq",
+        "source",
+        "status",
+        "user_id",
+        "violations",
+    )
 
-    def __init__(self, seq: int, status: str, reason: str | None, source: str | None, call_type: str | None,
-                 message: Any, received_at: float, violations: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        seq: int,
+        status: str,
+        reason: str | None,
+        source: str | None,
+        call_type: str | None,
+        message: Any,
+        received_at: float,
+        violations: list[dict[str, str]] | None = None,
+        payload: bytes | None = None,
+    ) -> None:
         self.seq = seq
         self.status = status
         self.reason = reason
@@ -86,25 +113,49 @@ class StoredEvent:
         self.user_id = fields.get("userId")
         self.anonymous_id = fields.get("anonymousId")
         self.message_id = fields.get("messageId")
-        payload = orjson.dumps(message, default=str, option=orjson.OPT_NON_STR_KEYS)
+        if payload is None:
+            payload = serialize(message) or orjson.dumps({"unserializable": "nested deeper than JSON output allows"})
         if status != GOOD and len(payload) > STORED_BAD_PAYLOAD_BYTES:
             payload = orjson.dumps({"truncated": True, "bytes": len(payload)})
         self.payload = payload
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "status": self.status, "reason": self.reason, "source": self.source,
-                "type": self.call_type, "received_at": self.received_at, "violations": self.violations,
-                "message": orjson.loads(self.payload)}
+        return {
+            "seq": self.seq,
+            "status": self.status,
+            "reason": self.reason,
+            "source": self.source,
+            "type": self.call_type,
+            "received_at": self.received_at,
+            "violations": self.violations,
+            "message": orjson.loads(self.payload),
+        }
 
     @property
     def filter_view(self) -> dict[str, Any]:
-        return {"type": self.call_type, "event": self.event, "userId": self.user_id,
-                "anonymousId": self.anonymous_id, "source": self.source, "status": self.status,
-                "reason": self.reason, "messageId": self.message_id}
+        return {
+            "type": self.call_type,
+            "event": self.event,
+            "userId": self.user_id,
+            "anonymousId": self.anonymous_id,
+            "source": self.source,
+            "status": self.status,
+            "reason": self.reason,
+            "messageId": self.message_id,
+        }
 
 
-FILTER_FIELDS = {name: name for name in ("type", "event", "userId", "anonymousId", "source", "status", "reason",
-                                         "messageId")}
+def serialize(message: Any) -> bytes | None:
+    """The message as JSON bytes; None when it nests deeper than orjson writes (it reads deeper)."""
+    try:
+        return orjson.dumps(message, default=str, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return None
+
+
+FILTER_FIELDS = {
+    name: name for name in ("type", "event", "userId", "anonymousId", "source", "status", "reason", "messageId")
+}
 
 
 @dataclass
@@ -174,8 +225,9 @@ class SegmentBackend:
         return self._by_key.get(write_key)
 
     # -- ingest ----------------------------------------------------------------------------
-    def ingest(self, call_type: str | None, body: Any, basic_key: str | None = None, bearer: bool = False,
-               body_bytes: int = 0) -> IngestResult:
+    def ingest(
+        self, call_type: str | None, body: Any, basic_key: str | None = None, bearer: bool = False, body_bytes: int = 0
+    ) -> IngestResult:
         """One request's messages: `call_type` None means a batch envelope."""
         envelope = body if isinstance(body, dict) else {}
         body_key = envelope.get("writeKey")
@@ -210,8 +262,9 @@ class SegmentBackend:
                 message_id = item.get("messageId")
                 if isinstance(message_id, str) and message_id:
                     if message_id in self._seen_ids:
-                        stored.append(self._record(DUPLICATE, "duplicate_message_id", source.name, item_type, item,
-                                                   now))
+                        stored.append(
+                            self._record(DUPLICATE, "duplicate_message_id", source.name, item_type, item, now)
+                        )
                         result.duplicates += 1
                         continue
                     self._seen_ids[message_id] = now + m.DEDUPE_WINDOW
@@ -221,18 +274,24 @@ class SegmentBackend:
                     verdict = source.tracking_plan.check(item)
                     violations = verdict.violations or None
                     if verdict.blocked:
-                        stored.append(self._record(BAD, m.BLOCKED_BY_TRACKING_PLAN, source.name, item_type, item,
-                                                   now, violations))
+                        stored.append(
+                            self._record(BAD, m.BLOCKED_BY_TRACKING_PLAN, source.name, item_type, item, now, violations)
+                        )
                         result.rejected.append({"index": index, "reason": m.BLOCKED_BY_TRACKING_PLAN})
                         continue
-                stored.append(self._record(GOOD, None, source.name, item_type, item, now, violations))
+                payload = serialize(item)
+                if payload is None:
+                    self._seen_ids.pop(item["messageId"], None)
+                    stored.append(self._record(BAD, m.TOO_DEEPLY_NESTED, source.name, item_type, item, now))
+                    result.rejected.append({"index": index, "reason": m.TOO_DEEPLY_NESTED})
+                    continue
+                stored.append(self._record(GOOD, None, source.name, item_type, item, now, violations, payload))
                 good.append(item)
                 result.accepted += 1
             if self.strict and result.rejected:
                 # strict refuses the request: roll back what this request added
                 self._rollback(stored, items)
-                raise IngestError(400, "invalid_events", f"{len(result.rejected)} message(s) rejected",
-                                  result.rejected)
+                raise IngestError(400, "invalid_events", f"{len(result.rejected)} message(s) rejected", result.rejected)
             self._store(stored)
         if source is not None and good:
             for message in good:
@@ -250,8 +309,9 @@ class SegmentBackend:
         types = [item.get("type") if isinstance(item, dict) else None for item in batch]
         return batch, [t if isinstance(t, str) else None for t in types]
 
-    def _problem(self, index: int, item: Any, item_type: str | None, call_type: str | None,
-                 body_bytes: int) -> str | None:
+    def _problem(
+        self, index: int, item: Any, item_type: str | None, call_type: str | None, body_bytes: int
+    ) -> str | None:
         if item_type == "batch":
             return m.INVALID_BATCH
         if index >= MAX_BATCH_EVENTS:
@@ -260,10 +320,19 @@ class SegmentBackend:
             return m.MESSAGE_TOO_LARGE
         return m.problem(item, item_type)
 
-    def _record(self, status: str, reason: str | None, source: str | None, call_type: str | None, item: Any,
-                now: float, violations: list[dict[str, str]] | None = None) -> StoredEvent:
+    def _record(
+        self,
+        status: str,
+        reason: str | None,
+        source: str | None,
+        call_type: str | None,
+        item: Any,
+        now: float,
+        violations: list[dict[str, str]] | None = None,
+        payload: bytes | None = None,
+    ) -> StoredEvent:
         self._seq += 1
-        return StoredEvent(self._seq, status, reason, source, call_type, item, now, violations)
+        return StoredEvent(self._seq, status, reason, source, call_type, item, now, violations, payload)
 
     def _rollback(self, stored: list[StoredEvent], items: list[Any]) -> None:
         for event in stored:
@@ -290,8 +359,12 @@ class SegmentBackend:
     # -- inspection --------------------------------------------------------------------------
     def counts(self) -> dict[str, Any]:
         with self._lock:
-            return {**{s: self._counts.get(s, 0) for s in STATUSES}, "stored": len(self._events),
-                    "evicted": self._evicted, "warehouse_errors": len(self.warehouse.errors)}
+            return {
+                **{s: self._counts.get(s, 0) for s in STATUSES},
+                "stored": len(self._events),
+                "evicted": self._evicted,
+                "warehouse_errors": len(self.warehouse.errors),
+            }
 
     def events(self, filters: Mapping[str, str], limit: int | None = None) -> list[dict[str, Any]]:
         filters = dict(filters)
@@ -299,8 +372,11 @@ class SegmentBackend:
         since_ts = _since(since)
         with self._lock:
             snapshot = list(self._events)
-        found = [e for e in snapshot if (since_ts is None or e.received_at >= since_ts)
-                 and match_filters(e.filter_view, filters, FILTER_FIELDS)]
+        found = [
+            e
+            for e in snapshot
+            if (since_ts is None or e.received_at >= since_ts) and match_filters(e.filter_view, filters, FILTER_FIELDS)
+        ]
         if limit is not None:
             found = found[-limit:] if limit > 0 else []
         return [e.to_dict() for e in found]
@@ -318,11 +394,18 @@ class SegmentBackend:
         return [i for i in items if match_filters(i, filters, keys)][: limit if limit is not None else None]
 
     def config_view(self) -> dict[str, Any]:
-        return {"strict": self.strict, "max_events": self.max_events,
-                "sources": [s.describe() for s in self.sources.values()],
-                "destinations": [d.describe() for d in self.deliverer.destinations()],
-                "limits": {"call_bytes": MAX_CALL_BYTES, "batch_bytes": MAX_BATCH_BYTES,
-                           "event_bytes": MAX_EVENT_BYTES, "batch_events": MAX_BATCH_EVENTS}}
+        return {
+            "strict": self.strict,
+            "max_events": self.max_events,
+            "sources": [s.describe() for s in self.sources.values()],
+            "destinations": [d.describe() for d in self.deliverer.destinations()],
+            "limits": {
+                "call_bytes": MAX_CALL_BYTES,
+                "batch_bytes": MAX_BATCH_BYTES,
+                "event_bytes": MAX_EVENT_BYTES,
+                "batch_events": MAX_BATCH_EVENTS,
+            },
+        }
 
     # -- lifecycle ---------------------------------------------------------------------------
     def reset(self) -> None:
@@ -343,12 +426,17 @@ class SegmentBackend:
     def export_state(self) -> dict[str, Any]:
         with self._lock:
             events = [e.to_dict() for e in self._events]
-            return {"strict": self.strict,
-                    "sources": [{"name": s.name, "write_key": s.write_key, "source_id": s.source_id}
-                                for s in self.sources.values()],
-                    "destinations": [d.spec() for d in self.deliverer.destinations()],
-                    "events": events, "counts": dict(self._counts), "evicted": self._evicted,
-                    "seen_ids": list(self._seen_ids.items())}
+            return {
+                "strict": self.strict,
+                "sources": [
+                    {"name": s.name, "write_key": s.write_key, "source_id": s.source_id} for s in self.sources.values()
+                ],
+                "destinations": [d.spec() for d in self.deliverer.destinations()],
+                "events": events,
+                "counts": dict(self._counts),
+                "evicted": self._evicted,
+                "seen_ids": list(self._seen_ids.items()),
+            }
 
     def import_state(self, state: dict[str, Any]) -> None:
         sources = [Source(s["name"], s["write_key"], s["source_id"]) for s in state.get("sources", [])]
@@ -377,8 +465,16 @@ class SegmentBackend:
 
     @staticmethod
     def _restore(data: dict[str, Any]) -> StoredEvent:
-        event = StoredEvent(int(data["seq"]), str(data["status"]), data.get("reason"), data.get("source"),
-                            data.get("type"), data.get("message"), float(data["received_at"]), data.get("violations"))
+        event = StoredEvent(
+            int(data["seq"]),
+            str(data["status"]),
+            data.get("reason"),
+            data.get("source"),
+            data.get("type"),
+            data.get("message"),
+            float(data["received_at"]),
+            data.get("violations"),
+        )
         if event.status not in STATUSES:
             raise ValueError(f"unknown event status {event.status!r}")
         return event

@@ -25,8 +25,11 @@ def _print_table(columns: list[str], rows: list[Any]) -> None:
 
 @click.command()
 @click.argument("statement")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Read DIR/warehouse/*.db directly (no running stack needed).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Read DIR/warehouse/*.db directly (no running stack needed).",
+)
 @click.option("--url", help="The fake Segment's URL (default: the running stack's).")
 def sql(statement: str, data_dir: Path | None, url: str | None) -> None:
     """Run a read-only SQL query over every source's schema, e.g. "select * from pushwoosh.push_sent"."""

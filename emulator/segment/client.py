@@ -27,8 +27,9 @@ class SegmentClient(ControlClient):
     def counts(self) -> dict[str, int]:
         return self.call("GET", "/counts")
 
-    def add_source(self, name: str, write_key: str, source_id: str | None = None,
-                   tracking_plan: dict[str, Any] | None = None) -> dict[str, Any]:
+    def add_source(
+        self, name: str, write_key: str, source_id: str | None = None, tracking_plan: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         body = {"name": name, "write_key": write_key, "source_id": source_id, "tracking_plan": tracking_plan}
         return self.call("POST", "/sources", json={k: v for k, v in body.items() if v is not None})
 

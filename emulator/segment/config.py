@@ -1,21 +1,21 @@
 """Reading the fake Segment's configuration from the stack's TOML file (`[segment]` table).
 
-    [segment]
-    strict = false
-    max_events = 1000000
+[segment]
+strict = false
+max_events = 1000000
 
-    [[segment.sources]]
-    name = "app"
-    write_key = "app-write-key"
-    source_id = "src_app"
-    tracking_plan = "plans/app.json"     # relative to the TOML file
+[[segment.sources]]
+name = "app"
+write_key = "app-write-key"
+source_id = "src_app"
+tracking_plan = "plans/app.json"     # relative to the TOML file
 
-    [[segment.destinations]]
-    source = "app"
-    url = "http://127.0.0.1:9000/hook"
-    secret = "s3cret"
-    subscription = 'type = "track"'
-    max_batch = 1
+[[segment.destinations]]
+source = "app"
+url = "http://127.0.0.1:9000/hook"
+secret = "s3cret"
+subscription = 'type = "track"'
+max_batch = 1
 """
 
 from __future__ import annotations

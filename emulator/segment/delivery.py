@@ -59,7 +59,7 @@ def parse_subscription(text: str | None) -> Predicate:
         if match is None or match.end() == pos:
             if text[pos:].strip() == "":
                 break
-            raise SubscriptionError(f"unexpected {text[pos:pos + 10]!r} at position {pos}")
+            raise SubscriptionError(f"unexpected {text[pos : pos + 10]!r} at position {pos}")
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind), match.start(kind)))
         pos = match.end()
@@ -134,8 +134,15 @@ class Destination:
     matches: Predicate = field(default=lambda _e: True, repr=False)
 
     def spec(self) -> dict[str, Any]:
-        return {"source": self.source, "name": self.name, "url": self.url, "secret": self.secret,
-                "subscription": self.subscription, "max_batch": self.max_batch, "timeout": self.timeout}
+        return {
+            "source": self.source,
+            "name": self.name,
+            "url": self.url,
+            "secret": self.secret,
+            "subscription": self.subscription,
+            "max_batch": self.max_batch,
+            "timeout": self.timeout,
+        }
 
     def describe(self) -> dict[str, Any]:
         shown = self.spec()
@@ -155,11 +162,21 @@ class Delivery:
 
     def describe(self) -> dict[str, Any]:
         last = self.attempts[-1] if self.attempts else {}
-        return {"id": self.id, "destination": self.destination.name, "destination_id": self.destination.id,
-                "source": self.destination.source, "messageId": self.message.get("messageId"),
-                "type": self.message.get("type"), "event": self.message.get("event"), "state": self.state,
-                "attempts": len(self.attempts), "last_status": last.get("status"), "last_error": last.get("error"),
-                "next_attempt_at": self.next_at if self.state == "pending" else None, "history": self.attempts}
+        return {
+            "id": self.id,
+            "destination": self.destination.name,
+            "destination_id": self.destination.id,
+            "source": self.destination.source,
+            "messageId": self.message.get("messageId"),
+            "type": self.message.get("type"),
+            "event": self.message.get("event"),
+            "state": self.state,
+            "attempts": len(self.attempts),
+            "last_status": last.get("status"),
+            "last_error": last.get("error"),
+            "next_attempt_at": self.next_at if self.state == "pending" else None,
+            "history": self.attempts,
+        }
 
 
 DELIVERY_FILTERS = {k: k for k in ("destination", "destination_id", "source", "messageId", "type", "event", "state")}
@@ -209,8 +226,7 @@ class _Lane:
 
     def send(self, batch: list[Delivery]) -> None:
         destination = self.destination
-        body = orjson.dumps(batch[0].message if destination.max_batch == 1 else
-                            {"batch": [d.message for d in batch]})
+        body = orjson.dumps(batch[0].message if destination.max_batch == 1 else {"batch": [d.message for d in batch]})
         headers = {"Content-Type": "application/json"}
         if destination.secret:
             headers["X-Signature"] = hmac.new(destination.secret.encode(), body, hashlib.sha1).hexdigest()
@@ -256,9 +272,17 @@ class Deliverer:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 60:
             raise ValueError("timeout must be a number of seconds between 0 and 60")
         subscription = _spec_value(spec, "subscription", str, None)
-        destination = Destination(next(self._ids), str(spec.get("source", "app")),
-                                  _spec_value(spec, "name", str, "webhook"), url, _spec_value(spec, "secret", str, None),
-                                  subscription, max_batch, float(timeout), parse_subscription(subscription))
+        destination = Destination(
+            next(self._ids),
+            str(spec.get("source", "app")),
+            _spec_value(spec, "name", str, "webhook"),
+            url,
+            _spec_value(spec, "secret", str, None),
+            subscription,
+            max_batch,
+            float(timeout),
+            parse_subscription(subscription),
+        )
         with self.cond:
             self._lanes[destination.id] = _Lane(self, destination)
         return destination
@@ -299,8 +323,9 @@ class Deliverer:
                         heapq.heappush(lane.heap, (now, delivery.id, delivery))
             self.cond.notify_all()
 
-    def settle(self, lane: _Lane, batch: list[Delivery], status: int, error: str | None,
-               retry_after: float | None) -> None:
+    def settle(
+        self, lane: _Lane, batch: list[Delivery], status: int, error: str | None, retry_after: float | None
+    ) -> None:
         now = self.runtime.clock.time()
         with self.cond:
             for delivery in batch:

@@ -29,6 +29,7 @@ TOO_MANY_EVENTS = "too_many_events"
 INVALID_BATCH = "invalid_batch"
 UNKNOWN_WRITE_KEY = "unknown_write_key"
 BLOCKED_BY_TRACKING_PLAN = "blocked_by_tracking_plan"
+TOO_DEEPLY_NESTED = "too_deeply_nested"
 
 
 def _identity(value: Any) -> str | None:

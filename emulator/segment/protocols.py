@@ -54,7 +54,7 @@ class TrackingPlan:
         self.spec = spec
         self.common = _validator(spec["common"], "common") if spec.get("common") is not None else None
         self.events: dict[str, dict[str, Validator]] = {}
-        events = spec.get("events") or {}
+        events = spec.get("events", {})
         if not isinstance(events, dict):
             raise TrackingPlanError("events must be an object of event name -> schema")
         for event, schema in events.items():

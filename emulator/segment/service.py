@@ -30,13 +30,16 @@ class SegmentService:
         self.url = urls[self.name]
 
     def summary(self) -> dict[str, Any]:
-        sources = [{"name": s.name, "write_key": s.write_key, "source_id": s.source_id}
-                   for s in self.backend.sources.values()]
+        sources = [
+            {"name": s.name, "write_key": s.write_key, "source_id": s.source_id} for s in self.backend.sources.values()
+        ]
         app_key = sources[0]["write_key"] if sources else ""
-        return {"sources": sources,
-                "hints": [f"{s['name']}: write key {s['write_key']}" for s in sources]
-                + [f"python: segment.analytics.Client('{app_key}', host='{self.url}')"],
-                "env": {"SWOOSH_SEGMENT_WRITE_KEY": app_key, "SEGMENT_HOST": self.url}}
+        return {
+            "sources": sources,
+            "hints": [f"{s['name']}: write key {s['write_key']}" for s in sources]
+            + [f"python: segment.analytics.Client('{app_key}', host='{self.url}')"],
+            "env": {"SWOOSH_SEGMENT_WRITE_KEY": app_key, "SEGMENT_HOST": self.url},
+        }
 
     def close(self) -> None:
         if self.options.data_dir:

@@ -20,10 +20,16 @@ from typing import Any
 
 import orjson
 
-CALL_TABLES = {"identify": "identifies", "track": "tracks", "page": "pages", "screen": "screens",
-               "group": "groups", "alias": "aliases"}
+CALL_TABLES = {
+    "identify": "identifies",
+    "track": "tracks",
+    "page": "pages",
+    "screen": "screens",
+    "group": "groups",
+    "alias": "aliases",
+}
 RESERVED_TABLES = frozenset({*CALL_TABLES.values(), "users"})
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[a-z0-9])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _READ_ONLY = re.compile(r"^\s*(select|with|explain)\b", re.IGNORECASE)
@@ -225,8 +231,9 @@ class Warehouse:
             marks = ", ".join("?" for _ in columns)
             if upsert:
                 updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "id")
-                sql = (f'INSERT INTO {schema}."{table}" ({names}) VALUES ({marks}) '
-                       f"ON CONFLICT(id) DO UPDATE SET {updates}")
+                sql = (
+                    f'INSERT INTO {schema}."{table}" ({names}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}'
+                )
             else:
                 sql = f'INSERT OR IGNORE INTO {schema}."{table}" ({names}) VALUES ({marks})'
             self._db.executemany(sql, [tuple(row[c] for c in columns) for row in group])

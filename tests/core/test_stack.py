@@ -48,8 +48,9 @@ def build_second(options: StackOptions) -> NotesService:
 @pytest.fixture
 def two_services(monkeypatch: pytest.MonkeyPatch) -> None:
     BUILT.clear()
-    monkeypatch.setattr(stack_module, "SERVICES", {"first": f"{__name__}:build_first",
-                                                   "second": f"{__name__}:build_second"})
+    monkeypatch.setattr(
+        stack_module, "SERVICES", {"first": f"{__name__}:build_first", "second": f"{__name__}:build_second"}
+    )
 
 
 def test_stack_wires_every_service_and_writes_then_removes_the_locator(two_services, tmp_path: Path) -> None:
@@ -73,8 +74,9 @@ def test_only_runs_the_named_services(two_services, tmp_path: Path) -> None:
 
 def test_a_failing_build_stops_what_already_started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     BUILT.clear()
-    monkeypatch.setattr(stack_module, "SERVICES", {"first": f"{__name__}:build_first",
-                                                   "broken": f"{__name__}:does_not_exist"})
+    monkeypatch.setattr(
+        stack_module, "SERVICES", {"first": f"{__name__}:build_first", "broken": f"{__name__}:does_not_exist"}
+    )
     with pytest.raises(AttributeError):
         Stack(StackOptions(data_dir=tmp_path)).start()
     assert BUILT[0].closed

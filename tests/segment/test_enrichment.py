@@ -33,9 +33,17 @@ def test_accepted_message_gets_segment_fields(backend: SegmentBackend) -> None:
 
 
 def test_client_values_are_kept(backend: SegmentBackend) -> None:
-    message = ingest_one(backend, "identify", {
-        "userId": "u1", "messageId": "m-1", "integrations": {"All": False},
-        "context": {"library": {"name": "analytics-python", "version": "2.4.0"}}, "traits": {"a": 1}})
+    message = ingest_one(
+        backend,
+        "identify",
+        {
+            "userId": "u1",
+            "messageId": "m-1",
+            "integrations": {"All": False},
+            "context": {"library": {"name": "analytics-python", "version": "2.4.0"}},
+            "traits": {"a": 1},
+        },
+    )
     assert message["messageId"] == "m-1"
     assert message["integrations"] == {"All": False}
     assert message["context"]["library"]["name"] == "analytics-python"
@@ -47,12 +55,16 @@ def test_route_type_wins_over_body_type(backend: SegmentBackend) -> None:
 
 
 def test_clock_skew_is_corrected_from_sent_at(backend: SegmentBackend) -> None:
-    message = ingest_one(backend, "track", {
-        "userId": "u", "event": "e", "timestamp": "2026-01-01T10:00:00.000Z", "sentAt": "2026-01-01T10:00:05Z"})
+    message = ingest_one(
+        backend,
+        "track",
+        {"userId": "u", "event": "e", "timestamp": "2026-01-01T10:00:00.000Z", "sentAt": "2026-01-01T10:00:05Z"},
+    )
     received = parse_iso(message["receivedAt"])
     assert message["originalTimestamp"] == "2026-01-01T10:00:00.000Z"
     assert parse_iso(message["timestamp"]) == received.replace(microsecond=received.microsecond) - (
-        parse_iso("2026-01-01T10:00:05Z") - parse_iso("2026-01-01T10:00:00Z"))
+        parse_iso("2026-01-01T10:00:05Z") - parse_iso("2026-01-01T10:00:00Z")
+    )
     assert message["sentAt"] == "2026-01-01T10:00:05.000Z"
 
 
@@ -61,21 +73,33 @@ def test_without_sent_at_timestamp_is_the_client_timestamp(backend: SegmentBacke
     assert message["timestamp"] == "2026-01-01T10:00:00.000Z"
 
 
-@pytest.mark.parametrize(("received", "original", "sent", "expected"), [
-    ("2026-01-01T00:00:10Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z", "2026-01-01T00:00:09Z"),
-    ("2026-01-01T00:00:10Z", None, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z"),
-    ("2026-01-01T00:00:10Z", "2026-01-01T00:00:00.123456Z", None, "2026-01-01T00:00:00.123456Z"),
-])
+@pytest.mark.parametrize(
+    ("received", "original", "sent", "expected"),
+    [
+        ("2026-01-01T00:00:10Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z", "2026-01-01T00:00:09Z"),
+        ("2026-01-01T00:00:10Z", None, "2026-01-01T00:00:01Z", "2026-01-01T00:00:10Z"),
+        ("2026-01-01T00:00:10Z", "2026-01-01T00:00:00.123456Z", None, "2026-01-01T00:00:00.123456Z"),
+    ],
+)
 def test_corrected_timestamp_rule(received: str, original: str | None, sent: str | None, expected: str) -> None:
     result = corrected_timestamp(parse_iso(received), parse_iso(original), parse_iso(sent))
     assert result == parse_iso(expected)
 
 
 def test_batch_envelope_merges_into_items_and_item_keys_win(backend: SegmentBackend) -> None:
-    backend.ingest(None, {"writeKey": APP_KEY, "sentAt": "2026-01-01T00:00:01Z",
-                          "context": {"ip": "1.2.3.4", "locale": "en-US"}, "integrations": {"All": True},
-                          "batch": [{"type": "track", "userId": "u", "event": "a", "context": {"locale": "de-DE"}},
-                                    {"type": "identify", "userId": "u", "sentAt": "2026-01-01T00:00:02Z"}]})
+    backend.ingest(
+        None,
+        {
+            "writeKey": APP_KEY,
+            "sentAt": "2026-01-01T00:00:01Z",
+            "context": {"ip": "1.2.3.4", "locale": "en-US"},
+            "integrations": {"All": True},
+            "batch": [
+                {"type": "track", "userId": "u", "event": "a", "context": {"locale": "de-DE"}},
+                {"type": "identify", "userId": "u", "sentAt": "2026-01-01T00:00:02Z"},
+            ],
+        },
+    )
     first, second = (e["message"] for e in backend.events({}))
     assert first["context"]["ip"] == "1.2.3.4" and first["context"]["locale"] == "de-DE"
     assert first["integrations"] == {"All": True}

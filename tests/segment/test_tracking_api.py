@@ -14,27 +14,42 @@ from tests.segment.conftest import APP_KEY, basic
 TRACK = {"userId": "u1", "event": "Push Sent"}
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/track", "/v1/t", "/V1/TRACK/", "/v1/Track", "/v1/t/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/track",
+        "/v1/t",
+        "/V1/TRACK/",
+        "/v1/Track",
+        "/v1/t/",
+    ],
+)
 @pytest.mark.parametrize("method", ["POST", "PUT"])
-def test_track_routes_case_insensitive_with_trailing_slash(client: FlaskClient, backend: SegmentBackend,
-                                                           path: str, method: str) -> None:
+def test_track_routes_case_insensitive_with_trailing_slash(
+    client: FlaskClient, backend: SegmentBackend, path: str, method: str
+) -> None:
     response = client.open(path, method=method, json=TRACK, headers=basic(APP_KEY))
     assert response.status_code == 200
     assert response.get_json() == {"success": True}
     assert backend.events({})[-1]["type"] == "track"
 
 
-@pytest.mark.parametrize(("route", "call_type", "body"), [
-    ("identify", "identify", {"userId": "u"}), ("i", "identify", {"userId": "u"}),
-    ("page", "page", {"anonymousId": "a"}), ("p", "page", {"anonymousId": "a"}),
-    ("screen", "screen", {"userId": "u"}), ("s", "screen", {"userId": "u"}),
-    ("group", "group", {"userId": "u", "groupId": "g"}), ("g", "group", {"userId": "u", "groupId": "g"}),
-    ("alias", "alias", {"userId": "u", "previousId": "p"}), ("a", "alias", {"userId": "u", "previousId": "p"}),
-])
-def test_every_call_route(client: FlaskClient, backend: SegmentBackend, route: str, call_type: str,
-                          body: dict) -> None:
+@pytest.mark.parametrize(
+    ("route", "call_type", "body"),
+    [
+        ("identify", "identify", {"userId": "u"}),
+        ("i", "identify", {"userId": "u"}),
+        ("page", "page", {"anonymousId": "a"}),
+        ("p", "page", {"anonymousId": "a"}),
+        ("screen", "screen", {"userId": "u"}),
+        ("s", "screen", {"userId": "u"}),
+        ("group", "group", {"userId": "u", "groupId": "g"}),
+        ("g", "group", {"userId": "u", "groupId": "g"}),
+        ("alias", "alias", {"userId": "u", "previousId": "p"}),
+        ("a", "alias", {"userId": "u", "previousId": "p"}),
+    ],
+)
+def test_every_call_route(client: FlaskClient, backend: SegmentBackend, route: str, call_type: str, body: dict) -> None:
     assert client.post(f"/v1/{route}", json=body, headers=basic(APP_KEY)).status_code == 200
     assert backend.events({"status": "good"})[-1]["type"] == call_type
 
@@ -81,8 +96,11 @@ def test_strict_mode_makes_unknown_keys_and_bad_events_loud(strict_backend: Segm
     client = create_app(strict_backend).test_client()
     unknown = client.post("/v1/track", json=TRACK, headers=basic("nope"))
     assert unknown.status_code == 401 and unknown.get_json()["code"] == "invalid_write_key"
-    mixed = client.post("/v1/batch", json={"batch": [{"type": "track", **TRACK, "messageId": "ok-1"},
-                                                      {"type": "track", "event": "x"}]}, headers=basic(APP_KEY))
+    mixed = client.post(
+        "/v1/batch",
+        json={"batch": [{"type": "track", **TRACK, "messageId": "ok-1"}, {"type": "track", "event": "x"}]},
+        headers=basic(APP_KEY),
+    )
     assert mixed.status_code == 400
     assert mixed.get_json()["errors"] == [{"index": 1, "reason": "no_user_anon_id"}]
     assert strict_backend.counts()["good"] == 0
@@ -91,23 +109,27 @@ def test_strict_mode_makes_unknown_keys_and_bad_events_loud(strict_backend: Segm
     assert strict_backend.counts()["good"] == 1
 
 
-@pytest.mark.parametrize(("route", "body", "reason"), [
-    ("track", {"event": "x"}, "no_user_anon_id"),
-    ("track", {"userId": "", "anonymousId": None, "event": "x"}, "no_user_anon_id"),
-    ("track", {"userId": "u"}, "missing_event_name"),
-    ("track", {"userId": "u", "event": "  "}, "missing_event_name"),
-    ("group", {"userId": "u"}, "missing_group_id"),
-    ("alias", {"userId": "u"}, "missing_previous_id"),
-    ("alias", {"anonymousId": "a", "previousId": "p"}, "missing_user_id"),
-    ("identify", {"userId": "u", "messageId": "m" * 101}, "message_id_too_long"),
-    ("identify", [1, 2], "invalid_message"),
-    ("batch", {"batch": "nope"}, "invalid_batch"),
-    ("batch", {"batch": [{"userId": "u"}]}, "invalid_type"),
-    ("batch", {"batch": [{"type": "launch", "userId": "u"}]}, "invalid_type"),
-    ("batch", {"batch": [7]}, "invalid_message"),
-])
-def test_invalid_messages_are_200_and_kept_as_bad_with_a_reason(client: FlaskClient, backend: SegmentBackend,
-                                                                 route: str, body: object, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("route", "body", "reason"),
+    [
+        ("track", {"event": "x"}, "no_user_anon_id"),
+        ("track", {"userId": "", "anonymousId": None, "event": "x"}, "no_user_anon_id"),
+        ("track", {"userId": "u"}, "missing_event_name"),
+        ("track", {"userId": "u", "event": "  "}, "missing_event_name"),
+        ("group", {"userId": "u"}, "missing_group_id"),
+        ("alias", {"userId": "u"}, "missing_previous_id"),
+        ("alias", {"anonymousId": "a", "previousId": "p"}, "missing_user_id"),
+        ("identify", {"userId": "u", "messageId": "m" * 101}, "message_id_too_long"),
+        ("identify", [1, 2], "invalid_message"),
+        ("batch", {"batch": "nope"}, "invalid_batch"),
+        ("batch", {"batch": [{"userId": "u"}]}, "invalid_type"),
+        ("batch", {"batch": [{"type": "launch", "userId": "u"}]}, "invalid_type"),
+        ("batch", {"batch": [7]}, "invalid_message"),
+    ],
+)
+def test_invalid_messages_are_200_and_kept_as_bad_with_a_reason(
+    client: FlaskClient, backend: SegmentBackend, route: str, body: object, reason: str
+) -> None:
     response = client.post(f"/v1/{route}", json=body, headers=basic(APP_KEY))
     assert response.status_code == 200
     bad = backend.events({"status": "bad"})
@@ -161,8 +183,9 @@ def test_invalid_json_is_400_with_code_and_message(client: FlaskClient) -> None:
 
 
 def test_cors_preflight_and_headers(client: FlaskClient) -> None:
-    preflight = client.options("/v1/batch", headers={"Origin": "http://localhost:3000",
-                                                     "Access-Control-Request-Method": "POST"})
+    preflight = client.options(
+        "/v1/batch", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     for header in ("Authorization", "Content-Type", "X-Retry-Count"):

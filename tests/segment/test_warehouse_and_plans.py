@@ -1,0 +1,224 @@
+"""Warehouse layout (Segment's tables and columns) and tracking plan modes."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from emulator.segment.backend import SegmentBackend, SegmentConfig, Source
+from emulator.segment.cli import sql
+from emulator.segment.protocols import TrackingPlan, TrackingPlanError
+from emulator.segment.warehouse import WarehouseError, event_table, snake
+from tests.segment.conftest import APP_KEY
+
+PUSHWOOSH_KEY = "pushwoosh-write-key"
+
+
+def rows(backend: SegmentBackend, statement: str) -> list[dict]:
+    columns, found = backend.warehouse.query(statement)
+    return [dict(zip(columns, row, strict=True)) for row in found]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Push Sent", "push_sent"),
+        ("orderCompleted", "order_completed"),
+        ("Email Bounced!", "email_bounced"),
+        ("3D Secure", "_3d_secure"),
+        ("SubscribedToOffers", "subscribed_to_offers"),
+    ],
+)
+def test_snake_case_names(name: str, expected: str) -> None:
+    assert snake(name) == expected
+
+
+def test_reserved_table_names_do_not_collide() -> None:
+    assert event_table("Tracks") == "tracks_event"
+    assert event_table("!!!") == "unnamed_event"
+
+
+def test_track_lands_in_tracks_and_its_event_table_with_flattened_columns(backend: SegmentBackend) -> None:
+    backend.ingest(
+        "track",
+        {
+            "anonymousId": "hwid-1",
+            "event": "Push Sent",
+            "messageId": "m1",
+            "properties": {
+                "message_type": "Push",
+                "campaignCode": "C1",
+                "meta": {"tries": 2},
+                "tags": ["a", "b"],
+                "ok": True,
+            },
+            "context": {"device": {"type": "ios"}},
+        },
+        PUSHWOOSH_KEY,
+    )
+    assert rows(backend, "select id, event, event_text, anonymous_id from pushwoosh.tracks") == [
+        {"id": "m1", "event": "push_sent", "event_text": "Push Sent", "anonymous_id": "hwid-1"}
+    ]
+    row = rows(backend, "select * from pushwoosh.push_sent")[0]
+    assert row["message_type"] == "Push" and row["campaign_code"] == "C1"
+    assert row["meta_tries"] == 2 and row["tags"] == '["a","b"]' and row["ok"] == 1
+    assert row["context_device_type"] == "ios"
+    for column in ("received_at", "sent_at", "timestamp", "original_timestamp", "user_id", "context_library_name"):
+        assert column in row
+
+
+def test_new_properties_add_columns_and_ids_dedupe(backend: SegmentBackend) -> None:
+    backend.ingest("track", {"userId": "u", "event": "Order", "messageId": "a", "properties": {"total": 1}}, APP_KEY)
+    backend.ingest("track", {"userId": "u", "event": "Order", "messageId": "b", "properties": {"coupon": "X"}}, APP_KEY)
+    backend.runtime.clock.advance(25 * 3600)  # past the ingest dedupe window: the warehouse still dedupes on id
+    backend.ingest("track", {"userId": "u", "event": "Order", "messageId": "a", "properties": {"total": 9}}, APP_KEY)
+    found = rows(backend, 'select id, total, coupon from app."order" order by id')
+    assert found == [{"id": "a", "total": 1, "coupon": None}, {"id": "b", "total": None, "coupon": "X"}]
+
+
+def test_users_table_keeps_latest_traits(backend: SegmentBackend) -> None:
+    backend.ingest("identify", {"userId": "u1", "traits": {"name": "Ann", "plan": "free"}}, APP_KEY)
+    backend.ingest("identify", {"userId": "u1", "traits": {"plan": "gold", "searchedProduct": "sports shoes"}}, APP_KEY)
+    backend.ingest("identify", {"anonymousId": "anon"}, APP_KEY)
+    assert rows(backend, "select id, name, plan, searched_product from app.users") == [
+        {"id": "u1", "name": "Ann", "plan": "gold", "searched_product": "sports shoes"}
+    ]
+    assert len(rows(backend, "select * from app.identifies")) == 3
+
+
+def test_every_call_type_has_its_table(backend: SegmentBackend) -> None:
+    backend.ingest(
+        None,
+        {
+            "writeKey": APP_KEY,
+            "batch": [
+                {"type": "page", "userId": "u", "name": "Home", "category": "Docs", "properties": {"path": "/"}},
+                {"type": "screen", "userId": "u", "name": "Cart"},
+                {"type": "group", "userId": "u", "groupId": "g1", "traits": {"employees": 5}},
+                {"type": "alias", "userId": "u", "previousId": "anon-1"},
+            ],
+        },
+    )
+    assert rows(backend, "select name, category, path from pages") == [
+        {"name": "Home", "category": "Docs", "path": "/"}
+    ]
+    assert rows(backend, "select name from screens") == [{"name": "Cart"}]
+    assert rows(backend, "select group_id, employees from groups") == [{"group_id": "g1", "employees": 5}]
+    assert rows(backend, "select previous_id, user_id from aliases") == [{"previous_id": "anon-1", "user_id": "u"}]
+
+
+def test_queries_are_read_only(backend: SegmentBackend) -> None:
+    backend.ingest("identify", {"userId": "u"}, APP_KEY)
+    for statement in (
+        "delete from app.identifies",
+        "drop table app.users",
+        "attach database 'x' as y",
+        "pragma query_only = off",
+    ):
+        with pytest.raises(WarehouseError):
+            backend.warehouse.query(statement)
+    with pytest.raises(WarehouseError, match="no such table"):
+        backend.warehouse.query("select * from nothing_here")
+    assert len(rows(backend, "select * from app.identifies")) == 1
+
+
+def test_reset_empties_the_warehouse_but_keeps_sources(backend: SegmentBackend) -> None:
+    backend.ingest("identify", {"userId": "u"}, APP_KEY)
+    backend.reset()
+    assert backend.warehouse.tables() == {"app": []}
+    assert backend.counts()["good"] == 0 and "app" in backend.sources
+
+
+def test_swoosh_sql_reads_a_data_dir(tmp_path: Path) -> None:
+    backend = SegmentBackend(SegmentConfig(warehouse_dir=tmp_path / "warehouse"))
+    backend.ingest(
+        "track", {"userId": "u7", "event": "Push Sent", "properties": {"campaign_code": "C9"}}, PUSHWOOSH_KEY
+    )
+    backend.close()
+    result = CliRunner().invoke(
+        sql, ["select user_id, campaign_code from pushwoosh.push_sent", "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "u7" in result.output and "C9" in result.output and "(1 row)" in result.output
+    unqualified = CliRunner().invoke(sql, ["select count(*) as n from push_sent", "--data-dir", str(tmp_path)])
+    assert "1" in unqualified.output.splitlines()[2]
+
+
+PLAN = {
+    "common": {"type": "object", "required": ["userId"]},
+    "events": {
+        "Order Completed": {
+            "type": "object",
+            "properties": {
+                "properties": {
+                    "type": "object",
+                    "required": ["total"],
+                    "additionalProperties": False,
+                    "properties": {"total": {"type": "number"}, "coupon": {"type": "string"}},
+                }
+            },
+        },
+        "Signed Up": {
+            "1": {"type": "object"},
+            "2": {"type": "object", "properties": {"properties": {"required": ["plan"]}}},
+        },
+    },
+}
+
+
+def plan_backend(mode: str) -> SegmentBackend:
+    backend = SegmentBackend(
+        SegmentConfig(sources=[Source("app", APP_KEY, "src_app", TrackingPlan({**PLAN, "mode": mode}))])
+    )
+    return backend
+
+
+def test_plan_allow_flags_violations_and_keeps_the_event() -> None:
+    backend = plan_backend("allow")
+    backend.ingest("track", {"userId": "u", "event": "Order Completed", "properties": {"total": "12"}}, APP_KEY)
+    event = backend.events({})[0]
+    assert event["status"] == "good"
+    assert event["violations"][0]["path"] == "properties/total"
+    backend.close()
+
+
+def test_plan_omit_drops_offending_properties() -> None:
+    backend = plan_backend("omit")
+    backend.ingest(
+        "track",
+        {"userId": "u", "event": "Order Completed", "properties": {"total": "12", "coupon": "X", "extra": 1}},
+        APP_KEY,
+    )
+    event = backend.events({})[0]
+    assert event["status"] == "good" and event["message"]["properties"] == {"coupon": "X"}
+    backend.close()
+
+
+def test_plan_block_keeps_the_event_out_and_versions_are_honoured() -> None:
+    backend = plan_backend("block")
+    backend.ingest("track", {"anonymousId": "a", "event": "Anything"}, APP_KEY)
+    backend.ingest(
+        "track",
+        {"userId": "u", "event": "Signed Up", "properties": {}, "context": {"protocols": {"event_version": 1}}},
+        APP_KEY,
+    )
+    backend.ingest(
+        "track",
+        {"userId": "u", "event": "Signed Up", "properties": {}, "context": {"protocols": {"event_version": 2}}},
+        APP_KEY,
+    )
+    assert [(e["status"], e["reason"]) for e in backend.events({})] == [
+        ("bad", "blocked_by_tracking_plan"),
+        ("good", None),
+        ("bad", "blocked_by_tracking_plan"),
+    ]
+    assert backend.warehouse.tables()["app"] == ["signed_up", "tracks"]
+    backend.close()
+
+
+@pytest.mark.parametrize(
+    "spec", [[], {"mode": "shout"}, {"events": []}, {"events": {"X": {"type": 5}}}, {"common": "nope"}]
+)
+def test_bad_plans_are_refused(spec: object) -> None:
+    with pytest.raises(TrackingPlanError):
+        TrackingPlan(spec)  # type: ignore[arg-type]
