@@ -13,7 +13,7 @@ import json
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -145,7 +145,11 @@ class TagCondition(Filter):
         if found is None:
             return self.operator is Operator.NOTSET
         tag_type, stored = found
-        return self._predicate(tag_type, now)(stored)
+        try:
+            return self._predicate(tag_type, now)(stored)
+        except (TypeError, ValueError):
+            # A stored value not in its type's stored form (hand-edited imported state) matches nothing.
+            return False
 
     def applications(self) -> set[str]:
         return set() if self.application is None else {self.application}
@@ -557,3 +561,32 @@ def from_conditions(conditions: Any, operator: str = "AND") -> Filter:
     if operator.upper() == "OR":
         return Disjunction(tuple(nodes))
     return Conjunction(nodes[0], tuple((AND, node) for node in nodes[1:]))
+
+
+def _tag_conditions(segment: Filter) -> Iterator[TagCondition]:
+    pending = [segment]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, TagCondition):
+            yield node
+        elif isinstance(node, Conjunction):
+            pending.extend([node.first, *(operand for _, operand in node.rest)])
+        elif isinstance(node, Disjunction):
+            pending.extend(node.parts)
+
+
+def check_types(segment: Filter, type_of: Callable[[str, str | None], TagType | None], now: float) -> None:
+    """Refuse a filter with a condition that cannot apply to its tag's registered type.
+
+    `type_of(name, application)` gives the account's type for a tag (None: unknown, not checked).
+    For createFilter/createTargetedMessage, so `T("Age", GTE, "abc")` on an integer tag is a 210
+    reply rather than a segment that silently matches nobody.
+    """
+    for condition in _tag_conditions(segment):
+        tag_type = type_of(condition.name, condition.application)
+        if tag_type is None:
+            continue
+        try:
+            comparison(condition.operator, condition.operand, tag_type, now)
+        except TagValueError as error:
+            raise SeglangError(f"{condition}: {error}") from None

@@ -19,6 +19,7 @@ from emulator.pushwoosh.seglang import (
     Filter,
     SeglangError,
     TagCondition,
+    check_types,
     from_conditions,
     parse,
 )
@@ -263,6 +264,12 @@ def test_tag_conditions_evaluate_with_tag_semantics(expression: str, device: Dev
     assert parse(expression).matches(device, NOW) is expected
 
 
+def test_a_stored_value_not_in_its_stored_form_matches_nothing() -> None:
+    assert not parse('T("Age", GTE, 3)').matches(Device(tags={"Age": (TagType.INTEGER, "five")}), NOW)
+    assert not parse('T("V", GTE, "1.0")').matches(Device(tags={"V": (TagType.VERSION, "x.y")}), NOW)
+    assert parse('T("Age", NOTSET)').matches(Device(), NOW)
+
+
 def test_version_tags_compare_numerically() -> None:
     device = Device(tags={"AppVersion": (TagType.VERSION, "1.10.0")})
     assert parse('T("AppVersion", GTE, "1.9")').matches(device, NOW)
@@ -318,6 +325,34 @@ def test_applications_and_scope() -> None:
     assert parse('A("X") \\ A("Y")').scope() == frozenset({"X"})
     assert parse('E("ev")').applications() == set()
     assert parse('E("ev")').scope() is None
+
+
+REGISTRY = {("Age", None): TagType.INTEGER, ("Country", None): TagType.STRING, ("Level", APP): TagType.INTEGER}
+
+
+def registered(name: str, application: str | None) -> TagType | None:
+    return REGISTRY.get((name, application))
+
+
+def test_check_types_accepts_fitting_and_unknown_tags() -> None:
+    check_types(parse('T("Age", GTE, "18") * (T("Country", IN, ["BR"]) + T("Unknown", GTE, "x"))'), registered, NOW)
+    check_types(from_conditions([["Age", "BETWEEN", [1, 2]], ["Country", "NOTSET"]]), registered, NOW)
+    check_types(parse('A("X") \\ E("ev")'), registered, NOW)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ('A("X") * T("Age", GTE, "abc")', 'T("Age", GTE, "abc"): integer tag value expected, got a string'),
+        ('A("X") + A("Y") \\ T("Country", LTE, "B")', 'T("Country", LTE, "B"): LTE does not apply to string tags'),
+        ('AT("ABCDE-12345", "Level", BETWEEN, [5, 1])', "BETWEEN needs [min, max] with min <= max"),
+    ],
+)
+def test_check_types_names_the_condition(expression: str, message: str) -> None:
+    with pytest.raises(SeglangError) as caught:
+        check_types(parse(expression), registered, NOW)
+    assert message in str(caught.value)
+    assert caught.value.position is None
 
 
 def test_from_conditions_and() -> None:
