@@ -1,0 +1,112 @@
+"""Delivery simulation: what sending a message does to each targeted device, and the message events.
+
+Per targeted device and channel: a Sent record, then Delivered or (email) Bounced, drawn from the
+application's seeded per-channel delivery rate (default: everything is delivered). Each outcome is a
+message event, kept for inspection and handed to the webhook sender (the bridge's input).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from emulator.clock import iso_millis
+from emulator.pushwoosh.model import Delivery, Device, Message
+from emulator.pushwoosh.platforms import message_type
+
+if TYPE_CHECKING:
+    from emulator.pushwoosh.backend import PushwooshBackend
+
+EVENT_CAPACITY = 1_000_000
+
+
+class Lifecycle:
+    def __init__(self, backend: PushwooshBackend) -> None:
+        self.backend = backend
+        self.events: list[dict[str, Any]] = []
+        self._rngs: dict[str, random.Random] = {}
+
+    def _rng(self, app_code: str) -> random.Random:
+        rng = self._rngs.get(app_code)
+        if rng is None:
+            rng = self._rngs[app_code] = random.Random(self.backend.applications[app_code].seed)
+        return rng
+
+    def deliver(self, message: Message) -> list[str]:
+        """Send `message` now; returns the device keys that matched no device (UnknownDevices)."""
+        backend = self.backend
+        devices, unknown = backend.targets(message)
+        app = backend.applications[message.application]
+        rng = self._rng(app.code)
+        now = backend.runtime.clock.time()
+        stamp = iso_millis(backend.runtime.clock.now())
+        new_events: list[dict[str, Any]] = []
+        text_key = "subject" if message.kind == "email" else "content"
+        sent = 0
+        for device in devices:
+            channel = device.platform.channel if device.platform else "push"
+            if message.kind == "push" and channel == "email":
+                continue  # email devices receive createEmailMessage, not pushes
+            content = backend.render(message, device, text_key)
+            title = backend.render(message, device, "title")
+            if content is None or (title is None and message.notification.get("title") is not None):
+                message.skipped += 1
+                continue
+            delivery = Delivery(message.code, device.hwid, device.user_id, channel, content, title, now)
+            backend.deliveries.append(delivery)
+            sent += 1
+            kind = message_type(channel)
+            new_events.append(self._event(f"{kind} Sent", message, device, stamp))
+            if rng.random() < app.delivery_rates.get(channel, 1.0):
+                delivery.status = "delivered"
+                new_events.append(self._event(f"{kind} Delivered", message, device, stamp))
+                if channel == "push":
+                    self._to_inbox(message, device, delivery)
+            elif channel == "email":
+                delivery.status = "bounced"
+                new_events.append(self._event("Email Bounced", message, device, stamp))
+            else:
+                delivery.status = "undelivered"
+        message.status = "sent"
+        message.targets = sent
+        self.events.extend(new_events)
+        if len(self.events) > EVENT_CAPACITY:
+            del self.events[: len(self.events) - EVENT_CAPACITY]
+        backend.webhooks.send(new_events)
+        return unknown
+
+    @staticmethod
+    def _event(name: str, message: Message, device: Device, stamp: str) -> dict[str, Any]:
+        platform = device.platform
+        return {
+            "id": f"{message.code}:{device.hwid}:{name}",
+            "event": name,
+            "message_code": message.code,
+            "campaign_code": message.campaign,
+            "message_type": name.split(" ")[0],
+            "application": message.application,
+            "hwid": device.hwid,
+            "user_id": device.user_id,
+            "device_type": device.device_type,
+            "platform": platform.name if platform else None,
+            "timestamp": stamp,
+        }
+
+    def _to_inbox(self, message: Message, device: Device, delivery: Delivery) -> None:
+        notification = message.notification
+        self.backend.inboxes.setdefault(device.hwid, []).append(
+            {
+                "hwid": device.hwid,
+                "message_code": message.code,
+                "p": message.code,
+                "title": delivery.title,
+                "content": delivery.content,
+                "link": notification.get("link"),
+                "data": notification.get("data"),
+                "campaign_code": message.campaign,
+                "timestamp": delivery.at,
+            }
+        )
+
+    def clear(self) -> None:
+        self.events.clear()

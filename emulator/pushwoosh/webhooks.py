@@ -1,0 +1,136 @@
+"""Posting message events to webhooks (the bridge), in order, retrying until the receiver takes them.
+
+Each webhook has its own queue and thread. Batches of at most 100 events go out as
+`{"events": [...]}` with `Authorization: Bearer <token>` when a token is set. Connection errors,
+408, 429 and 5xx are retried with capped exponential backoff (nothing is lost while the receiver is
+briefly down); other 4xx drop that batch and are recorded as failures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import orjson
+
+BATCH = 100
+MAX_BACKOFF = 5.0
+
+
+class _Hook:
+    def __init__(self, hook_id: int, url: str, token: str | None) -> None:
+        self.id = hook_id
+        self.url = url
+        self.token = token
+        self.pending: deque[dict[str, Any]] = deque()
+        self.delivered = 0
+        self.attempts = 0
+        self.failures: list[dict[str, Any]] = []
+        self.stopped = False
+        self.wakeup = threading.Condition()
+        self.http = httpx.Client(timeout=10.0)
+        self.thread = threading.Thread(target=self.run, name=f"swoosh-webhook-{hook_id}", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        backoff = 0.1
+        while True:
+            with self.wakeup:
+                self.wakeup.wait_for(lambda: self.stopped or bool(self.pending))
+                if self.stopped:
+                    break
+                batch = list(itertools.islice(self.pending, BATCH))
+            outcome = self.post(batch)
+            with self.wakeup:
+                if outcome in ("ok", "rejected"):
+                    for _ in batch:
+                        self.pending.popleft()
+                    backoff = 0.1
+                    continue
+                self.wakeup.wait_for(lambda: self.stopped, timeout=backoff)
+                backoff = min(MAX_BACKOFF, backoff * 2)
+        self.http.close()
+
+    def post(self, batch: list[dict[str, Any]]) -> str:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        self.attempts += 1
+        try:
+            response = self.http.post(self.url, content=orjson.dumps({"events": batch}), headers=headers)
+        except httpx.HTTPError:
+            return "retry"
+        status = response.status_code
+        if 200 <= status < 300:
+            self.delivered += len(batch)
+            return "ok"
+        if status in (408, 429) or status >= 500:
+            return "retry"
+        self.failures.append({"status": status, "body": response.text[:500], "events": len(batch)})
+        return "rejected"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "url": self.url,
+            "token": "<set>" if self.token else None,
+            "pending": len(self.pending),
+            "delivered": self.delivered,
+            "attempts": self.attempts,
+            "failures": self.failures[-20:],
+        }
+
+
+class WebhookSender:
+    def __init__(self) -> None:
+        self._hooks: dict[int, _Hook] = {}
+        self._ids = itertools.count(1)
+
+    def add(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(spec, Mapping):
+            raise ValueError("a webhook must be an object")
+        url, token = spec.get("url"), spec.get("token")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ValueError("url must be an http(s) URL")
+        if token is not None and not isinstance(token, str):
+            raise ValueError("token must be a string")
+        hook = _Hook(next(self._ids), url, token)
+        self._hooks[hook.id] = hook
+        return hook.describe()
+
+    def remove(self, hook_id: int) -> bool:
+        hook = self._hooks.pop(hook_id, None)
+        if hook is None:
+            return False
+        with hook.wakeup:
+            hook.stopped = True
+            hook.wakeup.notify_all()
+        return True
+
+    def replace(self, specs: list[Mapping[str, Any]]) -> None:
+        for hook_id in list(self._hooks):
+            self.remove(hook_id)
+        for spec in specs:
+            self.add(spec)
+
+    def send(self, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        for hook in list(self._hooks.values()):
+            with hook.wakeup:
+                hook.pending.extend(events)
+                hook.wakeup.notify_all()
+
+    def specs(self) -> list[dict[str, Any]]:
+        return [{"url": h.url, "token": h.token} for h in self._hooks.values()]
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [h.describe() for h in self._hooks.values()]
+
+    def close(self) -> None:
+        for hook_id in list(self._hooks):
+            self.remove(hook_id)
