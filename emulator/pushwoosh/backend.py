@@ -698,6 +698,100 @@ class PushwooshBackend:
             values.update(placeholders)
         return template.render(values)
 
+    # -- smaller device and server methods ---------------------------------------------------------------
+    def application_open(self, request: Mapping[str, Any]) -> None:
+        app = self.app(request.get("application"))
+        if request.get("hwid") is not None:
+            self.device(app.code, request["hwid"])
+
+    def set_badge(self, request: Mapping[str, Any]) -> None:
+        app = self.app(request.get("application"))
+        badge = request.get("badge")
+        if isinstance(badge, bool) or not isinstance(badge, int) or badge < 0:
+            raise PushwooshError(210, "badge must be a non-negative integer")
+        with self.lock:
+            self.device(app.code, request.get("hwid")).badge = badge
+        self.runtime.notify()
+
+    def message_action(self, request: Mapping[str, Any], action: str) -> None:
+        """pushStat (opened) and messageDeliveryEvent (delivered, as the device reports it); `hash` = `p`."""
+        app = self.app(request.get("application"))
+        code = _text(request.get("hash"), "hash")
+        with self.lock:
+            if code not in self.messages:
+                raise PushwooshError(210, "Message not found")
+            self.opens.append(
+                {
+                    "action": action,
+                    "message_code": code,
+                    "hwid": request.get("hwid"),
+                    "application": app.code,
+                    "timestamp": self.runtime.clock.time(),
+                }
+            )
+        self.runtime.notify()
+
+    def delete_email(self, request: Mapping[str, Any]) -> None:
+        self.delete_device({**request, "hwid": request.get("email")})
+
+    def targeted_message(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """createTargetedMessage: one notification whose audience is a segmentation-language expression."""
+        compiled = self.compile_filter(request.get("devices_filter"))
+        scope = compiled.scope()
+        code = request.get("application") or (sorted(scope)[0] if scope else self.default_app().code)
+        notification = {k: v for k, v in request.items() if k not in ("auth", "application")}
+        reply = self.create_messages({"application": code, "notifications": [notification]})
+        return {"messageCode": reply["Messages"][0]}
+
+    def message_details(self, code: Any) -> dict[str, Any]:
+        message = self.messages.get(code) if isinstance(code, str) else None
+        if message is None:
+            raise PushwooshError(210, "Message not found")
+        return {
+            "message": {
+                **message.describe(),
+                "notification": {k: v for k, v in message.notification.items() if k != "_filter"},
+            }
+        }
+
+    def list_filters(self) -> dict[str, Any]:
+        return {"filters": [{k: v for k, v in f.items() if k != "filter"} for f in self.filters.values()]}
+
+    def delete_filter(self, name: Any) -> None:
+        with self.lock:
+            if self.filters.pop(name if isinstance(name, str) else "", None) is None:
+                raise PushwooshError(210, "Filter not found")
+
+    def count_filter(self, expression: Any) -> dict[str, Any]:
+        compiled = self.compile_filter(expression)
+        with self.lock:
+            return {"devices_count": len(self.matching_devices(compiled))}
+
+    def request_stats(self, code: Any) -> dict[str, Any]:
+        if not isinstance(code, str) or code not in self.messages:
+            raise PushwooshError(210, "Message not found")
+        request_id = f"stats-{len(self.stats_requests) + 1}-{code}"
+        self.stats_requests[request_id] = code
+        return {"request_id": request_id}
+
+    def stats_results(self, request_id: Any) -> dict[str, Any]:
+        code = self.stats_requests.get(request_id) if isinstance(request_id, str) else None
+        if code is None:
+            raise PushwooshError(210, "Request not found")
+        counts: dict[tuple[str, str], int] = {}
+        with self.lock:
+            for delivery in self.deliveries:
+                if delivery.message_code == code:
+                    day = datetime.fromtimestamp(delivery.at, tz=UTC).strftime("%Y-%m-%d %H:00:00")
+                    counts[(day, "send")] = counts.get((day, "send"), 0) + 1
+                    if delivery.status == "delivered":
+                        counts[(day, "delivery")] = counts.get((day, "delivery"), 0) + 1
+            for record in self.opens:
+                if record["message_code"] == code:
+                    day = datetime.fromtimestamp(record["timestamp"], tz=UTC).strftime("%Y-%m-%d %H:00:00")
+                    counts[(day, record["action"])] = counts.get((day, record["action"]), 0) + 1
+        return {"rows": [{"datetime": d, "action": a, "count": n} for (d, a), n in sorted(counts.items())]}
+
     # -- inspection -----------------------------------------------------------------------------------
     def all_devices(self) -> list[Device]:
         return [d for devices in self.devices.values() for d in devices.values()]

@@ -1,0 +1,123 @@
+"""The /json/1.3 remote API on the wire: `{"request": {...}}` in, the status envelope out.
+
+Logical errors stay HTTP 200 with the outcome in `status_code` (210 argument error, ...); a body
+that is not JSON or has no `request` object is HTTP 400; every reply, errors included, is JSON
+(pypushwoosh calls `r.json()` on everything) and never carries `base_url`. Method names match
+case-insensitively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, request
+
+from emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
+from emulator.wire import BodyError, parse_json, read_raw
+
+MAX_BODY = 10 * 1024 * 1024
+Handler = Callable[[PushwooshBackend, Mapping[str, Any]], Any]
+
+DEVICE_METHODS: dict[str, Handler] = {
+    "registerDevice": lambda b, r: b.register_device(r),
+    "unregisterDevice": lambda b, r: b.unregister_device(r),
+    "deleteDevice": lambda b, r: b.delete_device(r),
+    "setTags": lambda b, r: b.set_tags(r),
+    "getTags": lambda b, r: b.get_tags(r),
+    "registerUser": lambda b, r: b.register_user(r),
+    "postEvent": lambda b, r: b.post_event_request(r),
+    "applicationOpen": lambda b, r: b.application_open(r),
+    "setBadge": lambda b, r: b.set_badge(r),
+    "pushStat": lambda b, r: b.message_action(r, "open"),
+    "messageDeliveryEvent": lambda b, r: b.message_action(r, "delivery_confirmed"),
+    "registerEmail": lambda b, r: b.register_email(r),
+    "registerEmailUser": lambda b, r: b.register_user({**r, "hwid": r.get("email"), "device_type": 14}),
+    "setEmailTags": lambda b, r: b.set_email_tags(r),
+    "deleteEmail": lambda b, r: b.delete_email(r),
+}
+
+SERVER_METHODS: dict[str, Handler] = {
+    "createMessage": lambda b, r: b.create_messages(r, "push"),
+    "createEmailMessage": lambda b, r: b.create_messages(r, "email"),
+    "createTargetedMessage": lambda b, r: b.targeted_message(r),
+    "deleteMessage": lambda b, r: b.delete_message(r.get("message")),
+    "getMessageDetails": lambda b, r: b.message_details(r.get("message")),
+    "addTag": lambda b, r: _add_tag(b, r),
+    "listTags": lambda b, r: {"tags": [t.describe() for t in b.tag_registry.values()]},
+    "deleteTag": lambda b, r: _delete_tag(b, r),
+    "createEvent": lambda b, r: b.create_event(r),
+    "createFilter": lambda b, r: b.create_filter(r),
+    "listFilters": lambda b, r: b.list_filters(),
+    "deleteFilter": lambda b, r: b.delete_filter(r.get("name")),
+    "compileFilter": lambda b, r: b.count_filter(r.get("devices_filter", r.get("filter_expression"))),
+    "getMsgStats": lambda b, r: b.request_stats(r.get("message")),
+    "getResults": lambda b, r: b.stats_results(r.get("request_id")),
+}
+
+_BY_LOWER = {
+    name.lower(): (name, handler, name in SERVER_METHODS)
+    for name, handler in {**DEVICE_METHODS, **SERVER_METHODS}.items()
+}
+
+
+def _add_tag(backend: PushwooshBackend, req: Mapping[str, Any]) -> dict[str, Any]:
+    tag = req.get("tag")
+    if not isinstance(tag, dict):
+        raise PushwooshError(210, "tag must be an object {name, type, application_specific?, user_specific?}")
+    backend.define_tag(
+        tag.get("name"), tag.get("type"), bool(tag.get("application_specific")), bool(tag.get("user_specific"))
+    )
+    return {"result": True}
+
+
+def _delete_tag(backend: PushwooshBackend, req: Mapping[str, Any]) -> dict[str, Any]:
+    tag = req.get("tag")
+    backend.delete_tag(tag.get("name") if isinstance(tag, dict) else tag)
+    return {"result": True}
+
+
+def envelope(status_code: int, message: str, response: Any = None, http_status: int = 200) -> Response:
+    body = orjson.dumps({"status_code": status_code, "status_message": message, "response": response}, default=str)
+    return Response(body, status=http_status, mimetype="application/json")
+
+
+def device_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() if scheme.lower() == "token" else None
+
+
+def remote_api_blueprint(backend: PushwooshBackend) -> Blueprint:
+    bp = Blueprint("pushwoosh_remote_api", __name__)
+
+    @bp.route("/json/1.3/<method>", methods=["POST", "GET", "PUT"])
+    def call(method: str) -> Response:
+        found = _BY_LOWER.get(method.strip("/").lower())
+        if found is None:
+            return envelope(404, f"Unknown method {method!r}")
+        name, handler, is_server = found
+        if request.method != "POST":
+            return envelope(400, f"{name} must be called with POST", http_status=400)
+        try:
+            body = parse_json(read_raw(request.environ["wsgi.input"], request.content_length, MAX_BODY))
+        except BodyError as exc:
+            return envelope(400, f"Malformed request: {exc.message}", http_status=400)
+        req = body.get("request") if isinstance(body, dict) else None
+        if not isinstance(req, dict):
+            return envelope(400, 'Malformed request: the body must be {"request": {...}}', http_status=400)
+        header_token = device_token(request.headers.get("Authorization"))
+        try:
+            if is_server:
+                backend.check_server_token(req.get("auth") or header_token)
+            elif backend.strict and header_token not in backend.device_tokens:
+                return envelope(401, "Unauthorized: a valid device API token is required", http_status=401)
+            with backend.lock:
+                result = handler(backend, req)
+        except PushwooshError as exc:
+            return envelope(exc.status_code, exc.message)
+        return envelope(200, "OK", result)
+
+    return bp

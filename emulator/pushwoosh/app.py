@@ -1,0 +1,68 @@
+"""The fake Pushwoosh's Flask app: /json/1.3, the Segment integration API, and the control API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from emulator.control import ControlError, control_blueprint, json_response, request_json
+from emulator.pushwoosh.api import envelope, remote_api_blueprint
+from emulator.pushwoosh.backend import PushwooshBackend
+from emulator.pushwoosh.integration_api import integration_blueprint
+from emulator.runtime import install
+
+
+def create_app(backend: PushwooshBackend) -> Flask:
+    app = Flask("swoosh.pushwoosh")
+    app.register_blueprint(remote_api_blueprint(backend))
+    app.register_blueprint(integration_blueprint(backend))
+    control = control_blueprint(backend)
+    _add_pushwoosh_routes(control, backend)
+    app.register_blueprint(control)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return envelope(exc.code or 500, exc.description or exc.name, http_status=exc.code or 500)
+
+    return install(app, backend.runtime)
+
+
+def _add_pushwoosh_routes(bp: Any, backend: PushwooshBackend) -> None:
+    @bp.post("/applications")
+    def add_application() -> Response:
+        body = request_json()
+        if not isinstance(body, dict):
+            raise ControlError('send {"code": "XXXXX-XXXXX", "name"?, "segment"?, "delivery_rates"?, "seed"?}')
+        try:
+            app = backend.add_application(
+                body.get("code"),
+                str(body.get("name", "")),
+                body.get("segment"),
+                body.get("delivery_rates"),
+                int(body.get("seed", 0)),
+            )
+        except (ValueError, TypeError) as exc:
+            raise ControlError(str(exc)) from exc
+        backend.runtime.notify()
+        return json_response(app.describe(), 201)
+
+    @bp.post("/webhooks")
+    def add_webhook() -> Response:
+        try:
+            hook = backend.webhooks.add(request_json())
+        except ValueError as exc:
+            raise ControlError(str(exc)) from exc
+        return json_response(hook, 201)
+
+    @bp.delete("/webhooks/<int:hook_id>")
+    def remove_webhook(hook_id: int) -> Response:
+        if not backend.webhooks.remove(hook_id):
+            raise ControlError(f"no webhook {hook_id}", 404)
+        return json_response({"removed": hook_id})
+
+    @bp.get("/inbox/<hwid>")
+    def inbox(hwid: str) -> Response:
+        items = backend.query("inbox", {"hwid": hwid}, None)
+        return json_response({"count": len(items), "items": items})

@@ -1,0 +1,132 @@
+"""The Segment integration API (/integration-segment/v1/*), as Segment's Pushwoosh destination calls it.
+
+`Authorization: Token <API token>` and `X-PW-Appcode`; 200 with an empty body on success; 401
+`{"message": "unauthorized"}`; 400 `{"message": "missing application code"}`; a timestamp that is not
+an RFC 3339 string rejects the whole post-events batch with the post-event failure body. Items may
+carry `app_code` or (the upstream batched-mode quirk) `app_id`; strict mode records `app_id` as a
+warning and refuses more than 100 events per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, request
+
+from emulator.clock import parse_iso
+from emulator.pushwoosh.api import device_token
+from emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
+from emulator.wire import BodyError, parse_json, read_raw
+
+MAX_BODY = 5 * 1024 * 1024
+MAX_EVENTS = 100
+_RFC3339_HINT = "Time.UnmarshalJSON: input is not a JSON string"
+
+
+def _message(text: str, status: int) -> Response:
+    return Response(orjson.dumps({"message": text}), status=status, mimetype="application/json")
+
+
+def _post_event_failure(text: str) -> Response:
+    body = {"action": "post event", "status": "failure", "error": {"message": text}}
+    return Response(orjson.dumps(body), status=400, mimetype="application/json")
+
+
+def _rfc3339(value: Any) -> float | None:
+    if not isinstance(value, str) or "T" not in value.upper():
+        return None
+    parsed = parse_iso(value)
+    return parsed.timestamp() if parsed is not None else None
+
+
+def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
+    bp = Blueprint("pushwoosh_integration", __name__, url_prefix="/integration-segment/v1")
+
+    def authorised() -> tuple[str | None, Response | None, Any]:
+        token = device_token(request.headers.get("Authorization"))
+        if token is None or token not in backend.api_tokens:
+            return None, _message("unauthorized", 401), None
+        code = (request.headers.get("X-PW-Appcode") or "").strip()
+        if not code:
+            return None, _message("missing application code", 400), None
+        if code not in backend.applications:
+            return None, _message(f"application {code} not found", 400), None
+        try:
+            body = parse_json(read_raw(request.environ["wsgi.input"], request.content_length, MAX_BODY) or b"{}")
+        except BodyError as exc:
+            return None, _message(f"invalid request body: {exc.message}", 400), None
+        if not isinstance(body, dict):
+            return None, _message("invalid request body: expected a JSON object", 400), None
+        return code, None, body
+
+    @bp.post("/ping")
+    def ping() -> Response:
+        _code, refused, _body = authorised()
+        return refused or Response(status=200)
+
+    @bp.post("/track-user")
+    def track_user() -> Response:
+        code, refused, body = authorised()
+        if refused:
+            return refused
+        if not body.get("user_id") and not body.get("device_id"):
+            return _message("user_id or device_id is required", 400)
+        if not isinstance(body.get("attributes", {}), dict):
+            return _message("attributes must be an object", 400)
+        backend.track_user(code, body)  # type: ignore[arg-type]
+        return Response(status=200)
+
+    @bp.post("/post-events")
+    def post_events() -> Response:
+        code, refused, body = authorised()
+        if refused:
+            return refused
+        events = body.get("events")
+        if not isinstance(events, list):
+            return _post_event_failure('"events" must be an array')
+        if backend.strict and len(events) > MAX_EVENTS:
+            return _post_event_failure(f"at most {MAX_EVENTS} events per request")
+        parsed: list[tuple[str, str, float, dict[str, Any], str | None]] = []
+        for item in events:  # validate every event first: one bad event rejects the batch
+            if not isinstance(item, dict):
+                return _post_event_failure("each event must be an object")
+            at = _rfc3339(item.get("timestamp"))
+            if at is None:
+                return _post_event_failure(_RFC3339_HINT)
+            name, user_id = item.get("name"), item.get("user_id")
+            if not isinstance(name, str) or not name:
+                return _post_event_failure("event name is required")
+            if not isinstance(user_id, str) or not user_id:
+                return _post_event_failure("user_id is required")
+            attributes = item.get("attributes") or {}
+            if not isinstance(attributes, dict):
+                return _post_event_failure("attributes must be an object")
+            if "app_id" in item and "app_code" not in item:
+                backend.warn("app_id", f"event {name!r} carries app_id instead of app_code")
+                if backend.strict:
+                    return _post_event_failure("app_id is not accepted in strict mode; send app_code")
+            item_code = item.get("app_code") or item.get("app_id") or code
+            if item_code not in backend.applications:
+                return _post_event_failure(f"application {item_code} not found")
+            device_id = item.get("device_id") if isinstance(item.get("device_id"), str) else None
+            parsed.append((item_code, name, at, attributes, device_id))
+        try:
+            for (item_code, name, at, attributes, device_id), item in zip(parsed, events, strict=True):
+                backend.post_event(item_code, name, item["user_id"], device_id, at, attributes, auto_create=True)
+        except PushwooshError as exc:
+            return _post_event_failure(exc.message)
+        return Response(status=200)
+
+    @bp.post("/delete-user")
+    def delete_user() -> Response:
+        code, refused, body = authorised()
+        if refused:
+            return refused
+        external_id = body.get("external_id")
+        if not isinstance(external_id, str) or not external_id:
+            return _message("external_id is required", 400)
+        backend.delete_user(code, external_id)  # type: ignore[arg-type]
+        return Response(status=200)
+
+    return bp

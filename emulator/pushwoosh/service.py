@@ -1,0 +1,112 @@
+"""The fake Pushwoosh as a stack service: configured from the TOML file, persisted under --data-dir.
+
+[pushwoosh]
+strict = false
+auto_create_tags = false            # device API setTags: create unknown tags instead of skipping them
+api_tokens = ["KEY123"]
+device_tokens = ["DEVICE-TOKEN"]
+
+[[pushwoosh.applications]]
+code = "ABCDE-12345"
+name = "My app"
+seed = 7
+delivery_rates = { push = 1.0, email = 0.9 }
+segment = { write_key = "pushwoosh-write-key", url = "", events = "Push Sent,Push Delivered" }
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from emulator.pushwoosh.app import create_app
+from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from emulator.pushwoosh.model import Application, SegmentSettings
+from swoosh.stack import StackOptions
+
+STATE_FILE = "pushwoosh-state.json"
+TICK_SECONDS = 0.5
+
+
+def load_config(path: Path | None, strict: bool = False) -> PushwooshConfig:
+    table: dict[str, Any] = {}
+    if path is not None:
+        table = tomllib.loads(Path(path).read_text()).get("pushwoosh", {})
+    config = PushwooshConfig(
+        strict=strict or bool(table.get("strict", False)), auto_create_tags=bool(table.get("auto_create_tags", False))
+    )
+    if "api_tokens" in table:
+        config.api_tokens = [str(t) for t in table["api_tokens"]]
+    if "device_tokens" in table:
+        config.device_tokens = [str(t) for t in table["device_tokens"]]
+    if "applications" in table:
+        config.applications = [
+            Application(
+                str(a["code"]),
+                str(a.get("name", a["code"])),
+                SegmentSettings(**a["segment"]) if a.get("segment") else None,
+                {str(k): float(v) for k, v in a.get("delivery_rates", {}).items()},
+                int(a.get("seed", 0)),
+            )
+            for a in table["applications"]
+        ]
+    return config
+
+
+class PushwooshService:
+    name = "pushwoosh"
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.backend = PushwooshBackend(load_config(options.config_file, options.strict))
+        self.app = create_app(self.backend)
+        self.url = ""
+        if options.data_dir and (options.data_dir / STATE_FILE).exists():
+            self.backend.import_state(json.loads((options.data_dir / STATE_FILE).read_text()))
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="swoosh-pushwoosh-clock", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        """Scheduled messages go out when the clock reaches them, even if nobody advances it by hand."""
+        while not self._stop.wait(TICK_SECONDS):
+            self.backend.tick()
+
+    def on_started(self, urls: dict[str, str]) -> None:
+        self.url = urls[self.name]
+
+    def summary(self) -> dict[str, Any]:
+        host = self.url.split("://", 1)[-1]
+        code = self.backend.default_app().code
+        token = self.backend.api_tokens[0] if self.backend.api_tokens else ""
+        return {
+            "application": code,
+            "api_token": token,
+            "hints": [
+                f"application {code}, API token {token}",
+                f'pypushwoosh: client.scheme = "http"; client.hostname = "{host}"',
+            ],
+            "env": {
+                "SWOOSH_PUSHWOOSH_APP_CODE": code,
+                "SWOOSH_PUSHWOOSH_API_TOKEN": token,
+                "PUSHWOOSH_BASE_URL": f"{self.url}/json/1.3/",
+            },
+        }
+
+    def close(self) -> None:
+        self._stop.set()
+        self._ticker.join(timeout=5)
+        if self.options.data_dir:
+            self.options.data_dir.mkdir(parents=True, exist_ok=True)
+            target = Path(self.options.data_dir) / STATE_FILE
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.backend.export_state(), default=str))
+            tmp.replace(target)
+        self.backend.close()
+
+
+def build(options: StackOptions) -> PushwooshService:
+    return PushwooshService(options)
