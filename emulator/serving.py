@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from cheroot import server as cheroot_server
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
@@ -33,6 +34,21 @@ class _DroppingGateway(wsgi.Gateway_10):
 
         environ[DROP_ENVIRON_KEY] = drop
         return environ
+
+
+class _AbsoluteFormRequest(cheroot_server.HTTPRequest):
+    """Accepts absolute-form request lines (`POST http://host/path HTTP/1.1`) and routes on the path.
+
+    RFC 7230 section 5.3.2 says servers must accept them; cheroot only does in proxy mode, and the
+    PyPI `pushwoosh` client sends them.
+    """
+
+    def __init__(self, server: Any, conn: Any, proxy_mode: bool = True, strict_mode: bool = True) -> None:
+        super().__init__(server, conn, proxy_mode=True, strict_mode=strict_mode)
+
+
+class _Connection(cheroot_server.HTTPConnection):
+    RequestHandlerClass = _AbsoluteFormRequest
 
 
 class ServerThread:
@@ -58,6 +74,7 @@ class ServerThread:
             shutdown_timeout=2,
         )
         self._server.gateway = _DroppingGateway
+        self._server.ConnectionClass = _Connection
         self._tls = tls is not None
         if tls is not None:
             self._server.ssl_adapter = BuiltinSSLAdapter(tls[0], tls[1])

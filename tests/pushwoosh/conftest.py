@@ -41,5 +41,15 @@ def call(client: FlaskClient, method: str, **request: Any) -> dict[str, Any]:
 
 
 def register(client: FlaskClient, hwid: str, device_type: int = 3, **extra: Any) -> None:
-    assert call(client, "registerDevice", application=APP, hwid=hwid, device_type=device_type,
-                push_token=f"tok-{hwid}", **extra)["status_code"] == 200
+    assert (
+        call(
+            client,
+            "registerDevice",
+            application=APP,
+            hwid=hwid,
+            device_type=device_type,
+            push_token=f"tok-{hwid}",
+            **extra,
+        )["status_code"]
+        == 200
+    )

@@ -36,11 +36,14 @@ def test_device_lifecycle(client: FlaskClient, backend: PushwooshBackend) -> Non
     assert call(client, "deleteDevice", application=APP, hwid="h1")["status_message"] == "Device not found"
 
 
-@pytest.mark.parametrize(("request_body", "message"), [
-    ({"application": "ZZZZZ-00000", "hwid": "h", "device_type": 3}, "Application not found"),
-    ({"application": APP, "device_type": 3}, "hwid is required"),
-    ({"application": APP, "hwid": "h", "device_type": 4}, "Invalid device_type"),
-])
+@pytest.mark.parametrize(
+    ("request_body", "message"),
+    [
+        ({"application": "ZZZZZ-00000", "hwid": "h", "device_type": 3}, "Application not found"),
+        ({"application": APP, "device_type": 3}, "hwid is required"),
+        ({"application": APP, "hwid": "h", "device_type": 4}, "Invalid device_type"),
+    ],
+)
 def test_register_device_errors(client: FlaskClient, request_body: dict, message: str) -> None:
     reply = call(client, "registerDevice", **request_body)
     assert reply["status_code"] == 210 and message in reply["status_message"]
@@ -48,19 +51,53 @@ def test_register_device_errors(client: FlaskClient, request_body: dict, message
 
 def test_tags_all_types_operations_and_unknown_tags(client: FlaskClient, backend: PushwooshBackend) -> None:
     register(client, "h1")
-    for name, kind in (("Level", 1), ("Name", 2), ("Interests", 3), ("Birthday", 4), ("Premium", 5),
-                       ("Balance", 6), ("AppVer", 7)):
+    for name, kind in (
+        ("Level", 1),
+        ("Name", 2),
+        ("Interests", 3),
+        ("Birthday", 4),
+        ("Premium", 5),
+        ("Balance", 6),
+        ("AppVer", 7),
+    ):
         assert call(client, "addTag", auth=TOKEN, tag={"name": name, "type": kind})["response"] == {"result": True}
-    reply = call(client, "setTags", application=APP, hwid="h1", tags={
-        "Level": 3, "Name": "Ann", "Interests": ["shoes"], "Birthday": "1990-05-01 00:00", "Premium": True,
-        "Balance": 10.5, "AppVer": "1.2.3", "Unknown": "x"})
+    reply = call(
+        client,
+        "setTags",
+        application=APP,
+        hwid="h1",
+        tags={
+            "Level": 3,
+            "Name": "Ann",
+            "Interests": ["shoes"],
+            "Birthday": "1990-05-01 00:00",
+            "Premium": True,
+            "Balance": 10.5,
+            "AppVer": "1.2.3",
+            "Unknown": "x",
+        },
+    )
     assert reply["response"] == {"skipped": [{"tag": "Unknown", "reason": "Not found"}]}
-    call(client, "setTags", application=APP, hwid="h1", tags={
-        "Level": {"operation": "increment", "value": 2}, "Interests": {"operation": "append", "value": ["bags"]},
-        "Name": None})
+    call(
+        client,
+        "setTags",
+        application=APP,
+        hwid="h1",
+        tags={
+            "Level": {"operation": "increment", "value": 2},
+            "Interests": {"operation": "append", "value": ["bags"]},
+            "Name": None,
+        },
+    )
     result = call(client, "getTags", application=APP, hwid="h1")["response"]["result"]
-    assert result == {"Level": 5, "Interests": ["shoes", "bags"], "Birthday": "1990-05-01 00:00", "Premium": True,
-                      "Balance": 10.5, "AppVer": "1.2.3"}
+    assert result == {
+        "Level": 5,
+        "Interests": ["shoes", "bags"],
+        "Birthday": "1990-05-01 00:00",
+        "Premium": True,
+        "Balance": 10.5,
+        "AppVer": "1.2.3",
+    }
     bad = call(client, "setTags", application=APP, hwid="h1", tags={"Level": "many", "Premium": False})
     assert bad["status_code"] == 210
     assert call(client, "getTags", application=APP, hwid="h1")["response"]["result"]["Premium"] is True
@@ -95,13 +132,26 @@ def test_events_users_and_email(client: FlaskClient, backend: PushwooshBackend) 
     register(client, "h1")
     missing = call(client, "postEvent", application=APP, hwid="h1", event="Viewed", attributes={})
     assert missing["status_code"] == 210 and "not found" in missing["status_message"]
-    assert call(client, "createEvent", auth=TOKEN, application=APP, name="Viewed",
-                eventAttributes=[{"name": "sku", "type": 2}])["response"] == {"event": 1}
-    assert call(client, "postEvent", application=APP, hwid="h1", event="Viewed", attributes={"sku": "X"},
-                timestampUTC=1_700_000_000)["status_code"] == 200
+    assert call(
+        client, "createEvent", auth=TOKEN, application=APP, name="Viewed", eventAttributes=[{"name": "sku", "type": 2}]
+    )["response"] == {"event": 1}
+    assert (
+        call(
+            client,
+            "postEvent",
+            application=APP,
+            hwid="h1",
+            event="Viewed",
+            attributes={"sku": "X"},
+            timestampUTC=1_700_000_000,
+        )["status_code"]
+        == 200
+    )
     assert call(client, "postEvent", application=APP, hwid="h1", event="Viewed")["status_code"] == 210
-    assert call(client, "registerUser", application=APP, userId="u1", hwid="h1", tz_offset=0,
-                device_type=3)["status_code"] == 200
+    assert (
+        call(client, "registerUser", application=APP, userId="u1", hwid="h1", tz_offset=0, device_type=3)["status_code"]
+        == 200
+    )
     assert backend.devices[APP]["h1"].user_id == "u1"
     assert call(client, "registerEmail", application=APP, email="ann@example.com")["status_code"] == 200
     assert backend.devices[APP]["ann@example.com"].device_type == 14
@@ -114,12 +164,18 @@ def test_create_message_targets_and_reply(client: FlaskClient, backend: Pushwoos
     register(client, "ios-1", 1, userId="u1")
     register(client, "and-1", 3, userId="u2")
     register(client, "web-1", 11)
-    reply = call(client, "createMessage", auth=TOKEN, application=APP, notifications=[
-        {"send_date": "now", "content": "all"},
-        {"send_date": "now", "content": "ios only", "platforms": [1]},
-        {"send_date": "now", "content": "by user", "users": ["u2"]},
-        {"send_date": "now", "content": "by device", "devices": ["web-1", "tok-ios-1", "ghost"]},
-    ])
+    reply = call(
+        client,
+        "createMessage",
+        auth=TOKEN,
+        application=APP,
+        notifications=[
+            {"send_date": "now", "content": "all"},
+            {"send_date": "now", "content": "ios only", "platforms": [1]},
+            {"send_date": "now", "content": "by user", "users": ["u2"]},
+            {"send_date": "now", "content": "by device", "devices": ["web-1", "tok-ios-1", "ghost"]},
+        ],
+    )
     codes = reply["response"]["Messages"]
     assert len(codes) == 4 and all(len(c) == 22 and c.count("-") == 2 for c in codes)
     assert reply["response"]["UnknownDevices"] == {"": ["ghost"]}
@@ -127,27 +183,35 @@ def test_create_message_targets_and_reply(client: FlaskClient, backend: Pushwoos
     assert [per_message[c] for c in codes] == [3, 1, 1, 2]
 
 
-@pytest.mark.parametrize(("notification", "message"), [
-    ({"send_date": "tomorrow", "content": "x"}, "Cannot parse date"),
-    ({"content": "x", "devices": "h1"}, 'Invalid devices list. "devices" must be an array.'),
-    ({"content": "x", "filter": "F", "conditions": [["A", "EQ", 1]]}, "either filter or conditions"),
-    ({"content": "x", "conditions": [["A", "EQQ", 1]]}, "operator"),
-    ({}, "content is required"),
-    ({"content": "x", "platforms": [99]}, "platforms"),
-])
+@pytest.mark.parametrize(
+    ("notification", "message"),
+    [
+        ({"send_date": "tomorrow", "content": "x"}, "Cannot parse date"),
+        ({"content": "x", "devices": "h1"}, 'Invalid devices list. "devices" must be an array.'),
+        ({"content": "x", "filter": "F", "conditions": [["A", "EQ", 1]]}, "either filter or conditions"),
+        ({"content": "x", "conditions": [["A", "EQQ", 1]]}, "operator"),
+        ({}, "content is required"),
+        ({"content": "x", "platforms": [99]}, "platforms"),
+    ],
+)
 def test_create_message_errors(client: FlaskClient, notification: dict, message: str) -> None:
     reply = call(client, "createMessage", auth=TOKEN, application=APP, notifications=[notification])
     assert reply["status_code"] == 210
     assert message.lower() in reply["status_message"].lower()
 
 
-def test_scheduled_message_waits_for_the_clock_and_can_be_deleted(client: FlaskClient,
-                                                                  backend: PushwooshBackend) -> None:
+def test_scheduled_message_waits_for_the_clock_and_can_be_deleted(
+    client: FlaskClient, backend: PushwooshBackend
+) -> None:
     register(client, "h1")
     future = backend.runtime.clock.now().replace(second=0, microsecond=0)
     send_date = (future.replace(year=future.year + 1)).strftime("%Y-%m-%d %H:%M")
-    first, second = call(client, "createMessage", auth=TOKEN, application=APP, notifications=[
-        {"send_date": send_date, "content": "later"}, {"send_date": send_date, "content": "cancelled"}],
+    first, second = call(
+        client,
+        "createMessage",
+        auth=TOKEN,
+        application=APP,
+        notifications=[{"send_date": send_date, "content": "later"}, {"send_date": send_date, "content": "cancelled"}],
     )["response"]["Messages"]
     assert call(client, "deleteMessage", auth=TOKEN, message=second)["status_code"] == 200
     assert backend.query("deliveries", {}, None) == []
@@ -172,17 +236,25 @@ def test_filters_targeted_messages_compile_and_stats(client: FlaskClient, backen
     call(client, "addTag", auth=TOKEN, tag={"name": "Country", "type": 2})
     register(client, "br-1", tags={"Country": "BR"})
     register(client, "us-1", tags={"Country": "US"})
-    assert call(client, "createFilter", auth=TOKEN, name="Brazil",
-                conditions=[["Country", "EQ", "BR"]])["response"] == {"name": "Brazil"}
+    assert call(client, "createFilter", auth=TOKEN, name="Brazil", conditions=[["Country", "EQ", "BR"]])[
+        "response"
+    ] == {"name": "Brazil"}
     assert call(client, "listFilters", auth=TOKEN)["response"]["filters"][0]["name"] == "Brazil"
     count = call(client, "compileFilter", auth=TOKEN, devices_filter=f'A("{APP}") * T("Country", EQ, "US")')
     assert count["response"] == {"devices_count": 1}
     bad = call(client, "compileFilter", auth=TOKEN, devices_filter='T("Country", EQ, "US"')
     assert bad["status_code"] == 210 and "position" in bad["status_message"]
-    code = call(client, "createTargetedMessage", auth=TOKEN, devices_filter=f'A("{APP}") \\ T("Country", EQ, "US")',
-                send_date="now", content="hi")["response"]["messageCode"]
-    by_filter = call(client, "createMessage", auth=TOKEN, application=APP,
-                     notifications=[{"content": "promo", "filter": "Brazil"}])["response"]["Messages"][0]
+    code = call(
+        client,
+        "createTargetedMessage",
+        auth=TOKEN,
+        devices_filter=f'A("{APP}") \\ T("Country", EQ, "US")',
+        send_date="now",
+        content="hi",
+    )["response"]["messageCode"]
+    by_filter = call(
+        client, "createMessage", auth=TOKEN, application=APP, notifications=[{"content": "promo", "filter": "Brazil"}]
+    )["response"]["Messages"][0]
     deliveries = backend.query("deliveries", {}, None)
     assert {(d["message_code"], d["hwid"]) for d in deliveries} == {(code, "br-1"), (by_filter, "br-1")}
     assert call(client, "pushStat", application=APP, hwid="br-1", hash=code)["status_code"] == 200

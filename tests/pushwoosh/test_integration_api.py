@@ -1,0 +1,147 @@
+"""/integration-segment/v1: the requests Segment's Pushwoosh destination sends, and every reply."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from emulator.pushwoosh.app import create_app
+from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS
+
+# The requests captured from Segment's own destination code (actions-core 3.170.0).
+TRACK_USER = {
+    "attributes": {"name": "Ann", "searched_product": "sports shoes"},
+    "user_id": "u1",
+    "email": "a@x.io",
+    "language": "en-US",
+    "country": "United States",
+    "city": "San Francisco",
+    "current_location": {"latitude": 40.2964197, "longitude": -76.9411617},
+    "timezone": "Europe/Amsterdam",
+    "user_agent": "Mozilla/5.0 (iPhone; ...)",
+}
+POST_EVENTS = {
+    "events": [
+        {
+            "user_id": "u1",
+            "app_code": APP,
+            "name": "SubscribedToOffers",
+            "timestamp": "2026-11-22T14:08:43.998Z",
+            "attributes": {"plan": "gold"},
+        }
+    ]
+}
+POST_EVENTS_BATCHED = {
+    "events": [
+        {
+            "user_id": "u1",
+            "app_id": APP,
+            "name": "SubscribedToOffers",
+            "timestamp": "2026-11-22T14:08:43.998Z",
+            "attributes": {},
+        },
+        {"user_id": "u2", "app_id": APP, "name": "Viewed", "timestamp": "2026-11-22T14:08:44Z", "attributes": {}},
+    ]
+}
+
+
+def test_ping_with_the_nested_body(client: FlaskClient) -> None:
+    response = client.post(
+        "/integration-segment/v1/ping", json={"body": {"name": "test_segment_auth"}}, headers=INTEGRATION_HEADERS
+    )
+    assert response.status_code == 200 and response.get_data() == b""
+
+
+@pytest.mark.parametrize("endpoint", ["ping", "track-user", "post-events", "delete-user"])
+@pytest.mark.parametrize(
+    ("headers", "status", "body"),
+    [
+        ({}, 401, {"message": "unauthorized"}),
+        ({"Authorization": "Token wrong", "X-PW-Appcode": APP}, 401, {"message": "unauthorized"}),
+        ({"Authorization": "Bearer KEY123", "X-PW-Appcode": APP}, 401, {"message": "unauthorized"}),
+        ({"Authorization": "Token KEY123"}, 400, {"message": "missing application code"}),
+    ],
+)
+def test_auth_replies(client: FlaskClient, endpoint: str, headers: dict, status: int, body: dict) -> None:
+    response = client.post(f"/integration-segment/v1/{endpoint}", json={}, headers=headers)
+    assert response.status_code == status and response.get_json() == body
+
+
+def test_track_user_writes_tags_and_profile(client: FlaskClient, backend: PushwooshBackend) -> None:
+    response = client.post("/integration-segment/v1/track-user", json=TRACK_USER, headers=INTEGRATION_HEADERS)
+    assert response.status_code == 200 and response.get_data() == b""
+    user = backend.users["u1"]
+    assert backend.user_tag_values(user) == {"name": "Ann", "searched_product": "sports shoes"}
+    assert user.profile["email"] == "a@x.io" and user.profile["current_location"]["latitude"] == 40.2964197
+    assert backend.tag_registry["searched_product"].type == 2
+
+
+def test_track_user_with_a_device(client: FlaskClient, backend: PushwooshBackend) -> None:
+    client.post(
+        "/integration-segment/v1/track-user",
+        headers=INTEGRATION_HEADERS,
+        json={
+            "user_id": "u1",
+            "device_id": "dev-1",
+            "device_platform": "ios",
+            "device_token": "apns-token",
+            "app_version": "2.1",
+            "device_model": "iPhone15,2",
+            "device_os_version": "17.1",
+            "attributes": {"plan": 3},
+        },
+    )
+    device = backend.devices[APP]["dev-1"]
+    assert (device.device_type, device.push_token, device.user_id, device.os_version) == (1, "apns-token", "u1", "17.1")
+    assert backend.tag_registry["plan"].type == 1
+
+
+def test_post_events_single_and_batched_shapes(client: FlaskClient, backend: PushwooshBackend) -> None:
+    for body in (POST_EVENTS, POST_EVENTS_BATCHED):
+        response = client.post("/integration-segment/v1/post-events", json=body, headers=INTEGRATION_HEADERS)
+        assert response.status_code == 200 and response.get_data() == b""
+    assert [e.name for e in backend.posted] == ["SubscribedToOffers", "SubscribedToOffers", "Viewed"]
+    assert backend.posted[0].attributes == {"plan": "gold"}
+    assert backend.users["u1"].events.triggered("SubscribedToOffers", None, None)
+    assert [w["kind"] for w in backend.warnings] == ["app_id", "app_id"]
+
+
+@pytest.mark.parametrize("timestamp", [1700000000, "2026-11-22", "yesterday", None])
+def test_one_bad_timestamp_rejects_the_whole_batch(
+    client: FlaskClient, backend: PushwooshBackend, timestamp: object
+) -> None:
+    events = [POST_EVENTS["events"][0], {**POST_EVENTS["events"][0], "timestamp": timestamp}]
+    response = client.post("/integration-segment/v1/post-events", json={"events": events}, headers=INTEGRATION_HEADERS)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "action": "post event",
+        "status": "failure",
+        "error": {"message": "Time.UnmarshalJSON: input is not a JSON string"},
+    }
+    assert backend.posted == []
+
+
+def test_strict_mode_refuses_app_id_and_big_batches() -> None:
+    backend = PushwooshBackend(PushwooshConfig(strict=True))
+    client = create_app(backend).test_client()
+    refused = client.post("/integration-segment/v1/post-events", json=POST_EVENTS_BATCHED, headers=INTEGRATION_HEADERS)
+    assert refused.status_code == 400 and "app_id" in refused.get_json()["error"]["message"]
+    big = {"events": POST_EVENTS["events"] * 101}
+    assert client.post("/integration-segment/v1/post-events", json=big, headers=INTEGRATION_HEADERS).status_code == 400
+    assert backend.posted == []
+    backend.close()
+
+
+def test_delete_user_removes_everything(client: FlaskClient, backend: PushwooshBackend) -> None:
+    client.post(
+        "/integration-segment/v1/track-user", json={**TRACK_USER, "device_id": "d1"}, headers=INTEGRATION_HEADERS
+    )
+    client.post("/integration-segment/v1/post-events", json=POST_EVENTS, headers=INTEGRATION_HEADERS)
+    response = client.post(
+        "/integration-segment/v1/delete-user", json={"external_id": "u1"}, headers=INTEGRATION_HEADERS
+    )
+    assert response.status_code == 200
+    assert "u1" not in backend.users and "d1" not in backend.devices[APP] and backend.posted == []
+    missing = client.post("/integration-segment/v1/delete-user", json={}, headers=INTEGRATION_HEADERS)
+    assert missing.status_code == 400
