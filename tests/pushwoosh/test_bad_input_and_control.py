@@ -1,0 +1,145 @@
+"""Arbitrary input on every route never yields a 5xx or a half-written state; control API round trips."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from emulator.pushwoosh.api import DEVICE_METHODS, SERVER_METHODS
+from emulator.pushwoosh.backend import PushwooshBackend
+from emulator.pushwoosh.client import PushwooshClient
+from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN, call
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=15),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=25,
+)
+fields = st.sampled_from(
+    [
+        "application",
+        "hwid",
+        "device_type",
+        "userId",
+        "tags",
+        "event",
+        "attributes",
+        "auth",
+        "notifications",
+        "devices_filter",
+        "tag",
+        "name",
+        "conditions",
+        "message",
+        "email",
+        "badge",
+        "hash",
+        "send_date",
+        "content",
+        "request_id",
+        "push_token",
+        "timestampUTC",
+    ]
+)
+plausible = {
+    "application": st.just(APP),
+    "auth": st.just(TOKEN),
+    "hwid": st.sampled_from(["h1", "h2", ""]),
+    "device_type": st.sampled_from([1, 3, 14, 18, 4, "3"]),
+}
+requests = st.dictionaries(fields, json_values, max_size=8).flatmap(
+    lambda base: st.fixed_dictionaries({k: v for k, v in plausible.items()}).map(lambda extra: {**base, **extra})
+)
+methods = st.sampled_from(sorted({*DEVICE_METHODS, *SERVER_METHODS, "unknownMethod"}))
+
+
+def snapshot(backend: PushwooshBackend) -> str:
+    state = backend.export_state()
+    return json.dumps(
+        {k: state[k] for k in ("devices", "users", "events", "tag_registry")}, sort_keys=True, default=str
+    )
+
+
+def assert_consistent(backend: PushwooshBackend) -> None:
+    for code, devices in backend.devices.items():
+        for hwid, device in devices.items():
+            assert device.hwid == hwid and device.application == code
+            if device.user is not None:
+                assert hwid in device.user.hwids and backend.users.get(device.user.user_id) is device.user
+    for user in backend.users.values():
+        assert all(any(h in d for d in backend.devices.values()) for h in user.hwids)
+
+
+@given(method=methods, request=requests | json_values)
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_remote_api_never_5xx_and_errors_change_nothing(
+    client: FlaskClient, backend: PushwooshBackend, method: str, request: Any
+) -> None:
+    before = snapshot(backend)
+    response = client.post(f"/json/1.3/{method}", json={"request": request})
+    assert response.status_code in (200, 400)
+    reply = response.get_json()
+    assert set(reply) == {"status_code", "status_message", "response"}
+    if reply["status_code"] != 200 and method not in ("createMessage", "createTargetedMessage"):
+        assert snapshot(backend) == before
+    assert_consistent(backend)
+
+
+@given(
+    endpoint=st.sampled_from(["ping", "track-user", "post-events", "delete-user", "nope"]),
+    body=json_values
+    | st.dictionaries(
+        st.sampled_from(["user_id", "device_id", "attributes", "events", "external_id", "device_platform"]), json_values
+    ),
+    raw=st.booleans(),
+    junk=st.binary(max_size=50),
+)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_integration_api_never_5xx(
+    client: FlaskClient, backend: PushwooshBackend, endpoint: str, body: Any, raw: bool, junk: bytes
+) -> None:
+    data = junk if raw else json.dumps(body).encode()
+    response = client.post(f"/integration-segment/v1/{endpoint}", data=data, headers=INTEGRATION_HEADERS)
+    assert response.status_code < 500
+    if response.status_code >= 400:
+        assert response.is_json
+    assert_consistent(backend)
+
+
+def test_control_api_state_round_trip_and_reset_keeps_configuration(served: str) -> None:
+    control = PushwooshClient(served)
+    control.add_application("SHOP1-00001", name="Shop", segment={"write_key": "wk", "events": "Push Sent"})
+    import httpx
+
+    httpx.post(
+        f"{served}/json/1.3/registerDevice",
+        json={"request": {"application": APP, "hwid": "h1", "device_type": 3, "userId": "u1"}},
+    )
+    httpx.post(
+        f"{served}/integration-segment/v1/track-user",
+        headers=INTEGRATION_HEADERS,
+        json={"user_id": "u1", "attributes": {"plan": "gold"}},
+    )
+    state = control.export_state()
+    control.reset()
+    assert control.devices() == [] and control.config()["applications"][1]["code"] == "SHOP1-00001"
+    control.import_state(state)
+    assert control.tags(user_id="u1") == {"plan": "gold"}
+    assert control.devices(hwid="h1")[0]["user_id"] == "u1"
+    assert control.app_code == APP and control.api_token == TOKEN
+
+
+def test_bad_control_input_is_4xx(client: FlaskClient) -> None:
+    assert client.post("/_swoosh/applications", json={"code": "bad"}).status_code == 400
+    assert client.post("/_swoosh/webhooks", json={"url": "ftp://x"}).status_code == 400
+    assert client.delete("/_swoosh/webhooks/9").status_code == 404
+    assert client.get("/_swoosh/inbox").status_code == 400
+    assert call(client, "getTags", application=APP, userId="ghost")["status_code"] == 210
