@@ -25,6 +25,7 @@ from emulator.serving import ServerThread
 SERVICES: dict[str, str] = {
     "segment": "emulator.segment.service:build",
     "pushwoosh": "emulator.pushwoosh.service:build",
+    "bridge": "bridge.service:build",
 }
 STACK_FILE = "stack.json"
 

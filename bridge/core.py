@@ -1,0 +1,322 @@
+"""The bridge's engine: accept events into the outbox, and drain each direction to its downstream.
+
+Direction "segment": Segment events -> Pushwoosh integration API (the destination).
+Direction "pushwoosh": Pushwoosh message events -> Segment /v1/batch (the source).
+No HTTP server here (bridge/service.py is the ingress); the senders in bridge/transport.py do I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from bridge.destination import Mappings, Request, requests_for
+from bridge.outbox import Item, Outbox
+from bridge.source import (
+    InvalidMessageEvent,
+    allowed_events,
+    batch_bodies,
+    parse_message_event,
+    track_message,
+)
+from bridge.transport import Outcome, PushwooshSender, SegmentSender, backoff
+from emulator.clock import Clock, iso_millis
+
+SEGMENT, PUSHWOOSH = "segment", "pushwoosh"
+DIRECTIONS = (SEGMENT, PUSHWOOSH)
+MAX_AGE_SECONDS = 4 * 3600
+LEASE_BATCH = 500
+
+
+class IngressError(Exception):
+    """A request the ingress refuses as a whole: nothing from it is enqueued."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class BridgeSettings:
+    pushwoosh_url: str = ""
+    api_key: str = ""
+    app_code: str = ""
+    segment_url: str = ""
+    write_key: str = ""
+    segment_secret: str | None = None  # verifies X-Signature on POST /segment when set
+    pushwoosh_token: str | None = None  # required as Bearer on POST /pushwoosh when set
+    allow_list: str = ""  # comma-separated Pushwoosh events to export; blank = all
+    batching: bool = False
+    batch_size: int = 100
+    max_age: float = MAX_AGE_SECONDS
+    enabled: bool = True
+    mappings_file: str | None = None
+    seed: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """Settings without secrets (they are never shown)."""
+        return {
+            "pushwoosh_url": self.pushwoosh_url,
+            "app_code": self.app_code,
+            "api_key": _mask(self.api_key),
+            "segment_url": self.segment_url,
+            "write_key": _mask(self.write_key),
+            "segment_secret": _mask(self.segment_secret),
+            "pushwoosh_token": _mask(self.pushwoosh_token),
+            "allow_list": self.allow_list,
+            "batching": self.batching,
+            "batch_size": self.batch_size,
+            "max_age": self.max_age,
+            "enabled": self.enabled,
+        }
+
+
+def _mask(secret: str | None) -> str | None:
+    return "<set>" if secret else None
+
+
+def _events_of(body: Any, key: str) -> list[Any]:
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict) and isinstance(body.get(key), list):
+        return body[key]
+    if isinstance(body, dict):
+        return [body]
+    raise IngressError(400, "invalid_shape", f'expected an object, a list, or {{"{key}": [...]}}')
+
+
+class Bridge:
+    def __init__(self, settings: BridgeSettings, outbox: Outbox, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.clock = clock or Clock()
+        self.stats: dict[str, Counter[str]] = {d: Counter() for d in DIRECTIONS}
+        self._wake = threading.Condition()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._rng = random.Random(settings.seed)
+        self.pushwoosh: PushwooshSender | None = None
+        self.segment: SegmentSender | None = None
+        self.mappings = Mappings.load(
+            settings.app_code, settings.mappings_file, batching=settings.batching, batch_size=settings.batch_size
+        )
+        self.configure(settings)
+
+    def configure(self, settings: BridgeSettings) -> None:
+        """(Re)build the senders, e.g. once the stack knows the downstream URLs."""
+        self.settings = settings
+        self.mappings.app_code = settings.app_code
+        self.mappings.batching = settings.batching
+        self.mappings.batch_size = settings.batch_size
+        if settings.pushwoosh_url:
+            self.pushwoosh = PushwooshSender(settings.pushwoosh_url, settings.api_key, settings.app_code)
+        if settings.segment_url:
+            self.segment = SegmentSender(settings.segment_url, settings.write_key)
+
+    # -- ingress ------------------------------------------------------------------------------------
+    def verify_signature(self, body: bytes, signature: str | None) -> None:
+        secret = self.settings.segment_secret
+        if not secret:
+            return
+        expected = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+        if not signature or not hmac.compare_digest(expected, signature.strip().lower()):
+            raise IngressError(401, "bad_signature", "X-Signature does not match the body")
+
+    def check_token(self, authorization: str | None) -> None:
+        token = self.settings.pushwoosh_token
+        if not token:
+            return
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+            raise IngressError(401, "unauthorized", "a valid Bearer token is required")
+
+    def accept_segment(self, body: Any) -> dict[str, Any]:
+        """Enqueue every Segment event of the body; refuse the ones that are not events."""
+        items = _events_of(body, "batch")
+        good: list[bytes] = []
+        rejected: list[dict[str, Any]] = []
+        for index, event in enumerate(items):
+            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                rejected.append({"index": index, "reason": "not a Segment event (an object with a type)"})
+                continue
+            good.append(orjson.dumps(event))
+        return self._enqueue(SEGMENT, good, rejected)
+
+    def accept_pushwoosh(self, body: Any) -> dict[str, Any]:
+        """Enqueue every valid message event the allow-list lets through."""
+        items = _events_of(body, "events")
+        allowed = allowed_events(self.settings.allow_list)
+        good: list[bytes] = []
+        rejected: list[dict[str, Any]] = []
+        filtered = 0
+        for index, raw in enumerate(items):
+            try:
+                event = parse_message_event(raw)
+            except InvalidMessageEvent as exc:
+                rejected.append({"index": index, "reason": str(exc)})
+                continue
+            if allowed is not None and event.event not in allowed:
+                filtered += 1
+                continue
+            good.append(orjson.dumps(raw))
+        self.stats[PUSHWOOSH]["filtered"] += filtered
+        return {**self._enqueue(PUSHWOOSH, good, rejected), "filtered": filtered}
+
+    def _enqueue(self, direction: str, payloads: list[bytes], rejected: list[dict[str, Any]]) -> dict[str, Any]:
+        if not payloads and rejected:
+            raise IngressError(400, "no_valid_events", f"no valid event; first problem: {rejected[0]['reason']}")
+        self.outbox.enqueue(direction, payloads, self.clock.time())
+        self.stats[direction]["accepted"] += len(payloads)
+        self.stats[direction]["rejected"] += len(rejected)
+        with self._wake:
+            self._wake.notify_all()
+        return {"accepted": len(payloads), "rejected": rejected}
+
+    # -- workers ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._stop.clear()
+        for direction in DIRECTIONS:
+            thread = threading.Thread(target=self._run, args=(direction,), name=f"bridge-{direction}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._wake:
+            self._wake.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=15)
+        self._threads.clear()
+
+    def wake(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def _run(self, direction: str) -> None:
+        drain = self.drain_segment if direction == SEGMENT else self.drain_pushwoosh
+        while not self._stop.is_set():
+            worked = self.settings.enabled and drain() > 0
+            if not worked:
+                with self._wake:
+                    self._wake.wait(timeout=0.1)
+
+    def drain_segment(self) -> int:
+        """One pass over due Segment events: map, send, settle. Returns how many items were handled."""
+        if self.pushwoosh is None:
+            return 0
+        items = self.outbox.lease(SEGMENT, LEASE_BATCH, self.clock.time())
+        pending: list[tuple[Item, dict[str, Any]]] = []
+        for item in items:
+            requests, skipped = requests_for([orjson.loads(item.payload)], self.mappings)
+            if skipped:
+                self.stats[SEGMENT]["skipped"] += 1
+                self.outbox.ack([item.id])
+                continue
+            for request in requests:
+                if request.endpoint == "post-events" and self.mappings.batching:
+                    pending.append((item, request.body["events"][0]))
+                    if len(pending) >= self.mappings.batch_size:
+                        self._send_events(pending)
+                else:
+                    self._send_events(pending)
+                    self._settle(SEGMENT, [item], self.pushwoosh.send(request))
+        self._send_events(pending)
+        return len(items)
+
+    def _send_events(self, pending: list[tuple[Item, dict[str, Any]]]) -> None:
+        if not pending or self.pushwoosh is None:
+            return
+        outcome = self.pushwoosh.send(Request("post-events", {"events": [event for _, event in pending]}))
+        self._settle(SEGMENT, [item for item, _ in pending], outcome)
+        pending.clear()
+
+    def drain_pushwoosh(self) -> int:
+        if self.segment is None:
+            return 0
+        items = self.outbox.lease(PUSHWOOSH, LEASE_BATCH, self.clock.time())
+        if not items:
+            return 0
+        by_message: dict[str, list[Item]] = {}
+        messages: list[dict[str, Any]] = []
+        for item in items:
+            message = track_message(parse_message_event(orjson.loads(item.payload)))
+            if message["messageId"] not in by_message:
+                messages.append(message)
+            by_message.setdefault(message["messageId"], []).append(item)
+        for body, ids in batch_bodies(messages, iso_millis(self.clock.now())):
+            self._settle(PUSHWOOSH, [item for mid in ids for item in by_message[mid]], self.segment.send(body))
+        return len(items)
+
+    def _settle(self, direction: str, items: list[Item], outcome: Outcome) -> None:
+        ids = [item.id for item in items]
+        stats = self.stats[direction]
+        if outcome.ok:
+            self.outbox.ack(ids)
+            stats["delivered"] += len(ids)
+            return
+        now = self.clock.time()
+        expired = [i.id for i in items if now - i.created_at >= self.settings.max_age]
+        if not outcome.retry or expired:
+            dead = ids if not outcome.retry else expired
+            self.outbox.bury(dead, outcome.status, outcome.detail or "max age reached")
+            stats["dead_lettered"] += len(dead)
+            ids = [i for i in ids if i not in dead]
+        if ids:
+            attempts = max(item.attempts for item in items)
+            self.outbox.retry(
+                ids, now + backoff(attempts, outcome.retry_after, self._rng), outcome.status, outcome.detail
+            )
+            stats["retried"] += len(ids)
+
+    # -- inspection ---------------------------------------------------------------------------------
+    def describe_stats(self) -> dict[str, Any]:
+        counts = self.outbox.counts()
+        return {
+            direction: {
+                "queued": counts.get(direction, {}).get("queued", 0),
+                "dead": counts.get(direction, {}).get("dead", 0),
+                **{
+                    k: self.stats[direction].get(k, 0)
+                    for k in ("accepted", "rejected", "filtered", "skipped", "delivered", "retried", "dead_lettered")
+                },
+            }
+            for direction in DIRECTIONS
+        }
+
+    def metrics(self) -> str:
+        """Prometheus text exposition of the stats."""
+        lines = []
+        stats = self.describe_stats()
+        for name in (
+            "queued",
+            "dead",
+            "accepted",
+            "rejected",
+            "filtered",
+            "skipped",
+            "delivered",
+            "retried",
+            "dead_lettered",
+        ):
+            kind = "gauge" if name in ("queued", "dead") else "counter"
+            metric = f"swoosh_bridge_{name}" + ("" if kind == "gauge" else "_total")
+            lines.append(f"# TYPE {metric} {kind}")
+            lines.extend(f'{metric}{{direction="{d}"}} {stats[d][name]}' for d in DIRECTIONS)
+        return "\n".join(lines) + "\n"
+
+    def reset(self) -> None:
+        self.outbox.purge()
+        for counter in self.stats.values():
+            counter.clear()

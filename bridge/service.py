@@ -1,0 +1,179 @@
+"""The bridge's HTTP side: ingress for both directions, health, stats, metrics, dead letters; stack wiring.
+
+`POST /segment` takes Segment events (one, a list, or `{"batch": [...]}`), verifying `X-Signature`
+when a secret is set; `POST /pushwoosh` takes message events (one, a list, or `{"events": [...]}`),
+checking the Bearer token when set. Both answer 200 only after the events are committed to the
+outbox; invalid items are reported in the body and never enqueued (their valid neighbours are).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from bridge.core import Bridge, BridgeSettings, IngressError
+from bridge.outbox import Outbox
+from emulator.client import ControlClient
+from emulator.wire import BodyError, parse_json, read_raw
+from swoosh.stack import StackOptions
+
+MAX_BODY = 5 * 1024 * 1024
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status=status, mimetype="application/json")
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json({"error": {"code": code, "message": message}}, status)
+
+
+def create_app(bridge: Bridge) -> Flask:
+    app = Flask("swoosh.bridge")
+
+    def body() -> tuple[bytes, Any]:
+        try:
+            raw = read_raw(request.environ["wsgi.input"], request.content_length, MAX_BODY)
+            return raw, parse_json(raw)
+        except BodyError as exc:
+            raise IngressError(400 if exc.code != "request_too_large" else 413, exc.code, exc.message) from exc
+
+    @app.errorhandler(IngressError)
+    def _ingress_error(exc: IngressError) -> Response:
+        return _error(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return _error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+    @app.post("/segment")
+    def from_segment() -> Response:
+        raw, parsed = body()
+        bridge.verify_signature(raw, request.headers.get("X-Signature"))
+        return _json(bridge.accept_segment(parsed))
+
+    @app.post("/pushwoosh")
+    def from_pushwoosh() -> Response:
+        bridge.check_token(request.headers.get("Authorization"))
+        _raw, parsed = body()
+        return _json(bridge.accept_pushwoosh(parsed))
+
+    @app.get("/_swoosh/health")
+    def health() -> Response:
+        return _json({"status": "ok", "service": "bridge"})
+
+    @app.get("/_swoosh/stats")
+    def stats() -> Response:
+        return _json(bridge.describe_stats())
+
+    @app.get("/_swoosh/config")
+    def config() -> Response:
+        return _json(bridge.settings.describe())
+
+    @app.post("/_swoosh/reset")
+    def reset() -> Response:
+        bridge.reset()
+        return _json({"reset": True})
+
+    @app.get("/_swoosh/dead-letters")
+    def dead_letters() -> Response:
+        items = bridge.outbox.dead_letters(request.args.get("direction"))
+        return _json({"count": len(items), "items": items})
+
+    @app.post("/_swoosh/dead-letters/replay")
+    def replay() -> Response:
+        spec = orjson.loads(request.get_data() or b"{}")
+        ids = spec.get("ids") if isinstance(spec, dict) else None
+        if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
+            return _error(400, "invalid_ids", 'send {"ids": [1, 2]} or {} for all')
+        count = bridge.outbox.replay(ids, bridge.clock.time())
+        bridge.wake()
+        return _json({"replayed": count})
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(bridge.metrics(), mimetype="text/plain; version=0.0.4")
+
+    return app
+
+
+def settings_from_env(**overrides: Any) -> BridgeSettings:
+    """Secrets come from the environment so they never appear in a command line or a log."""
+    env = os.environ
+    settings = BridgeSettings(
+        pushwoosh_url=env.get("SWOOSH_BRIDGE_PUSHWOOSH_URL", ""),
+        api_key=env.get("SWOOSH_BRIDGE_API_KEY", ""),
+        app_code=env.get("SWOOSH_BRIDGE_APP_CODE", ""),
+        segment_url=env.get("SWOOSH_BRIDGE_SEGMENT_URL", ""),
+        write_key=env.get("SWOOSH_BRIDGE_WRITE_KEY", ""),
+        segment_secret=env.get("SWOOSH_BRIDGE_SEGMENT_SECRET") or None,
+        pushwoosh_token=env.get("SWOOSH_BRIDGE_PUSHWOOSH_TOKEN") or None,
+        allow_list=env.get("SWOOSH_BRIDGE_EVENTS", ""),
+        batching=env.get("SWOOSH_BRIDGE_BATCHING", "").lower() in ("1", "true", "yes"),
+    )
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(settings, key, value)
+    return settings
+
+
+class BridgeService:
+    """The bridge in the local stack: wires itself to the fake Segment and the fake Pushwoosh."""
+
+    name = "bridge"
+
+    def __init__(self, options: StackOptions) -> None:
+        self._tmp = None if options.data_dir else tempfile.TemporaryDirectory(prefix="swoosh-bridge-")
+        folder = Path(options.data_dir) / "bridge" if options.data_dir else Path(self._tmp.name)  # type: ignore[union-attr]
+        self.bridge = Bridge(BridgeSettings(batching=True), Outbox(folder / "outbox.db"))
+        self.app = create_app(self.bridge)
+        self.url = ""
+
+    def on_started(self, urls: dict[str, str]) -> None:
+        self.url = urls[self.name]
+        settings = self.bridge.settings
+        if "pushwoosh" in urls:
+            pushwoosh = ControlClient(urls["pushwoosh"])
+            config = pushwoosh.config()
+            settings.pushwoosh_url = urls["pushwoosh"]
+            settings.app_code = config["applications"][0]["code"]
+            settings.api_key = config["api_tokens"][0]
+            pushwoosh.call("POST", "/webhooks", json={"url": f"{self.url}/pushwoosh"})
+        if "segment" in urls:
+            segment = ControlClient(urls["segment"])
+            sources = {s["name"]: s for s in segment.config()["sources"]}
+            settings.segment_url = urls["segment"]
+            settings.write_key = sources["pushwoosh"]["write_key"]
+            segment.call(
+                "POST",
+                "/destinations",
+                json={"source": "app", "name": "bridge", "max_batch": 100, "url": f"{self.url}/segment"},
+            )
+        self.bridge.configure(settings)
+        self.bridge.start()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "settings": self.bridge.settings.describe(),
+            "hints": [
+                "Segment events -> POST /segment; Pushwoosh message events -> POST /pushwoosh",
+                f"stats: {self.url}/_swoosh/stats, metrics: {self.url}/metrics",
+            ],
+            "env": {"SWOOSH_BRIDGE_URL": self.url},
+        }
+
+    def close(self) -> None:
+        self.bridge.stop()
+        self.bridge.outbox.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def build(options: StackOptions) -> BridgeService:
+    return BridgeService(options)
