@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "up": "swoosh.stack:up",
     "env": "swoosh.stack:env",
     "sql": "emulator.segment.cli:sql",
+    "bridge": "bridge.cli:bridge",
 }
 
 

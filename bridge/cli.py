@@ -1,0 +1,112 @@
+"""`swoosh bridge ...`: run the bridge against any endpoints, inspect and replay dead letters, ping."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import click
+import httpx
+
+from bridge.core import Bridge
+from bridge.destination import PING
+from bridge.outbox import Outbox
+from bridge.service import create_app, settings_from_env
+from bridge.transport import PushwooshSender
+from emulator.serving import ServerThread
+
+DEFAULT_URL = "http://127.0.0.1:8003"
+
+
+@click.group()
+def bridge() -> None:
+    """The Segment <-> Pushwoosh bridge (secrets via SWOOSH_BRIDGE_* environment variables)."""
+
+
+@bridge.command()
+@click.option("--segment-url", help="Segment Tracking API base URL (real or fake).")
+@click.option("--pushwoosh-url", help="Pushwoosh integration API base URL (real or fake).")
+@click.option("--app-code", help="Pushwoosh application code.")
+@click.option("--events", "allow_list", help="Comma-separated Pushwoosh events to export (blank = all).")
+@click.option("--batching/--no-batching", default=None, help="Batch post-events (<= 100 per request).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".swoosh"),
+    show_default=True,
+    help="Where the outbox database lives.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8003, show_default=True, type=int)
+def run(
+    segment_url: str | None,
+    pushwoosh_url: str | None,
+    app_code: str | None,
+    allow_list: str | None,
+    batching: bool | None,
+    data_dir: Path,
+    host: str,
+    port: int,
+) -> None:
+    """Serve the bridge: POST /segment and POST /pushwoosh, until Ctrl-C.
+
+    API key, write key, shared secret and token come from SWOOSH_BRIDGE_API_KEY, SWOOSH_BRIDGE_WRITE_KEY,
+    SWOOSH_BRIDGE_SEGMENT_SECRET and SWOOSH_BRIDGE_PUSHWOOSH_TOKEN.
+    """
+    settings = settings_from_env(
+        segment_url=segment_url,
+        pushwoosh_url=pushwoosh_url,
+        app_code=app_code,
+        allow_list=allow_list,
+        batching=batching,
+    )
+    core = Bridge(settings, Outbox(data_dir / "bridge" / "outbox.db"))
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    server = ServerThread(create_app(core), host, port, name="swoosh-bridge").start()
+    core.start()
+    click.echo(f"bridge listening on {server.url} (outbox {data_dir / 'bridge' / 'outbox.db'})")
+    try:
+        stopping.wait()
+    finally:
+        server.stop()
+        core.stop()
+        core.outbox.close()
+
+
+@bridge.command("dead-letters")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="The running bridge.")
+@click.option("--direction", type=click.Choice(["segment", "pushwoosh"]))
+def dead_letters(url: str, direction: str | None) -> None:
+    """List events the downstream refused for good (with its reply)."""
+    params = {"direction": direction} if direction else {}
+    items = httpx.get(f"{url}/_swoosh/dead-letters", params=params).json()["items"]
+    for item in items:
+        click.echo(f"{item['id']:>6}  {item['direction']:<9}  status={item['last_status']}  {item['last_error']}")
+    click.echo(f"{len(items)} dead letter(s)")
+
+
+@bridge.command()
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="The running bridge.")
+def replay(ids: tuple[int, ...], replay_all: bool, url: str) -> None:
+    """Queue dead letters again."""
+    if not ids and not replay_all:
+        raise click.UsageError("name dead-letter IDs or pass --all")
+    body = {} if replay_all else {"ids": list(ids)}
+    click.echo(f"replayed {httpx.post(f'{url}/_swoosh/dead-letters/replay', json=body).json()['replayed']}")
+
+
+@bridge.command()
+@click.option("--pushwoosh-url", required=True, help="Pushwoosh integration API base URL.")
+@click.option("--app-code", required=True)
+def ping(pushwoosh_url: str, app_code: str) -> None:
+    """Check the Pushwoosh credentials (API key from SWOOSH_BRIDGE_API_KEY)."""
+    settings = settings_from_env()
+    outcome = PushwooshSender(pushwoosh_url, settings.api_key, app_code).send(PING)
+    if not outcome.ok:
+        raise click.ClickException(f"ping failed: {outcome.status} {outcome.detail}")
+    click.echo("credentials ok")
