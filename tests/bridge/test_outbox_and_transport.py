@@ -1,0 +1,128 @@
+"""Outbox semantics (lease, retry, dead letter, replay, kill -9 durability) and retry classification."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bridge.outbox import Outbox
+from bridge.transport import backoff, classify, is_retryable
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Outbox:
+    box = Outbox(tmp_path / "outbox.db")
+    yield box
+    box.close()
+
+
+def test_lease_ack_and_visibility_timeout(outbox: Outbox) -> None:
+    outbox.enqueue("segment", [b"a", b"b", b"c"], now=100.0)
+    first = outbox.lease("segment", 2, now=100.0, visibility=30)
+    assert [i.payload for i in first] == [b"a", b"b"]
+    assert [i.payload for i in outbox.lease("segment", 10, now=101.0)] == [b"c"]
+    assert outbox.lease("segment", 10, now=110.0) == []
+    outbox.ack([first[0].id])
+    again = outbox.lease("segment", 10, now=131.0)  # the crashed worker's lease on "b" expired
+    assert [i.payload for i in again] == [b"b", b"c"]
+    assert outbox.lease("pushwoosh", 10, now=1000.0) == []
+
+
+def test_retry_dead_letter_and_replay(outbox: Outbox) -> None:
+    outbox.enqueue("pushwoosh", [b"x", b"y"], now=0.0)
+    x, y = outbox.lease("pushwoosh", 10, now=0.0)
+    outbox.retry([x.id], next_at=50.0, status=503, error="down")
+    outbox.bury([y.id], status=400, error='{"message": "bad"}')
+    assert outbox.lease("pushwoosh", 10, now=10.0) == []
+    retried = outbox.lease("pushwoosh", 10, now=50.0)
+    assert retried[0].attempts == 1
+    dead = outbox.dead_letters()
+    assert [(d["payload"], d["last_status"], d["last_error"]) for d in dead] == [("y", 400, '{"message": "bad"}')]
+    assert outbox.counts() == {"pushwoosh": {"queued": 1, "dead": 1}}
+    assert outbox.replay(None, now=60.0) == 1
+    assert sorted(i.payload for i in outbox.lease("pushwoosh", 10, now=100.0)) == [b"x", b"y"]
+    assert outbox.replay([999], now=0.0) == 0
+
+
+CHILD = """
+import sys, time
+from bridge.outbox import Outbox
+box = Outbox(sys.argv[1])
+n = 0
+while True:
+    box.enqueue("segment", [f"event-{n + i}".encode() for i in range(10)], now=time.time())
+    n += 10
+    print(n, flush=True)
+"""
+
+
+def test_committed_items_survive_kill_9(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    acknowledged = 0
+    assert child.stdout is not None
+    for line in child.stdout:
+        acknowledged = int(line)
+        if acknowledged >= 2000:
+            break
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
+    box = Outbox(path)
+    stored = box.lease("segment", 1_000_000, now=1e12)
+    payloads = {i.payload for i in stored}
+    assert len(stored) >= acknowledged  # everything reported as committed is there
+    assert all(f"event-{n}".encode() in payloads for n in range(acknowledged))
+    box.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "retry"),
+    [
+        (200, False),
+        (202, False),
+        (400, False),
+        (401, False),
+        (404, False),
+        (408, True),
+        (410, False),
+        (423, True),
+        (429, True),
+        (500, True),
+        (501, False),
+        (502, True),
+        (503, True),
+        (505, True),
+    ],
+)
+def test_retry_classification_like_segments_actions_runtime(status: int, retry: bool) -> None:
+    assert is_retryable(status) is retry
+    outcome = classify(httpx.Response(status, headers={"Retry-After": "7"}))
+    assert outcome.ok is (200 <= status < 300)
+    if not outcome.ok:
+        assert outcome.retry is retry and outcome.retry_after == 7.0
+
+
+def test_connection_errors_are_retried() -> None:
+    outcome = classify(None, httpx.ConnectError("refused"))
+    assert outcome.retry and outcome.status is None and "ConnectError" in (outcome.detail or "")
+
+
+def test_backoff_grows_has_jitter_and_honours_retry_after() -> None:
+    rng = random.Random(1)
+    delays = [backoff(n, None, rng) for n in range(6)]
+    assert delays[5] > delays[0]
+    assert all(0.25 <= d <= 48 for d in delays)
+    assert backoff(0, 30.0, rng) >= 30.0
+    assert backoff(50, None, rng) <= 450
