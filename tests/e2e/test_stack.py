@@ -75,7 +75,7 @@ def test_identify_with_the_official_sdk_becomes_tags_in_pushwoosh(stack: Stack) 
 
 
 def test_a_push_lands_in_the_warehouse_as_push_sent(stack: Stack) -> None:
-    segment, pushwoosh = clients(stack)
+    segment, _ = clients(stack)
     register_devices(stack.urls["pushwoosh"], 3)
     code = send_push(stack.urls["pushwoosh"], "WELCOME")
     segment.wait_for_events(6, timeout=15, source="pushwoosh")
