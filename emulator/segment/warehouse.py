@@ -9,6 +9,7 @@ ingest never waits on SQLite.
 
 from __future__ import annotations
 
+import functools
 import queue
 import re
 import sqlite3
@@ -39,6 +40,7 @@ class WarehouseError(ValueError):
     """A query the warehouse refuses (not read-only, or SQLite's own error)."""
 
 
+@functools.lru_cache(maxsize=65536)
 def snake(name: str) -> str:
     """Segment's column/table naming: camelCase and punctuation become snake_case."""
     text = _NON_WORD.sub("_", _CAMEL.sub("_", name).lower()).strip("_")
@@ -135,7 +137,8 @@ class Warehouse:
         self._lock = threading.Lock()
         self._schemas: set[str] = set()
         self._columns: dict[tuple[str, str], set[str]] = {}
-        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        # Bounded: when the writer falls behind, ingest waits (backpressure) instead of piling up memory.
+        self._queue: queue.Queue[tuple[str, list[dict[str, Any]]] | None] = queue.Queue(maxsize=256)
         self._batch = batch
         self._pending = 0
         self.errors: list[str] = []
@@ -144,10 +147,13 @@ class Warehouse:
         self._writer.start()
 
     # -- writing ---------------------------------------------------------------------------
-    def add(self, schema: str, message: dict[str, Any]) -> None:
+    def add(self, schema: str, messages: list[dict[str, Any]]) -> None:
+        """Queue one request's accepted messages (one hand-off per request, not per message)."""
+        if not messages:
+            return
         with self._idle:
-            self._pending += 1
-        self._queue.put((schema, message))
+            self._pending += len(messages)
+        self._queue.put((schema, messages))
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every queued message is written (tests and queries call this)."""
@@ -160,7 +166,8 @@ class Warehouse:
             if item is None:
                 return
             items = [item]
-            while len(items) < self._batch:
+            count = len(item[1])
+            while count < self._batch:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
@@ -169,35 +176,36 @@ class Warehouse:
                     self._write_safely(items)
                     return
                 items.append(more)
+                count += len(more[1])
             self._write_safely(items)
 
-    def _write_safely(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+    def _write_safely(self, items: list[tuple[str, list[dict[str, Any]]]]) -> None:
         try:
             self._write(items)
         except Exception as exc:  # keep the writer alive; the failure is visible in inspection
             self.errors.append(f"{type(exc).__name__}: {exc}")
-
-    def _write(self, items: list[tuple[str, dict[str, Any]]]) -> None:
-        grouped: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
-        for schema, message in items:
-            for table, row, upsert in rows_for(message):
-                grouped.setdefault((schema, table, upsert), []).append(row)
-        try:
-            with self._lock:
-                for schema in {schema for schema, _, _ in grouped}:
-                    self._ensure_schema(schema)
-                self._db.execute("BEGIN")
-                try:
-                    for (schema, table, upsert), rows in grouped.items():
-                        self._insert(schema, table, rows, upsert)
-                    self._db.execute("COMMIT")
-                except Exception:
-                    self._db.execute("ROLLBACK")
-                    raise
         finally:
             with self._idle:
-                self._pending -= len(items)
+                self._pending -= sum(len(messages) for _, messages in items)
                 self._idle.notify_all()
+
+    def _write(self, items: list[tuple[str, list[dict[str, Any]]]]) -> None:
+        grouped: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
+        for schema, messages in items:
+            for message in messages:
+                for table, row, upsert in rows_for(message):
+                    grouped.setdefault((schema, table, upsert), []).append(row)
+        with self._lock:
+            for schema in {schema for schema, _, _ in grouped}:
+                self._ensure_schema(schema)
+            self._db.execute("BEGIN")
+            try:
+                for (schema, table, upsert), rows in grouped.items():
+                    self._insert(schema, table, rows, upsert)
+                self._db.execute("COMMIT")
+            except Exception:
+                self._db.execute("ROLLBACK")
+                raise
 
     def _ensure_schema(self, schema: str) -> None:
         if schema in self._schemas:

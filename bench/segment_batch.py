@@ -1,0 +1,324 @@
+"""Fake Segment vs WireMock, side by side: /v1/batch throughput, start-up time, idle RSS, 1M-event RSS.
+
+    python bench/segment_batch.py [--runs 3] [--seconds 10] [--connections 16]
+
+Workload: 100-event /v1/batch requests (~20 KB, realistic track/identify/page events, a fresh
+messageId per event per request so dedupe never short-circuits), `wrk` from Debian's packages with
+16 connections. The fake Segment runs as `swoosh up --only segment` (the real serving path, full
+processing: auth, validation, enrichment, dedupe, storage, warehouse); WireMock 3 (from the npm
+package `wiremock`, which bundles the standalone jar) answers `{"success":true}` from a stub and
+journals every request. Loopback only; every run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+WRITE_KEY = "app-write-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_healthy(url: str, timeout: float = 60.0) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        try:
+            if httpx.get(url, timeout=0.5).status_code < 500:
+                return time.perf_counter() - start
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.01)
+    raise RuntimeError(f"{url} did not come up in {timeout}s")
+
+
+def batch_template(events: int = 100) -> str:
+    """A ~20 KB batch body; `__ID__` is replaced per request by wrk so every messageId is new."""
+    batch = []
+    for i in range(events):
+        kind = ("track", "identify", "page")[i % 3]
+        event = {
+            "type": kind,
+            "messageId": f"__ID__-{i}",
+            "userId": f"user-{i % 37}",
+            "anonymousId": f"anon-{i:04d}-5f1c2a",
+            "timestamp": "2026-11-22T14:08:43.998Z",
+            "context": {
+                "library": {"name": "analytics-python", "version": "2.4.0"},
+                "ip": "203.0.113.7",
+                "locale": "en-US",
+                "timezone": "Europe/Amsterdam",
+                "device": {"id": f"dev-{i}", "type": "ios", "model": "iPhone15,2"},
+                "app": {"name": "Shop", "version": "4.2.1", "build": "421"},
+            },
+        }
+        if kind == "track":
+            event.update(
+                event="Order Completed",
+                properties={"order_id": f"o-{i}", "total": 42.5 + i, "currency": "EUR", "coupon": "SPRING"},
+            )
+        elif kind == "identify":
+            event.update(traits={"email": f"user{i}@example.com", "plan": "gold", "searched_product": "shoes"})
+        else:
+            event.update(name="Pricing", properties={"path": "/pricing", "title": "Pricing", "url": "/pricing"})
+        batch.append(event)
+    return json.dumps({"batch": batch, "sentAt": "2026-11-22T14:08:44.100Z"}, separators=(",", ":"))
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Basic %s"
+local template = [==[%s]==]
+local counter = 0
+local thread_id = 0
+setup = function(thread)
+  thread:set("tid", thread_id)
+  thread_id = thread_id + 1
+end
+request = function()
+  counter = counter + 1
+  local body = string.gsub(template, "__ID__", tid .. "-" .. counter)
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def write_wrk_script(folder: Path) -> Path:
+    import base64
+
+    token = base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
+    path = folder / "batch.lua"
+    path.write_text(WRK_SCRIPT % (token, batch_template()))
+    return path
+
+
+def run_wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, int, int]:
+    """(requests/s, requests, non-2xx) from one wrk run."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, total, int(bad.group(1)) if bad else 0
+
+
+def wiremock_jar() -> Path:
+    folder = OUT / "wiremock"
+    jars = list(folder.glob("node_modules/wiremock/build/*.jar"))
+    if not jars:
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--silent", "--prefix", str(folder), "wiremock@3"], check=True, timeout=300)
+        jars = list(folder.glob("node_modules/wiremock/build/*.jar"))
+    return jars[0]
+
+
+def start_swoosh(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from swoosh.cli import main; main()",
+            "up",
+            "--only",
+            "segment",
+            "--port",
+            f"segment={port}",
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def start_wiremock(port: int, root: Path) -> subprocess.Popen[bytes]:
+    mappings = root / "mappings"
+    mappings.mkdir(parents=True, exist_ok=True)
+    (mappings / "batch.json").write_text(
+        json.dumps(
+            {
+                "request": {"method": "POST", "urlPath": "/v1/batch"},
+                "response": {
+                    "status": 200,
+                    "body": '{"success":true}',
+                    "headers": {"Content-Type": "application/json"},
+                },
+            }
+        )
+    )
+    return subprocess.Popen(
+        [
+            "java",
+            "-jar",
+            str(wiremock_jar()),
+            "--port",
+            str(port),
+            "--root-dir",
+            str(root),
+            "--disable-banner",
+            "--async-response-enabled",
+            "false",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def measure(
+    name: str,
+    process: subprocess.Popen[bytes],
+    health: str,
+    url: str,
+    script: Path,
+    runs: int,
+    seconds: int,
+    connections: int,
+) -> dict[str, object]:
+    startup = wait_healthy(health)
+    time.sleep(1.0)
+    idle = rss_mb(process.pid)
+    rates = []
+    bad = 0
+    for _ in range(runs):
+        rate, _total, non2xx = run_wrk(url, script, seconds, connections)
+        rates.append(rate)
+        bad += non2xx
+    return {
+        "name": name,
+        "startup_s": round(startup, 2),
+        "idle_rss_mb": round(idle, 1),
+        "rates": [round(r) for r in rates],
+        "median_rps": round(statistics.median(rates)),
+        "non_2xx": bad,
+        "rss_after_mb": round(rss_mb(process.pid), 1),
+    }
+
+
+def million_events(port: int, process: subprocess.Popen[bytes], script: Path) -> dict[str, object]:
+    """Fill the store to its default cap (1,000,000 events) and read RSS."""
+    url = f"http://127.0.0.1:{port}"
+    httpx.post(f"{url}/_swoosh/reset")
+    start = time.perf_counter()
+    while True:
+        counts = httpx.get(f"{url}/_swoosh/counts").json()
+        if counts["stored"] >= 1_000_000 or time.perf_counter() - start > 600:
+            break
+        run_wrk(f"{url}/v1/batch", script, 10, 16)
+    return {
+        "stored": counts["stored"],
+        "evicted": counts["evicted"],
+        "good": counts["good"],
+        "rss_mb": round(rss_mb(process.pid), 1),
+        "fill_seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--skip-million", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get update && apt-get install -y wrk")
+    if shutil.which("java") is None or shutil.which("npm") is None:
+        sys.exit("WireMock needs java and npm")
+    with tempfile.TemporaryDirectory(prefix="swoosh-bench-") as tmp:
+        folder = Path(tmp)
+        script = write_wrk_script(folder)
+        results = []
+        port = free_port()
+        swoosh = start_swoosh(port, folder / "data")
+        try:
+            results.append(
+                measure(
+                    "swoosh fake Segment",
+                    swoosh,
+                    f"http://127.0.0.1:{port}/_swoosh/health",
+                    f"http://127.0.0.1:{port}/v1/batch",
+                    script,
+                    args.runs,
+                    args.seconds,
+                    args.connections,
+                )
+            )
+            counts = httpx.get(f"http://127.0.0.1:{port}/_swoosh/counts").json()
+            results[-1]["counts"] = counts
+            if not args.skip_million:
+                results[-1]["million"] = million_events(port, swoosh, script)
+        finally:
+            stop(swoosh)
+        wm_port = free_port()
+        wiremock = start_wiremock(wm_port, folder / "wiremock")
+        try:
+            results.append(
+                measure(
+                    "WireMock 3.13 stub",
+                    wiremock,
+                    f"http://127.0.0.1:{wm_port}/__admin/health",
+                    f"http://127.0.0.1:{wm_port}/v1/batch",
+                    script,
+                    args.runs,
+                    args.seconds,
+                    args.connections,
+                )
+            )
+        finally:
+            stop(wiremock)
+    ours, theirs = results
+    ratio = ours["median_rps"] / theirs["median_rps"] if theirs["median_rps"] else float("nan")  # type: ignore[operator]
+    print(
+        json.dumps(
+            {
+                "results": results,
+                "ratio": round(ratio, 2),
+                "cpus": os.cpu_count(),
+                "command": " ".join(["python", *sys.argv]),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
