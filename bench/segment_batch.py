@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,35 +24,11 @@ import time
 from pathlib import Path
 
 import httpx
+from harness import free_port, rss_mb, run_wrk, stop, wait_healthy
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 WRITE_KEY = "app-write-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def wait_healthy(url: str, timeout: float = 60.0) -> float:
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        try:
-            if httpx.get(url, timeout=0.5).status_code < 500:
-                return time.perf_counter() - start
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.01)
-    raise RuntimeError(f"{url} did not come up in {timeout}s")
 
 
 def batch_template(events: int = 100) -> str:
@@ -118,21 +92,6 @@ def write_wrk_script(folder: Path) -> Path:
     return path
 
 
-def run_wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, int, int]:
-    """(requests/s, requests, non-2xx) from one wrk run."""
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 60,
-    ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rate, total, int(bad.group(1)) if bad else 0
-
-
 def wiremock_jar() -> Path:
     folder = OUT / "wiremock"
     jars = list(folder.glob("node_modules/wiremock/build/*.jar"))
@@ -193,14 +152,6 @@ def start_wiremock(port: int, root: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def measure(

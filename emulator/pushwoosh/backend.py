@@ -403,7 +403,7 @@ class PushwooshBackend:
             else:
                 raise PushwooshError(210, "Device not found")
             history.add(event, at, app_code)
-            self.posted.append(PostedEvent(event, at, app_code, attributes, subject))
+            self.posted.append(PostedEvent(event, at, app_code, attributes, subject, self.runtime.clock.time()))
         self.runtime.notify()
 
     def post_event_request(self, request: Mapping[str, Any]) -> None:

@@ -1,0 +1,70 @@
+"""Helpers the benchmark scripts share: free ports, RSS, health waits, wrk runs, swoosh subprocesses."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_healthy(url: str, timeout: float = 60.0) -> float:
+    """Seconds until `url` answers (anything below 500)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        try:
+            if httpx.get(url, timeout=0.5).status_code < 500:
+                return time.perf_counter() - start
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.01)
+    raise RuntimeError(f"{url} did not come up in {timeout}s")
+
+
+def run_wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, int, int]:
+    """(requests/s, requests, non-2xx) from one bounded wrk run."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, total, int(bad.group(1)) if bad else 0
+
+
+def swoosh_up(args: list[str]) -> subprocess.Popen[bytes]:
+    """`swoosh up ARGS` as a subprocess (the real serving path)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from swoosh.cli import main; main()", "up", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
