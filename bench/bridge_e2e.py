@@ -54,9 +54,19 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Basic {KEY}"
 local template = [==[{template}]==]
 local counter = 0
+local thread_id = 0
+local salt = ""
+setup = function(thread)
+  thread:set("tid", thread_id)
+  thread_id = thread_id + 1
+end
+init = function(args)
+  math.randomseed(os.time() + tid * 7919)
+  salt = tostring(os.time()) .. "-" .. tid .. "-" .. tostring(math.random(1, 1000000000))
+end
 request = function()
   counter = counter + 1
-  return wrk.format(nil, nil, nil, string.gsub(template, "__ID__", tostring(math.random(1, 2^30)) .. "-" .. counter))
+  return wrk.format(nil, nil, nil, string.gsub(template, "__ID__", salt .. "-" .. counter))
 end
 """)
     return path

@@ -75,9 +75,14 @@ setup = function(thread)
   thread:set("tid", thread_id)
   thread_id = thread_id + 1
 end
+local salt = ""
+init = function(args)
+  math.randomseed(os.time() + tid * 7919)
+  salt = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
+end
 request = function()
   counter = counter + 1
-  local body = string.gsub(template, "__ID__", tid .. "-" .. counter)
+  local body = string.gsub(template, "__ID__", salt .. "-" .. tid .. "-" .. counter)
   return wrk.format(nil, nil, nil, body)
 end
 """
