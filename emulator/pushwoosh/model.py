@@ -62,14 +62,23 @@ class TagDefinition:
 
 
 class PostedEvent:
-    __slots__ = ("application", "at", "attributes", "name", "subject")
+    __slots__ = ("application", "at", "attributes", "name", "stored_at", "subject")
 
-    def __init__(self, name: str, at: float, application: str, attributes: dict[str, Any], subject: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        at: float,
+        application: str,
+        attributes: dict[str, Any],
+        subject: str,
+        stored_at: float | None = None,
+    ) -> None:
         self.name = name
         self.at = at
         self.application = application
         self.attributes = attributes
         self.subject = subject
+        self.stored_at = at if stored_at is None else stored_at
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -78,6 +87,7 @@ class PostedEvent:
             "application": self.application,
             "attributes": self.attributes,
             "subject": self.subject,
+            "stored_at": self.stored_at,
         }
 
 

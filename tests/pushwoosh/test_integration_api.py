@@ -103,6 +103,8 @@ def test_post_events_single_and_batched_shapes(client: FlaskClient, backend: Pus
         assert response.status_code == 200 and response.get_data() == b""
     assert [e.name for e in backend.posted] == ["SubscribedToOffers", "SubscribedToOffers", "Viewed"]
     assert backend.posted[0].attributes == {"plan": "gold"}
+    recorded = backend.query("events", {}, None)[0]
+    assert recorded["stored_at"] >= recorded["timestamp"]  # storage time, for ingest-to-storage latency
     assert backend.users["u1"].events.triggered("SubscribedToOffers", None, None)
     assert [w["kind"] for w in backend.warnings] == ["app_id", "app_id"]
 
