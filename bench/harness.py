@@ -50,7 +50,9 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[flo
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rate, total, int(bad.group(1)) if bad else 0
+    if bad:  # a rate of failing requests measures nothing
+        raise RuntimeError(f"{bad.group(1)} of {total} requests to {url} were answered with non-2xx")
+    return rate, total, 0
 
 
 def swoosh_up(args: list[str]) -> subprocess.Popen[bytes]:
