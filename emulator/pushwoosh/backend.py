@@ -382,28 +382,44 @@ class PushwooshBackend:
         auto_create: bool,
     ) -> None:
         """Record that a user (or a device) triggered an event; the event must exist unless auto-created."""
+        self.post_events(app_code, [(event, user_id, hwid, at, attributes)], auto_create)
+
+    def post_events(
+        self,
+        app_code: str,
+        events: list[tuple[str, str | None, str | None, float, dict[str, Any]]],
+        auto_create: bool,
+    ) -> None:
+        """Record a run of (event, user_id, hwid, at, attributes) under one lock: one request, one hand-off.
+
+        Every event is checked before any is recorded, so a bad one records nothing.
+        """
         with self.lock:
-            if event not in self.event_registry:
-                if not auto_create:
+            devices = self.devices[app_code]
+            for event, user_id, hwid, _at, _attributes in events:
+                if event not in self.event_registry and not auto_create:
                     raise PushwooshError(210, f"Event {event!r} not found")
-                self.event_registry[event] = {
-                    "id": len(self.event_registry) + 1,
-                    "name": event,
-                    "description": "",
-                    "attributes": [],
-                }
-            history: EventHistory
-            if user_id is not None:
-                user = self.user(user_id)
-                if hwid is not None and hwid in self.devices[app_code]:
-                    self._link_user(self.devices[app_code][hwid], user_id)
-                history, subject = user.events, f"user:{user_id}"
-            elif hwid is not None and hwid in self.devices[app_code]:
-                history, subject = self.devices[app_code][hwid].events, f"device:{hwid}"
-            else:
-                raise PushwooshError(210, "Device not found")
-            history.add(event, at, app_code)
-            self.posted.append(PostedEvent(event, at, app_code, attributes, subject, self.runtime.clock.time()))
+                if user_id is None and (hwid is None or hwid not in devices):
+                    raise PushwooshError(210, "Device not found")
+            stored_at = self.runtime.clock.time()
+            for event, user_id, hwid, at, attributes in events:
+                if event not in self.event_registry:
+                    self.event_registry[event] = {
+                        "id": len(self.event_registry) + 1,
+                        "name": event,
+                        "description": "",
+                        "attributes": [],
+                    }
+                history: EventHistory
+                if user_id is not None:
+                    user = self.user(user_id)
+                    if hwid is not None and hwid in devices:
+                        self._link_user(devices[hwid], user_id)
+                    history, subject = user.events, f"user:{user_id}"
+                else:
+                    history, subject = devices[hwid].events, f"device:{hwid}"  # type: ignore[index]
+                history.add(event, at, app_code)
+                self.posted.append(PostedEvent(event, at, app_code, attributes, subject, stored_at))
         self.runtime.notify()
 
     def post_event_request(self, request: Mapping[str, Any]) -> None:

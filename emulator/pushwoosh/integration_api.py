@@ -111,9 +111,12 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
                 return _post_event_failure(f"application {item_code} not found")
             device_id = item.get("device_id") if isinstance(item.get("device_id"), str) else None
             parsed.append((item_code, name, at, attributes, device_id))
+        by_app: dict[str, list[tuple[str, str | None, str | None, float, dict[str, Any]]]] = {}
+        for (item_code, name, at, attributes, device_id), item in zip(parsed, events, strict=True):
+            by_app.setdefault(item_code, []).append((name, item["user_id"], device_id, at, attributes))
         try:
-            for (item_code, name, at, attributes, device_id), item in zip(parsed, events, strict=True):
-                backend.post_event(item_code, name, item["user_id"], device_id, at, attributes, auto_create=True)
+            for item_code, items in by_app.items():
+                backend.post_events(item_code, items, auto_create=True)
         except PushwooshError as exc:
             return _post_event_failure(exc.message)
         return Response(status=200)
