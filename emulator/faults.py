@@ -22,6 +22,10 @@ DROP_ENVIRON_KEY = "swoosh.drop_connection"
 CONTROL_PREFIX = "/_swoosh"
 
 
+RULE_FIELDS = ("method", "path", "status", "body", "headers", "retry_after", "delay_ms", "drop", "times",
+               "probability", "seed")
+
+
 class FaultRuleError(ValueError):
     """A rule definition that cannot be used; the message names the field."""
 
@@ -48,20 +52,7 @@ class FaultRule:
     def from_dict(cls, rule_id: int, spec: dict[str, Any]) -> FaultRule:
         if not isinstance(spec, dict):
             raise FaultRuleError("a fault rule must be a JSON object")
-        known = {
-            "method",
-            "path",
-            "status",
-            "body",
-            "headers",
-            "retry_after",
-            "delay_ms",
-            "drop",
-            "times",
-            "probability",
-            "seed",
-        }
-        unknown = sorted(set(spec) - known)
+        unknown = sorted(set(spec) - set(RULE_FIELDS))
         if unknown:
             raise FaultRuleError(f"unknown fault rule field(s): {', '.join(unknown)}")
         rule = cls(id=rule_id)
@@ -169,22 +160,9 @@ class FaultRules:
         return [r.describe() for r in self.list()]
 
     def load(self, specs: Iterable[dict[str, Any]]) -> None:
-        keep = (
-            "method",
-            "path",
-            "status",
-            "body",
-            "headers",
-            "retry_after",
-            "delay_ms",
-            "drop",
-            "times",
-            "probability",
-            "seed",
-        )
         self.clear()
         for spec in specs:
-            rule = self.add({k: spec[k] for k in keep if spec.get(k) is not None})
+            rule = self.add({k: spec[k] for k in RULE_FIELDS if spec.get(k) is not None})
             rule.fired = int(spec.get("fired", 0))
 
 

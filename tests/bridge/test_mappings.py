@@ -14,6 +14,7 @@ from bridge.source import (
     parse_message_event,
     track_message,
 )
+from tests.captured import POST_EVENTS, TRACK_USER
 
 APP = "ABCDE-12345"
 
@@ -35,18 +36,6 @@ IDENTIFY = {
         },
     },
 }
-# What Segment's own destination code (actions-core 3.170.0) sent for it.
-CAPTURED_TRACK_USER = {
-    "attributes": {"name": "Ann", "searched_product": "sports shoes"},
-    "user_id": "u1",
-    "email": "a@x.io",
-    "language": "en-US",
-    "country": "United States",
-    "city": "San Francisco",
-    "current_location": {"latitude": 40.2964197, "longitude": -76.9411617},
-    "timezone": "Europe/Amsterdam",
-    "user_agent": "Mozilla/5.0 (iPhone; ...)",
-}
 TRACK = {
     "type": "track",
     "userId": "u1",
@@ -55,29 +44,18 @@ TRACK = {
     "timestamp": "2026-11-22T14:08:43.998Z",
     "properties": {"plan": "gold"},
 }
-CAPTURED_POST_EVENTS = {
-    "events": [
-        {
-            "user_id": "u1",
-            "app_code": APP,
-            "name": "SubscribedToOffers",
-            "timestamp": "2026-11-22T14:08:43.998Z",
-            "attributes": {"plan": "gold"},
-        }
-    ]
-}
 
 
 def test_identify_becomes_the_captured_track_user_body() -> None:
     (request,), skipped = requests_for([IDENTIFY], Mappings(APP))
     assert skipped == []
-    assert request.endpoint == "track-user" and request.body == CAPTURED_TRACK_USER
+    assert request.endpoint == "track-user" and request.body == TRACK_USER
     assert list(request.body) == sorted(request.body, key=list(request.body).index)  # stable order
 
 
 def test_track_becomes_the_captured_post_events_body() -> None:
     (request,), _ = requests_for([TRACK], Mappings(APP))
-    assert request.endpoint == "post-events" and request.body == CAPTURED_POST_EVENTS
+    assert request.endpoint == "post-events" and request.body == POST_EVENTS
 
 
 def test_every_identify_field_of_the_reference_table() -> None:

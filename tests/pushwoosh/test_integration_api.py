@@ -7,43 +7,8 @@ from flask.testing import FlaskClient
 
 from emulator.pushwoosh.app import create_app
 from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from tests.captured import POST_EVENTS, POST_EVENTS_BATCHED, TRACK_USER
 from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS
-
-# The requests captured from Segment's own destination code (actions-core 3.170.0).
-TRACK_USER = {
-    "attributes": {"name": "Ann", "searched_product": "sports shoes"},
-    "user_id": "u1",
-    "email": "a@x.io",
-    "language": "en-US",
-    "country": "United States",
-    "city": "San Francisco",
-    "current_location": {"latitude": 40.2964197, "longitude": -76.9411617},
-    "timezone": "Europe/Amsterdam",
-    "user_agent": "Mozilla/5.0 (iPhone; ...)",
-}
-POST_EVENTS = {
-    "events": [
-        {
-            "user_id": "u1",
-            "app_code": APP,
-            "name": "SubscribedToOffers",
-            "timestamp": "2026-11-22T14:08:43.998Z",
-            "attributes": {"plan": "gold"},
-        }
-    ]
-}
-POST_EVENTS_BATCHED = {
-    "events": [
-        {
-            "user_id": "u1",
-            "app_id": APP,
-            "name": "SubscribedToOffers",
-            "timestamp": "2026-11-22T14:08:43.998Z",
-            "attributes": {},
-        },
-        {"user_id": "u2", "app_id": APP, "name": "Viewed", "timestamp": "2026-11-22T14:08:44Z", "attributes": {}},
-    ]
-}
 
 
 def test_ping_with_the_nested_body(client: FlaskClient) -> None:
