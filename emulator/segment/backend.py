@@ -456,9 +456,10 @@ class SegmentBackend:
         self.reset()
         with self._lock:
             self.strict = bool(state.get("strict", self.strict))
+            previous = self.sources
+            self.sources, self._by_key = {}, {}  # the state's sources replace the current ones
             for source in sources:
-                plan = self.sources[source.name].tracking_plan if source.name in self.sources else None
-                source.tracking_plan = plan
+                source.tracking_plan = previous[source.name].tracking_plan if source.name in previous else None
                 self.add_source(source)
             self._events.extend(restored)
             self._counts.update(state.get("counts") or Counter(e.status for e in restored))

@@ -132,3 +132,13 @@ def test_since_filter_and_limit(backend: SegmentBackend) -> None:
     assert len(backend.events({}, limit=1)) == 1
     with pytest.raises(ValueError):
         backend.events({"since": "last tuesday"})
+
+
+def test_state_import_replaces_sources(backend: SegmentBackend) -> None:
+    from emulator.segment.backend import Source
+
+    baseline = backend.export_state()
+    backend.add_source(Source("web", "web-key", "src_web"))
+    backend.import_state(baseline)
+    assert list(backend.sources) == ["app", "pushwoosh"]
+    assert backend.source_for_key("web-key") is None

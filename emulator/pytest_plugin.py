@@ -1,0 +1,290 @@
+"""pytest plugin: the local stack as fixtures, reset between tests, with helpers that explain failures.
+
+Fixtures: `segment_emulator`, `pushwoosh_emulator`, `swoosh_bridge`, `swoosh_stack` (all three, wired).
+One stack serves the whole session (one per xdist worker: each worker process starts its own, on
+free ports); every test gets it freshly reset. `--swoosh-url` points the same tests at an already
+running `swoosh up` (its data dir or stack.json, `auto`, or `segment=URL,pushwoosh=URL,bridge=URL`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.client import ControlClient, WaitTimeout
+from emulator.pushwoosh.client import PushwooshClient
+from emulator.segment.client import SegmentClient
+from swoosh.stack import Stack, StackOptions, locate_stack
+
+SERVICES = ("segment", "pushwoosh", "bridge")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("swoosh", "swoosh emulators")
+    group.addoption("--swoosh-strict", action="store_true", help="run the fakes in strict mode")
+    group.addoption(
+        "--swoosh-url",
+        default=None,
+        help="use a running stack: its data dir or stack.json, 'auto', or segment=URL,pushwoosh=URL,...",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "swoosh(config=...): per-test sources/applications for the swoosh fakes")
+
+
+def _poll(check: Callable[[], Any], timeout: float, interval: float = 0.05) -> tuple[bool, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return True, value
+        if time.monotonic() >= deadline:
+            return False, value
+        time.sleep(interval)
+
+
+def _show(items: Any, limit: int = 10) -> str:
+    if isinstance(items, list):
+        shown = "\n".join(f"  - {json.dumps(i, default=str)[:300]}" for i in items[-limit:])
+        more = f"\n  ... and {len(items) - limit} earlier" if len(items) > limit else ""
+        return f"{len(items)} item(s):\n{shown}{more}" if items else "nothing"
+    return json.dumps(items, default=str)[:2000]
+
+
+class _View:
+    """What every service fixture offers: URL, control client, faults, clock, reset."""
+
+    name = ""
+
+    def __init__(self, url: str, client: ControlClient) -> None:
+        self.url = url
+        self.client = client
+        self.faults = client.faults
+        self.clock = client.clock
+
+    def config(self) -> dict[str, Any]:
+        return self.client.config()
+
+    def reset(self) -> None:
+        self.client.reset()
+
+    def wait_for(
+        self,
+        what: Callable[[], Any] | Mapping[str, Any],
+        timeout: float = 10.0,
+        collection: str = "events",
+        count: int = 1,
+    ) -> Any:
+        """Wait until `what()` is truthy (returning its value), or until `count` records of `collection`
+        match the filter dict `what`; on timeout, fail showing what did arrive."""
+        if callable(what):
+            ok, value = _poll(what, timeout)
+            if not ok:
+                pytest.fail(
+                    f"{self.name}: condition still false after {timeout}s; last value: {_show(value)}\n"
+                    f"{self.name} received: {_show(self.client.items(collection))}",
+                    pytrace=False,
+                )
+            return value
+        try:
+            return self.client.wait(collection, count=count, timeout=timeout, **dict(what))
+        except WaitTimeout as exc:
+            pytest.fail(f"{self.name}: {exc}\nall {collection}: {_show(self.client.items(collection))}", pytrace=False)
+
+
+class SegmentView(_View):
+    name = "fake Segment"
+    client: SegmentClient
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, SegmentClient(url))
+        self.write_key = self.client.write_key("app")
+        self.source_write_keys = {s["name"]: s["write_key"] for s in self.client.config()["sources"]}
+
+    def events(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.client.events(**filters)
+
+    def messages(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.client.messages(**filters)
+
+    def bad_events(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.client.bad_events(**filters)
+
+    def sql(self, statement: str) -> list[dict[str, Any]]:
+        return self.client.sql(statement)
+
+    def assert_tracked(
+        self,
+        event: str,
+        user_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        timeout: float = 5.0,
+        **filters: Any,
+    ) -> dict[str, Any]:
+        """Wait for a good track of `event` (for `user_id`) whose properties include `properties`."""
+        wanted = {"type": "track", "event": event, **({"userId": user_id} if user_id else {}), **filters}
+
+        def found() -> dict[str, Any] | None:
+            for message in reversed(self.client.messages(**wanted)):
+                got = message.get("properties") or {}
+                if all(got.get(k) == v for k, v in (properties or {}).items()):
+                    return message
+            return None
+
+        ok, message = _poll(found, timeout)
+        if not ok:
+            tracks = self.client.messages(type="track")
+            near = [
+                {"event": m.get("event"), "userId": m.get("userId"), "properties": m.get("properties")} for m in tracks
+            ]
+            pytest.fail(
+                f"no track {event!r}"
+                + (f" for user {user_id!r}" if user_id else "")
+                + (f" with properties including {dict(properties)}" if properties else "")
+                + f" within {timeout}s.\ntracks received: {_show(near)}\n"
+                f"bad events: {_show([{k: e[k] for k in ('reason', 'type')} for e in self.bad_events()])}",
+                pytrace=False,
+            )
+        return message  # type: ignore[return-value]
+
+
+class PushwooshView(_View):
+    name = "fake Pushwoosh"
+    client: PushwooshClient
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, PushwooshClient(url))
+        config = self.client.config()
+        self.app_code = config["applications"][0]["code"]
+        self.api_token = config["api_tokens"][0]
+
+    def devices(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.client.devices(**filters)
+
+    def tags(self, hwid: str | None = None, user_id: str | None = None) -> dict[str, Any]:
+        return self.client.tags(hwid=hwid, user_id=user_id)
+
+    def inbox(self, hwid: str) -> list[dict[str, Any]]:
+        return self.client.inbox(hwid)
+
+    def events(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.client.events(**filters)
+
+    def message_events(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.client.message_events(**filters)
+
+
+class BridgeView:
+    name = "bridge"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._http = httpx.Client(timeout=30)
+
+    def stats(self) -> dict[str, Any]:
+        return self._http.get(f"{self.url}/_swoosh/stats").json()
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return self._http.get(f"{self.url}/_swoosh/dead-letters").json()["items"]
+
+    def reset(self) -> None:
+        self._http.post(f"{self.url}/_swoosh/reset")
+
+
+class StackView:
+    def __init__(self, segment: SegmentView, pushwoosh: PushwooshView, bridge: BridgeView) -> None:
+        self.segment = segment
+        self.pushwoosh = pushwoosh
+        self.bridge = bridge
+
+
+def _remote_urls(value: str) -> dict[str, str]:
+    if "=" in value:
+        return dict(pair.split("=", 1) for pair in value.split(","))  # type: ignore[misc]
+    if value == "auto":
+        services = locate_stack()["services"]
+    else:
+        path = Path(value)
+        services = json.loads((path / "stack.json" if path.is_dir() else path).read_text())["services"]
+    return {name: service["url"] for name, service in services.items()}
+
+
+@pytest.fixture(scope="session")
+def _swoosh_urls(pytestconfig: pytest.Config) -> Iterator[dict[str, str]]:
+    remote = pytestconfig.getoption("--swoosh-url")
+    if remote:
+        yield _remote_urls(remote)
+        return
+    with Stack(StackOptions(strict=bool(pytestconfig.getoption("--swoosh-strict")))) as stack:
+        yield stack.urls
+
+
+@pytest.fixture(scope="session")
+def _swoosh_views(_swoosh_urls: dict[str, str]) -> StackView:
+    missing = [name for name in SERVICES if name not in _swoosh_urls]
+    if missing:
+        pytest.fail(f"the swoosh stack has no {', '.join(missing)}", pytrace=False)
+    return StackView(
+        SegmentView(_swoosh_urls["segment"]),
+        PushwooshView(_swoosh_urls["pushwoosh"]),
+        BridgeView(_swoosh_urls["bridge"]),
+    )
+
+
+@pytest.fixture(scope="session")
+def _swoosh_baseline(_swoosh_views: StackView) -> dict[str, dict[str, Any]]:
+    """The configuration right after start, restored after tests that change it with the marker."""
+    return {
+        "segment": _swoosh_views.segment.client.export_state(),
+        "pushwoosh": _swoosh_views.pushwoosh.client.export_state(),
+    }
+
+
+def _apply_marker_config(views: StackView, config: Mapping[str, Any]) -> None:
+    for source in config.get("segment", {}).get("sources", []):
+        views.segment.client.add_source(**source)
+    for plan_source, plan in config.get("segment", {}).get("tracking_plans", {}).items():
+        views.segment.client.set_tracking_plan(plan_source, plan)
+    for app in config.get("pushwoosh", {}).get("applications", []):
+        views.pushwoosh.client.add_application(**app)
+
+
+@pytest.fixture
+def swoosh_stack(
+    request: pytest.FixtureRequest, _swoosh_views: StackView, _swoosh_baseline: dict[str, dict[str, Any]]
+) -> Iterator[StackView]:
+    """All three services, wired, reset for this test (data forgotten, configuration kept)."""
+    views = _swoosh_views
+    views.bridge.reset()
+    views.segment.reset()
+    views.pushwoosh.reset()
+    marker = request.node.get_closest_marker("swoosh")
+    config = marker.kwargs.get("config", {}) if marker else {}
+    if config:
+        _apply_marker_config(views, config)
+    yield views
+    if config:
+        views.segment.client.import_state(_swoosh_baseline["segment"])
+        views.pushwoosh.client.import_state(_swoosh_baseline["pushwoosh"])
+
+
+@pytest.fixture
+def segment_emulator(swoosh_stack: StackView) -> SegmentView:
+    return swoosh_stack.segment
+
+
+@pytest.fixture
+def pushwoosh_emulator(swoosh_stack: StackView) -> PushwooshView:
+    return swoosh_stack.pushwoosh
+
+
+@pytest.fixture
+def swoosh_bridge(swoosh_stack: StackView) -> BridgeView:
+    return swoosh_stack.bridge

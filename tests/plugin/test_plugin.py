@@ -1,0 +1,93 @@
+"""The pytest plugin, exercised the way users use it: in a separate test run of their own."""
+
+from __future__ import annotations
+
+import pytest
+
+NEWCOMER = """
+import segment.analytics as sa
+
+def test_identify_reaches_pushwoosh(swoosh_stack):
+    seg = swoosh_stack.segment
+    client = sa.Client(seg.write_key, host=seg.url, sync_mode=True)
+    client.identify("newcomer-1", {"searched_product": "sports shoes"})
+    client.flush()
+    swoosh_stack.pushwoosh.wait_for(
+        lambda: "sports shoes" in str(swoosh_stack.pushwoosh.tags(user_id="newcomer-1")), timeout=10)
+"""
+
+
+def test_the_newcomer_test_passes_as_written(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_newcomer=NEWCOMER)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_fixtures_reset_between_tests_and_helpers_work(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_usage="""
+import httpx, pytest
+
+def test_first(segment_emulator, pushwoosh_emulator):
+    httpx.post(f"{segment_emulator.url}/v1/track", auth=(segment_emulator.write_key, ""),
+               json={"userId": "u1", "event": "Order Completed", "properties": {"total": 12, "coupon": "X"}})
+    message = segment_emulator.assert_tracked("Order Completed", user_id="u1", properties={"total": 12})
+    assert message["properties"]["coupon"] == "X"
+    pushwoosh_emulator.wait_for({"name": "Order Completed"}, timeout=10)
+
+def test_second_starts_clean(segment_emulator, pushwoosh_emulator, swoosh_bridge):
+    assert segment_emulator.events() == [] and pushwoosh_emulator.events() == []
+    assert pushwoosh_emulator.app_code == "ABCDE-12345" and pushwoosh_emulator.api_token == "KEY123"
+    assert swoosh_bridge.stats()["segment"]["queued"] == 0
+
+@pytest.mark.swoosh(config={"segment": {"sources": [{"name": "web", "write_key": "web-key"}]}})
+def test_marker_config(segment_emulator):
+    assert "web" in segment_emulator.client.config()["sources"][-1]["name"]
+
+def test_marker_config_is_gone_afterwards(segment_emulator):
+    assert [s["name"] for s in segment_emulator.config()["sources"]] == ["app", "pushwoosh"]
+"""
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=4)
+
+
+def test_failures_explain_what_did_arrive(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_failing="""
+import httpx
+
+def test_wrong_event(segment_emulator):
+    httpx.post(f"{segment_emulator.url}/v1/track", auth=(segment_emulator.write_key, ""),
+               json={"userId": "u1", "event": "Signed Up"})
+    httpx.post(f"{segment_emulator.url}/v1/track", auth=(segment_emulator.write_key, ""), json={"event": "x"})
+    segment_emulator.assert_tracked("Order Completed", user_id="u1", timeout=0.5)
+
+def test_wait_for_times_out(pushwoosh_emulator):
+    pushwoosh_emulator.wait_for(lambda: pushwoosh_emulator.tags(user_id="nobody"), timeout=0.3)
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*no track 'Order Completed' for user 'u1'*",
+            "*Signed Up*",
+            "*no_user_anon_id*",
+            "*condition still false after 0.3s*",
+        ]
+    )
+
+
+def test_swoosh_url_runs_against_a_running_stack(pytester: pytest.Pytester, tmp_path) -> None:
+    from swoosh.stack import Stack, StackOptions
+
+    pytester.makepyfile(
+        test_remote="""
+def test_remote(swoosh_stack):
+    assert swoosh_stack.segment.url.startswith("http://127.0.0.1:")
+    swoosh_stack.segment.faults.add(status=503, times=1)
+"""
+    )
+    with Stack(StackOptions(data_dir=tmp_path)) as running:
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--swoosh-url={tmp_path}")
+        result.assert_outcomes(passed=1)
+        assert running.urls["segment"] in str(running.describe())
