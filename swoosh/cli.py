@@ -16,15 +16,22 @@ COMMANDS: dict[str, str] = {
     "env": "swoosh.stack:env",
     "sql": "emulator.segment.cli:sql",
     "bridge": "bridge.cli:bridge",
+    "contracts": "contracts.cli:contracts",
 }
 
 
 class LazyGroup(click.Group):
+    """A group whose subcommands are "module:attr" strings, imported only when used."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = COMMANDS if lazy_commands is None else lazy_commands
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(self.lazy_commands)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
+        target = self.lazy_commands.get(cmd_name)
         if target is None:
             return None
         module, _, attr = target.partition(":")
