@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,9 @@ class PushwooshConfig:
     device_tokens: list[str] = field(default_factory=lambda: ["DEVICE-TOKEN"])
     applications: list[Application] = field(default_factory=lambda: [Application("ABCDE-12345", "swoosh demo app")])
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    # The inspection log of posted events is bounded (oldest evicted, counted); the per-user event history
+    # that segments read is kept whole, it is what targeting depends on.
+    max_posted_events: int = 1_000_000
 
 
 def _text(value: Any, what: str, required: bool = True) -> str | None:
@@ -106,7 +110,8 @@ class PushwooshBackend:
         self.filters: dict[str, dict[str, Any]] = {}
         self.devices: dict[str, dict[str, Device]] = {code: {} for code in self.applications}
         self.users: dict[str, User] = {}
-        self.posted: list[PostedEvent] = []
+        self.posted: deque[PostedEvent] = deque(maxlen=self.config.max_posted_events)
+        self.evicted_posted = 0
         self.messages: dict[str, Message] = {}
         self.deliveries: list[Delivery] = []
         self.inboxes: dict[str, list[dict[str, Any]]] = {}
@@ -419,7 +424,7 @@ class PushwooshBackend:
                 else:
                     history, subject = devices[hwid].events, f"device:{hwid}"  # type: ignore[index]
                 history.add(event, at, app_code)
-                self.posted.append(PostedEvent(event, at, app_code, attributes, subject, stored_at))
+                self._log_posted(PostedEvent(event, at, app_code, attributes, subject, stored_at))
         self.runtime.notify()
 
     def post_event_request(self, request: Mapping[str, Any]) -> None:
@@ -503,9 +508,15 @@ class PushwooshBackend:
                 device = self.devices[app_code].get(hwid)
                 if device is not None:
                     self._drop_device(device)
-            self.posted = [e for e in self.posted if e.subject != f"user:{user_id}"]
+            subject = f"user:{user_id}"
+            self.posted = deque((e for e in self.posted if e.subject != subject), maxlen=self.posted.maxlen)
         self.runtime.notify()
         return True
+
+    def _log_posted(self, event: PostedEvent) -> None:
+        if len(self.posted) == self.posted.maxlen:
+            self.evicted_posted += 1
+        self.posted.append(event)
 
     def warn(self, kind: str, detail: str) -> None:
         self.warnings.append({"kind": kind, "detail": detail, "timestamp": self.runtime.clock.time()})
@@ -887,6 +898,8 @@ class PushwooshBackend:
             "device_tokens": list(self.device_tokens),
             "applications": [a.describe() for a in self.applications.values()],
             "webhooks": self.webhooks.describe(),
+            "max_posted_events": self.posted.maxlen,
+            "evicted_posted_events": self.evicted_posted,
         }
 
     # -- lifecycle --------------------------------------------------------------------------------------
@@ -897,6 +910,7 @@ class PushwooshBackend:
             self.devices = {code: {} for code in self.applications}
             self.users.clear()
             self.posted.clear()
+            self.evicted_posted = 0
             self.messages.clear()
             self.deliveries.clear()
             self.inboxes.clear()
@@ -962,7 +976,7 @@ class PushwooshBackend:
                     self.devices[event["application"]][who].events.add(
                         event["name"], float(event["timestamp"]), event["application"]
                     )
-                self.posted.append(
+                self._log_posted(
                     PostedEvent(
                         event["name"],
                         float(event["timestamp"]),

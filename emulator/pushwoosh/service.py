@@ -38,6 +38,8 @@ def load_config(path: Path | None, strict: bool = False) -> PushwooshConfig:
     config = PushwooshConfig(
         strict=strict or bool(table.get("strict", False)), auto_create_tags=bool(table.get("auto_create_tags", False))
     )
+    if "max_posted_events" in table:
+        config.max_posted_events = int(table["max_posted_events"])
     if "api_tokens" in table:
         config.api_tokens = [str(t) for t in table["api_tokens"]]
     if "device_tokens" in table:

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator.pushwoosh.api import DEVICE_METHODS, SERVER_METHODS
-from emulator.pushwoosh.backend import PushwooshBackend
+from emulator.pushwoosh.app import create_app
+from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from emulator.pushwoosh.client import PushwooshClient
 from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN, call
 
@@ -143,3 +144,23 @@ def test_bad_control_input_is_4xx(client: FlaskClient) -> None:
     assert client.delete("/_swoosh/webhooks/9").status_code == 404
     assert client.get("/_swoosh/inbox").status_code == 400
     assert call(client, "getTags", application=APP, userId="ghost")["status_code"] == 210
+
+
+def test_posted_event_log_is_bounded_but_segments_still_see_every_event() -> None:
+    backend = PushwooshBackend(PushwooshConfig(max_posted_events=3))
+    client = create_app(backend).test_client()
+    try:
+        for n in range(5):
+            event = {"user_id": f"u{n}", "app_code": APP, "name": "Opened", "timestamp": "2026-11-22T14:08:43.998Z"}
+            body = {"events": [event]}
+            reply = client.post("/integration-segment/v1/post-events", json=body, headers=INTEGRATION_HEADERS)
+            assert reply.status_code == 200, reply.get_data()
+        kept = [e["subject"] for e in client.get("/_swoosh/events").get_json()["items"]]
+        assert kept == ["user:u2", "user:u3", "user:u4"]
+        config = client.get("/_swoosh/config").get_json()
+        assert (config["max_posted_events"], config["evicted_posted_events"]) == (3, 2)
+        assert all(backend.users[f"u{n}"].events.triggered("Opened", None, None) for n in range(5))
+        client.post("/_swoosh/reset")
+        assert client.get("/_swoosh/config").get_json()["evicted_posted_events"] == 0
+    finally:
+        backend.close()

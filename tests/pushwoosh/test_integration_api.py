@@ -86,7 +86,7 @@ def test_one_bad_timestamp_rejects_the_whole_batch(
         "status": "failure",
         "error": {"message": "Time.UnmarshalJSON: input is not a JSON string"},
     }
-    assert backend.posted == []
+    assert not backend.posted
 
 
 def test_strict_mode_refuses_app_id_and_big_batches() -> None:
@@ -96,7 +96,7 @@ def test_strict_mode_refuses_app_id_and_big_batches() -> None:
     assert refused.status_code == 400 and "app_id" in refused.get_json()["error"]["message"]
     big = {"events": POST_EVENTS["events"] * 101}
     assert client.post("/integration-segment/v1/post-events", json=big, headers=INTEGRATION_HEADERS).status_code == 400
-    assert backend.posted == []
+    assert not backend.posted
     backend.close()
 
 
@@ -109,6 +109,6 @@ def test_delete_user_removes_everything(client: FlaskClient, backend: PushwooshB
         "/integration-segment/v1/delete-user", json={"external_id": "u1"}, headers=INTEGRATION_HEADERS
     )
     assert response.status_code == 200
-    assert "u1" not in backend.users and "d1" not in backend.devices[APP] and backend.posted == []
+    assert "u1" not in backend.users and "d1" not in backend.devices[APP] and not backend.posted
     missing = client.post("/integration-segment/v1/delete-user", json={}, headers=INTEGRATION_HEADERS)
     assert missing.status_code == 400
