@@ -28,6 +28,7 @@ from bridge.source import (
 )
 from bridge.transport import Outcome, PushwooshSender, SegmentSender, backoff
 from emulator.clock import Clock, iso_millis
+from emulator.tls import trust_context
 
 SEGMENT, PUSHWOOSH = "segment", "pushwoosh"
 DIRECTIONS = (SEGMENT, PUSHWOOSH)
@@ -61,6 +62,7 @@ class BridgeSettings:
     enabled: bool = True
     mappings_file: str | None = None
     seed: int | None = None
+    ca_file: str = ""  # extra CA (PEM) to trust for https downstreams, e.g. a local TLS stack's CA
     extra: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
@@ -78,6 +80,7 @@ class BridgeSettings:
             "batch_size": self.batch_size,
             "max_age": self.max_age,
             "enabled": self.enabled,
+            "ca_file": self.ca_file,
         }
 
 
@@ -118,10 +121,11 @@ class Bridge:
         self.mappings.app_code = settings.app_code
         self.mappings.batching = settings.batching
         self.mappings.batch_size = settings.batch_size
+        verify = trust_context(settings.ca_file) if settings.ca_file else True
         if settings.pushwoosh_url:
-            self.pushwoosh = PushwooshSender(settings.pushwoosh_url, settings.api_key, settings.app_code)
+            self.pushwoosh = PushwooshSender(settings.pushwoosh_url, settings.api_key, settings.app_code, verify=verify)
         if settings.segment_url:
-            self.segment = SegmentSender(settings.segment_url, settings.write_key)
+            self.segment = SegmentSender(settings.segment_url, settings.write_key, verify=verify)
 
     # -- ingress ------------------------------------------------------------------------------------
     def verify_signature(self, body: bytes, signature: str | None) -> None:

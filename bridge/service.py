@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from bridge.core import Bridge, BridgeSettings, IngressError
 from bridge.outbox import Outbox
 from emulator.client import ControlClient
+from emulator.tls import trust_context
 from emulator.wire import BodyError, parse_json, read_raw
 from swoosh.stack import StackOptions
 
@@ -111,6 +112,7 @@ def settings_from_env(**overrides: Any) -> BridgeSettings:
         api_key=env.get("SWOOSH_BRIDGE_API_KEY", ""),
         app_code=env.get("SWOOSH_BRIDGE_APP_CODE", ""),
         segment_url=env.get("SWOOSH_BRIDGE_SEGMENT_URL", ""),
+        ca_file=env.get("SWOOSH_BRIDGE_CA_FILE", ""),
         write_key=env.get("SWOOSH_BRIDGE_WRITE_KEY", ""),
         segment_secret=env.get("SWOOSH_BRIDGE_SEGMENT_SECRET") or None,
         pushwoosh_token=env.get("SWOOSH_BRIDGE_PUSHWOOSH_TOKEN") or None,
@@ -131,7 +133,9 @@ class BridgeService:
     def __init__(self, options: StackOptions) -> None:
         self._tmp = None if options.data_dir else tempfile.TemporaryDirectory(prefix="swoosh-bridge-")
         folder = Path(options.data_dir) / "bridge" if options.data_dir else Path(self._tmp.name)  # type: ignore[union-attr]
-        self.bridge = Bridge(BridgeSettings(batching=True), Outbox(folder / "outbox.db"))
+        ca_file = str(options.tls_files.ca_cert) if options.tls_files else ""
+        self.bridge = Bridge(BridgeSettings(batching=True, ca_file=ca_file), Outbox(folder / "outbox.db"))
+        self.verify = trust_context(ca_file) if ca_file else True
         self.app = create_app(self.bridge)
         self.url = ""
 
@@ -139,14 +143,14 @@ class BridgeService:
         self.url = urls[self.name]
         settings = self.bridge.settings
         if "pushwoosh" in urls:
-            pushwoosh = ControlClient(urls["pushwoosh"])
+            pushwoosh = ControlClient(urls["pushwoosh"], verify=self.verify)
             config = pushwoosh.config()
             settings.pushwoosh_url = urls["pushwoosh"]
             settings.app_code = config["applications"][0]["code"]
             settings.api_key = config["api_tokens"][0]
             pushwoosh.call("POST", "/webhooks", json={"url": f"{self.url}/pushwoosh"})
         if "segment" in urls:
-            segment = ControlClient(urls["segment"])
+            segment = ControlClient(urls["segment"], verify=self.verify)
             sources = {s["name"]: s for s in segment.config()["sources"]}
             settings.segment_url = urls["segment"]
             settings.write_key = sources["pushwoosh"]["write_key"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import random
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -61,7 +62,14 @@ def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> flo
 class PushwooshSender:
     """The Pushwoosh integration API, authenticated like Segment's destination."""
 
-    def __init__(self, base_url: str, api_key: str, app_code: str, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        app_code: str,
+        client: httpx.Client | None = None,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = {
             "Authorization": f"Token {api_key}",
@@ -69,7 +77,7 @@ class PushwooshSender:
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
         }
-        self.client = client or httpx.Client(timeout=TIMEOUT_SECONDS)
+        self.client = client or httpx.Client(timeout=TIMEOUT_SECONDS, verify=verify)
 
     def send(self, request: Request) -> Outcome:
         url = f"{self.base_url}/integration-segment/v1/{request.endpoint}"
@@ -83,11 +91,13 @@ class PushwooshSender:
 class SegmentSender:
     """Segment's Tracking API /v1/batch with the source's write key as Basic auth."""
 
-    def __init__(self, base_url: str, write_key: str, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, base_url: str, write_key: str, client: httpx.Client | None = None, verify: ssl.SSLContext | bool = True
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         token = base64.b64encode(f"{write_key}:".encode()).decode()
         self.headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json", "User-Agent": USER_AGENT}
-        self.client = client or httpx.Client(timeout=TIMEOUT_SECONDS)
+        self.client = client or httpx.Client(timeout=TIMEOUT_SECONDS, verify=verify)
 
     def send(self, body: bytes) -> Outcome:
         try:

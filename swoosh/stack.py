@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shlex
 import signal
 import tempfile
 import threading
@@ -21,6 +22,8 @@ from typing import Any, Protocol
 import click
 
 from emulator.serving import ServerThread
+from emulator.tls import LOOPBACK_NAMES, TlsFiles, ensure_tls_files
+from swoosh.snippets import environment, snippets
 
 SERVICES: dict[str, str] = {
     "segment": "emulator.segment.service:build",
@@ -37,7 +40,8 @@ class StackOptions:
     data_dir: Path | None = None
     strict: bool = False
     config_file: Path | None = None
-    tls: tuple[str, str] | None = None
+    tls: tuple[str, str] | None = None  # (certificate chain, key) to serve https with
+    tls_files: TlsFiles | None = None  # a local CA's files: serve https, and trust that CA between services
     only: tuple[str, ...] = ()
 
 
@@ -95,7 +99,7 @@ class Stack:
                     self.options.host,
                     self.options.ports.get(name, 0),
                     name=f"swoosh-{name}",
-                    tls=self.options.tls,
+                    tls=self.options.tls_files.server_pair if self.options.tls_files else self.options.tls,
                 ).start()
             urls = self.urls
             for handle in self.handles.values():
@@ -111,7 +115,7 @@ class Stack:
         return {name: server.url for name, server in self.servers.items()}
 
     def describe(self) -> dict[str, Any]:
-        return {
+        info: dict[str, Any] = {
             "pid": os.getpid(),
             "started_at": time.time(),
             "services": {
@@ -120,6 +124,9 @@ class Stack:
                 if name in self.servers
             },
         }
+        if self.options.tls_files:
+            info["tls"] = self.options.tls_files.describe()
+        return info
 
     def _write_locator(self) -> None:
         folder = self.options.data_dir or runtime_dir()
@@ -168,6 +175,8 @@ class Stack:
 )
 @click.option("--strict", is_flag=True, help="Make silent real-world failures loud (unknown keys, app_id ...).")
 @click.option("--only", multiple=True, help="Run only these services (repeatable).")
+@click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (written to the data dir).")
+@click.option("--tls-name", "tls_names", multiple=True, help="Extra host name or IP for the certificate (repeatable).")
 def up(
     host: str,
     ports: tuple[str, ...],
@@ -175,6 +184,8 @@ def up(
     config_file: Path | None,
     strict: bool,
     only: tuple[str, ...],
+    tls: bool,
+    tls_names: tuple[str, ...],
 ) -> None:
     """Start the local stack and serve until Ctrl-C."""
     port_map: dict[str, int] = {}
@@ -189,6 +200,8 @@ def up(
     options = StackOptions(
         host=host, ports=port_map, data_dir=data_dir, strict=strict, config_file=config_file, only=only
     )
+    if tls:
+        options.tls_files = ensure_tls_files((data_dir or runtime_dir()) / "tls", LOOPBACK_NAMES + tls_names)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -208,16 +221,27 @@ def _print_banner(stack: Stack) -> None:
         click.echo(f"  {name:<10} {service['url']}")
         for line in service.get("hints", []):
             click.echo(f"             {line}")
+    tls = stack.describe().get("tls")
+    if tls:
+        click.echo(f"tls: CA {tls['ca_cert']} (trust it; `swoosh env` shows how), bundle {tls['ca_bundle']}")
     click.echo(f"locator: {stack.locator_path}")
     click.echo("Ctrl-C to stop.", err=True)
 
 
 @click.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path))
-def env(data_dir: Path | None) -> None:
-    """Print environment variables for pointing apps and SDKs at the running stack."""
-    services = locate_stack(data_dir)["services"]
-    for name, service in services.items():
-        click.echo(f"export SWOOSH_{name.upper()}_URL={service['url']}")
-        for key, value in service.get("env", {}).items():
-            click.echo(f"export {key}={value}")
+@click.option("--sdk", help="Print only this SDK's snippet, ready to paste (e.g. python, node, pypushwoosh).")
+def env(data_dir: Path | None, sdk: str | None) -> None:
+    """Print environment variables (eval-able) and per-SDK snippets for pointing apps at the running stack."""
+    locator = locate_stack(data_dir)
+    found = snippets(locator)
+    if sdk is not None:
+        if sdk not in found:
+            raise click.BadParameter(f"no snippet for {sdk!r}; known: {', '.join(found)}", param_hint="--sdk")
+        click.echo(found[sdk])
+        return
+    for key, value in environment(locator).items():
+        click.echo(f"export {key}={shlex.quote(value)}")
+    for name, text in found.items():
+        click.echo(f"\n# --- {name} (swoosh env --sdk {name}) ---")
+        click.echo("\n".join(f"# {line}" for line in text.splitlines()))

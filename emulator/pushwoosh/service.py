@@ -25,6 +25,7 @@ from typing import Any
 from emulator.pushwoosh.app import create_app
 from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from emulator.pushwoosh.model import Application, SegmentSettings
+from emulator.tls import trust_context
 from swoosh.stack import StackOptions
 
 STATE_FILE = "pushwoosh-state.json"
@@ -64,6 +65,8 @@ class PushwooshService:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
         self.backend = PushwooshBackend(load_config(options.config_file, options.strict))
+        if options.tls_files:
+            self.backend.webhooks.verify = trust_context(options.tls_files.ca_cert)
         self.app = create_app(self.backend)
         self.url = ""
         if options.data_dir and (options.data_dir / STATE_FILE).exists():

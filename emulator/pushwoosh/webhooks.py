@@ -9,6 +9,7 @@ briefly down); other 4xx drop that batch and are recorded as failures.
 from __future__ import annotations
 
 import itertools
+import ssl
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ MAX_BACKOFF = 5.0
 
 
 class _Hook:
-    def __init__(self, hook_id: int, url: str, token: str | None) -> None:
+    def __init__(self, hook_id: int, url: str, token: str | None, verify: ssl.SSLContext | bool = True) -> None:
         self.id = hook_id
         self.url = url
         self.token = token
@@ -32,7 +33,7 @@ class _Hook:
         self.failures: list[dict[str, Any]] = []
         self.stopped = False
         self.wakeup = threading.Condition()
-        self.http = httpx.Client(timeout=10.0)
+        self.http = httpx.Client(timeout=10.0, verify=verify)
         self.thread = threading.Thread(target=self.run, name=f"swoosh-webhook-{hook_id}", daemon=True)
         self.thread.start()
 
@@ -89,6 +90,7 @@ class WebhookSender:
     def __init__(self) -> None:
         self._hooks: dict[int, _Hook] = {}
         self._ids = itertools.count(1)
+        self.verify: ssl.SSLContext | bool = True  # TLS trust for https receivers (a local stack sets its CA)
 
     def add(self, spec: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(spec, Mapping):
@@ -98,7 +100,7 @@ class WebhookSender:
             raise ValueError("url must be an http(s) URL")
         if token is not None and not isinstance(token, str):
             raise ValueError("token must be a string")
-        hook = _Hook(next(self._ids), url, token)
+        hook = _Hook(next(self._ids), url, token, self.verify)
         self._hooks[hook.id] = hook
         return hook.describe()
 

@@ -15,6 +15,7 @@ import hmac
 import itertools
 import random
 import re
+import ssl
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -199,7 +200,7 @@ class _Lane:
         self.destination = destination
         self.heap: list[tuple[float, int, Delivery]] = []
         self.stopped = False
-        self.http = httpx.Client(timeout=destination.timeout, headers={"User-Agent": USER_AGENT})
+        self.http = httpx.Client(timeout=destination.timeout, headers={"User-Agent": USER_AGENT}, verify=owner.verify)
         self.thread = threading.Thread(target=self.run, name=f"swoosh-delivery-{destination.id}", daemon=True)
         self.thread.start()
 
@@ -258,6 +259,7 @@ class Deliverer:
         self._delivery_ids = itertools.count(1)
         self._log: deque[Delivery] = deque(maxlen=LOG_CAPACITY)
         self._rng = random.Random(seed)
+        self.verify: ssl.SSLContext | bool = True  # TLS trust for https destinations (a local stack sets its CA)
 
     def add(self, spec: Mapping[str, Any]) -> Destination:
         if not isinstance(spec, Mapping):

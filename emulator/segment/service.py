@@ -9,6 +9,7 @@ from typing import Any
 from emulator.segment.app import create_app
 from emulator.segment.backend import SegmentBackend
 from emulator.segment.config import load_config
+from emulator.tls import trust_context
 from swoosh.stack import StackOptions
 
 STATE_FILE = "segment-state.json"
@@ -21,6 +22,8 @@ class SegmentService:
         self.options = options
         warehouse_dir = options.data_dir / "warehouse" if options.data_dir else None
         self.backend = SegmentBackend(load_config(options.config_file, options.strict, warehouse_dir))
+        if options.tls_files:
+            self.backend.deliverer.verify = trust_context(options.tls_files.ca_cert)
         self.app = create_app(self.backend)
         self.url = ""
         if options.data_dir and (options.data_dir / STATE_FILE).exists():
