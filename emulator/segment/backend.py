@@ -183,6 +183,8 @@ class SegmentConfig:
     sources: list[Source] = field(default_factory=lambda: [Source(**asdict(s)) for s in DEFAULT_SOURCES])
     destinations: list[dict[str, Any]] = field(default_factory=list)
     warehouse_dir: Path | None = None
+    # Loading into the warehouse waits until ingest has been quiet this long (or anything reads it).
+    warehouse_quiet_seconds: float = 0.25
 
 
 class SegmentBackend:
@@ -200,7 +202,7 @@ class SegmentBackend:
         self._by_key: dict[str, Source] = {}
         for source in self.config.sources:
             self.add_source(source)
-        self.warehouse = Warehouse(self.config.warehouse_dir)
+        self.warehouse = Warehouse(self.config.warehouse_dir, quiet_seconds=self.config.warehouse_quiet_seconds)
         self.deliverer = Deliverer(self.runtime)
         for spec in self.config.destinations:
             self.add_destination(spec)
@@ -255,6 +257,7 @@ class SegmentBackend:
         result = IngestResult()
         stored: list[StoredEvent] = []
         good: list[dict[str, Any]] = []
+        good_payloads: list[bytes] = []
         with self._lock:
             self._expire_ids(now)
             for index, (item, item_type) in enumerate(zip(items, types, strict=True)):
@@ -297,6 +300,7 @@ class SegmentBackend:
                     continue
                 stored.append(self._record(GOOD, None, source.name, item_type, item, now, violations, payload))
                 good.append(item)
+                good_payloads.append(payload)
                 result.accepted += 1
             if self.strict and result.rejected:
                 # strict refuses the request: roll back what this request added
@@ -304,7 +308,7 @@ class SegmentBackend:
                 raise IngestError(400, "invalid_events", f"{len(result.rejected)} message(s) rejected", result.rejected)
             self._store(stored)
         if source is not None and good:
-            self.warehouse.add(source.schema, good)
+            self.warehouse.add(source.schema, good_payloads)
             self.deliverer.offer(source.name, good)
         self.runtime.notify()
         return result
@@ -470,7 +474,7 @@ class SegmentBackend:
         for event in restored:
             source = self.sources.get(event.source or "")
             if event.status == GOOD and source is not None:
-                self.warehouse.add(source.schema, [orjson.loads(event.payload)])
+                self.warehouse.add(source.schema, [event.payload])
         self.runtime.notify()
 
     @staticmethod

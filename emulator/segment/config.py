@@ -3,6 +3,7 @@
 [segment]
 strict = false
 max_events = 1000000
+warehouse_quiet_seconds = 0.25      # load the warehouse once ingest is quiet this long
 
 [[segment.sources]]
 name = "app"
@@ -42,6 +43,8 @@ def load_config(path: Path | None, strict: bool = False, warehouse_dir: Path | N
     config = SegmentConfig(strict=strict or bool(table.get("strict", False)), warehouse_dir=warehouse_dir)
     if "max_events" in table:
         config.max_events = int(table["max_events"])
+    if "warehouse_quiet_seconds" in table:
+        config.warehouse_quiet_seconds = float(table["warehouse_quiet_seconds"])
     if "sources" in table:
         config.sources = [_source(item, Path(path).parent if path else Path()) for item in table["sources"]]
     else:

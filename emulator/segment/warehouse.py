@@ -3,18 +3,18 @@
 Tables per source: `tracks`, `identifies`, `users` (latest traits per user), `pages`, `screens`,
 `groups`, `aliases`, and one table per track event named in snake_case whose columns are the
 event's properties flattened in snake_case plus the common columns. Columns appear as new
-properties do; rows dedupe on `id` (the messageId). Writes are batched by a background thread so
-ingest never waits on SQLite.
+properties do; rows dedupe on `id` (the messageId). Loading runs on a background thread, deferred
+until ingest is quiet or someone reads, so ingest never waits on SQLite.
 """
 
 from __future__ import annotations
 
 import functools
-import queue
 import re
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -127,9 +127,17 @@ def rows_for(message: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
 
 
 class Warehouse:
-    """Databases under `folder` (a temp dir when None), one per source schema, written by one thread."""
+    """Databases under `folder` (a temp dir when None), one per source schema, loaded by one thread.
 
-    def __init__(self, folder: Path | None = None, batch: int = 2000) -> None:
+    Loading is deferred like Segment's own warehouse syncs: accepted messages wait as their stored JSON
+    bytes (shared with the event store, so waiting costs almost no memory) and are loaded once ingest has
+    been quiet for `quiet_seconds`, when `max_pending` are waiting, or at once when anything reads
+    (`query`, `tables`, `flush`). Under load, ingest therefore does not share its core with flattening.
+    """
+
+    def __init__(
+        self, folder: Path | None = None, batch: int = 2000, quiet_seconds: float = 0.25, max_pending: int = 250_000
+    ) -> None:
         self._tmp = None if folder else tempfile.TemporaryDirectory(prefix="swoosh-warehouse-")
         self.folder = Path(folder) if folder else Path(self._tmp.name)  # type: ignore[union-attr]
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -137,64 +145,73 @@ class Warehouse:
         self._lock = threading.Lock()
         self._schemas: set[str] = set()
         self._columns: dict[tuple[str, str], set[str]] = {}
-        # Bounded: when the writer falls behind, ingest waits (backpressure) instead of piling up memory.
-        self._queue: queue.Queue[tuple[str, list[dict[str, Any]]] | None] = queue.Queue(maxsize=256)
         self._batch = batch
-        self._pending = 0
+        self._quiet = quiet_seconds
+        self._max_pending = max_pending
+        self._pending: list[tuple[str, bytes]] = []
+        self._loading = 0
+        self._last_add = 0.0
+        self._sync_requested = False
+        self._closing = False
         self.errors: list[str] = []
-        self._idle = threading.Condition()
-        self._writer = threading.Thread(target=self._drain, name="swoosh-warehouse", daemon=True)
+        self._state = threading.Condition()
+        self._writer = threading.Thread(target=self._run, name="swoosh-warehouse", daemon=True)
         self._writer.start()
 
     # -- writing ---------------------------------------------------------------------------
-    def add(self, schema: str, messages: list[dict[str, Any]]) -> None:
-        """Queue one request's accepted messages (one hand-off per request, not per message)."""
-        if not messages:
-            return
-        with self._idle:
-            self._pending += len(messages)
-        self._queue.put((schema, messages))
+    def add(self, schema: str, payloads: Iterable[bytes]) -> None:
+        """Queue one request's accepted messages, as the JSON bytes the event store keeps."""
+        with self._state:
+            before = len(self._pending)
+            self._pending.extend((schema, payload) for payload in payloads)
+            self._last_add = time.monotonic()
+            if before == 0 or before < self._max_pending <= len(self._pending):
+                self._state.notify_all()  # the writer starts timing the quiet period, or must load now
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until every queued message is written (tests and queries call this)."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+        """Load everything waiting now and wait until it is written (reads call this)."""
+        with self._state:
+            self._sync_requested = True
+            self._state.notify_all()
+            done = self._state.wait_for(lambda: not self._pending and not self._loading, timeout=timeout)
+            self._sync_requested = False
+            return done
 
-    def _drain(self) -> None:
+    def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            items = [item]
-            count = len(item[1])
-            while count < self._batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._write_safely(items)
+            with self._state:
+                while not self._due():
+                    quiet_left = self._quiet - (time.monotonic() - self._last_add)
+                    self._state.wait(timeout=max(quiet_left, 0.001) if self._pending else None)
+                if self._closing and not self._pending:
                     return
-                items.append(more)
-                count += len(more[1])
-            self._write_safely(items)
+                chunk, self._pending = self._pending, []
+                self._loading = len(chunk)
+            for start in range(0, len(chunk), self._batch):
+                self._write_safely(chunk[start : start + self._batch])
+            with self._state:
+                self._loading = 0
+                self._state.notify_all()
 
-    def _write_safely(self, items: list[tuple[str, list[dict[str, Any]]]]) -> None:
+    def _due(self) -> bool:
+        if self._closing:
+            return True
+        if not self._pending:
+            return False
+        quiet_for = time.monotonic() - self._last_add
+        return self._sync_requested or len(self._pending) >= self._max_pending or quiet_for >= self._quiet
+
+    def _write_safely(self, items: list[tuple[str, bytes]]) -> None:
         try:
             self._write(items)
         except Exception as exc:  # keep the writer alive; the failure is visible in inspection
             self.errors.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            with self._idle:
-                self._pending -= sum(len(messages) for _, messages in items)
-                self._idle.notify_all()
 
-    def _write(self, items: list[tuple[str, list[dict[str, Any]]]]) -> None:
+    def _write(self, items: list[tuple[str, bytes]]) -> None:
         grouped: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
-        for schema, messages in items:
-            for message in messages:
-                for table, row, upsert in rows_for(message):
-                    grouped.setdefault((schema, table, upsert), []).append(row)
+        for schema, payload in items:
+            for table, row, upsert in rows_for(orjson.loads(payload)):
+                grouped.setdefault((schema, table, upsert), []).append(row)
         with self._lock:
             for schema in {schema for schema, _, _ in grouped}:
                 self._ensure_schema(schema)
@@ -269,16 +286,21 @@ class Warehouse:
             return {schema: sorted(t for s, t in self._columns if s == schema) for schema in sorted(self._schemas)}
 
     def clear(self) -> None:
-        """Drop every table (reset); the database files stay attached."""
-        self.flush()
+        """Forget what waits and drop every table (reset); the database files stay attached."""
+        with self._state:
+            self._pending.clear()
+            self._state.wait_for(lambda: not self._loading, timeout=30.0)
         with self._lock:
             for schema, table in list(self._columns):
                 self._db.execute(f'DROP TABLE IF EXISTS {schema}."{table}"')
             self._columns.clear()
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._writer.join(timeout=30)
+        """Load what waits (so a data dir keeps it), then stop the writer."""
+        with self._state:
+            self._closing = True
+            self._state.notify_all()
+        self._writer.join(timeout=60)
         with self._lock:
             self._db.close()
         if self._tmp is not None:

@@ -1,5 +1,7 @@
 """Warehouse layout (Segment's tables and columns) and tracking plan modes."""
 
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -124,6 +126,8 @@ def test_queries_are_read_only(backend: SegmentBackend) -> None:
 
 def test_reset_empties_the_warehouse_but_keeps_sources(backend: SegmentBackend) -> None:
     backend.ingest("identify", {"userId": "u"}, APP_KEY)
+    assert backend.warehouse.tables() == {"app": ["identifies", "users"]}  # loaded
+    backend.ingest("identify", {"userId": "v"}, APP_KEY)  # still waiting for the deferred load
     backend.reset()
     assert backend.warehouse.tables() == {"app": []}
     assert backend.counts()["good"] == 0 and "app" in backend.sources
@@ -222,3 +226,36 @@ def test_plan_block_keeps_the_event_out_and_versions_are_honoured() -> None:
 def test_bad_plans_are_refused(spec: object) -> None:
     with pytest.raises(TrackingPlanError):
         TrackingPlan(spec)  # type: ignore[arg-type]
+
+
+def test_warehouse_loading_waits_for_quiet_ingest_or_a_read(tmp_path: Path) -> None:
+    backend = SegmentBackend(SegmentConfig(warehouse_dir=tmp_path, warehouse_quiet_seconds=3600))  # only a read loads
+    try:
+        backend.ingest("track", {"userId": "u1", "event": "Order Completed", "properties": {"total": 9}}, APP_KEY)
+        db = sqlite3.connect(tmp_path / "app.db")
+        assert db.execute("select count(*) from sqlite_master").fetchone() == (0,)  # nothing loaded yet
+        assert backend.warehouse.query("select user_id, total from app.order_completed")[1] == [("u1", 9)]
+    finally:
+        backend.close()
+
+
+def test_warehouse_loads_by_itself_once_ingest_is_quiet(tmp_path: Path) -> None:
+    backend = SegmentBackend(SegmentConfig(warehouse_dir=tmp_path, warehouse_quiet_seconds=0.05))
+    try:
+        backend.ingest("identify", {"userId": "u1", "traits": {"plan": "gold"}}, APP_KEY)
+        db = sqlite3.connect(tmp_path / "app.db", timeout=10)
+        assert wait_for_rows(db, "select id, plan from users") == [("u1", "gold")]
+    finally:
+        backend.close()
+
+
+def wait_for_rows(db: sqlite3.Connection, sql: str, timeout: float = 10.0) -> list[tuple[object, ...]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            rows = db.execute(sql).fetchall()
+        except sqlite3.OperationalError:
+            rows = []
+        if rows or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.02)
