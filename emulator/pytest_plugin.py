@@ -217,12 +217,16 @@ def _remote_urls(value: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def _swoosh_urls(pytestconfig: pytest.Config) -> Iterator[dict[str, str]]:
+def _swoosh_urls(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     remote = pytestconfig.getoption("--swoosh-url")
     if remote:
         yield _remote_urls(remote)
         return
-    with Stack(StackOptions(strict=bool(pytestconfig.getoption("--swoosh-strict")))) as stack:
+    # The locator goes to this session's (this worker's) temp dir: never over a running `swoosh up`'s.
+    options = StackOptions(
+        strict=bool(pytestconfig.getoption("--swoosh-strict")), locator_dir=tmp_path_factory.mktemp("swoosh")
+    )
+    with Stack(options) as stack:
         yield stack.urls
 
 

@@ -43,6 +43,7 @@ class StackOptions:
     tls: tuple[str, str] | None = None  # (certificate chain, key) to serve https with
     tls_files: TlsFiles | None = None  # a local CA's files: serve https, and trust that CA between services
     only: tuple[str, ...] = ()
+    locator_dir: Path | None = None  # where stack.json goes; default: the data dir, else the runtime dir
 
 
 class ServiceHandle(Protocol):
@@ -129,10 +130,10 @@ class Stack:
         return info
 
     def _write_locator(self) -> None:
-        folder = self.options.data_dir or runtime_dir()
+        folder = self.options.locator_dir or self.options.data_dir or runtime_dir()
         folder.mkdir(parents=True, exist_ok=True)
         self.locator_path = folder / STACK_FILE
-        tmp = self.locator_path.with_suffix(".tmp")
+        tmp = self.locator_path.with_suffix(f".{os.getpid()}.tmp")  # two stacks starting at once both succeed
         tmp.write_text(json.dumps(self.describe(), indent=2))
         tmp.replace(self.locator_path)
 

@@ -17,11 +17,6 @@ def test_identify_reaches_pushwoosh(swoosh_stack):
 """
 
 
-def test_the_newcomer_test_passes_as_written(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_newcomer=NEWCOMER)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
-
-
 def test_fixtures_reset_between_tests_and_helpers_work(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_usage="""
