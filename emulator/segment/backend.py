@@ -258,6 +258,7 @@ class SegmentBackend:
         stored: list[StoredEvent] = []
         good: list[dict[str, Any]] = []
         good_payloads: list[bytes] = []
+        enrichment = m.Enrichment(received, write_key, source.source_id if source else "")
         with self._lock:
             self._expire_ids(now)
             for index, (item, item_type) in enumerate(zip(items, types, strict=True)):
@@ -281,7 +282,7 @@ class SegmentBackend:
                         result.duplicates += 1
                         continue
                     self._seen_ids[message_id] = now + m.DEDUPE_WINDOW
-                m.enrich(item, item_type, received, write_key, source.source_id)  # type: ignore[arg-type]
+                enrichment.apply(item, item_type)  # type: ignore[arg-type]
                 violations = None
                 if source.tracking_plan is not None:
                     verdict = source.tracking_plan.check(item)

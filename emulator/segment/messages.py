@@ -92,33 +92,56 @@ def corrected_timestamp(received: datetime, original: datetime | None, sent: dat
         return original
 
 
-def enrich(message: dict[str, Any], call_type: str, received: datetime, write_key: str, source_id: str) -> None:
-    """Add what Segment adds to an accepted message, in place."""
-    message["type"] = call_type
-    if not isinstance(message.get("messageId"), str) or not message["messageId"]:
-        message["messageId"] = "api-" + ksuid(received.timestamp())
-    for key in ("userId", "anonymousId", "groupId", "previousId"):
-        if key in message and not isinstance(message[key], str) and message[key] is not None:
-            message[key] = _identity(message[key])
-    original = parse_iso(message.get("timestamp"))
-    sent = parse_iso(message.get("sentAt"))
-    message["receivedAt"] = iso_millis(received)
-    if original is not None:
-        message["originalTimestamp"] = message["timestamp"]
-    message["timestamp"] = iso_millis(corrected_timestamp(received, original, sent))
-    if sent is not None:
-        message["sentAt"] = iso_millis(sent)
-    message["channel"] = "server"
-    message["version"] = 2
-    if not isinstance(message.get("integrations"), dict):
-        message["integrations"] = {}
-    context = message.get("context")
-    if not isinstance(context, dict):
-        context = message["context"] = {}
-    if not isinstance(context.get("library"), dict):
-        context["library"] = dict(DEFAULT_LIBRARY)
-    message["projectId"] = source_id
-    message["writeKey"] = write_key
+class Enrichment:
+    """What Segment adds to each accepted message of one request, in place.
+
+    Per request, not per message: the received time is formatted once and the batch's `sentAt` (the
+    same string on every message of an SDK batch) is parsed once, which is most of the per-message cost.
+    """
+
+    __slots__ = ("_sent", "received", "received_iso", "source_id", "write_key")
+
+    def __init__(self, received: datetime, write_key: str, source_id: str) -> None:
+        self.received = received
+        self.received_iso = iso_millis(received)
+        self.write_key = write_key
+        self.source_id = source_id
+        self._sent: dict[object, tuple[datetime | None, str | None]] = {}
+
+    def _sent_at(self, value: object) -> tuple[datetime | None, str | None]:
+        key = value if isinstance(value, str) else None
+        known = self._sent.get(key)
+        if known is None:
+            parsed = parse_iso(value)
+            known = self._sent[key] = (parsed, iso_millis(parsed) if parsed is not None else None)
+        return known
+
+    def apply(self, message: dict[str, Any], call_type: str) -> None:
+        message["type"] = call_type
+        if not isinstance(message.get("messageId"), str) or not message["messageId"]:
+            message["messageId"] = "api-" + ksuid(self.received.timestamp())
+        for key in ("userId", "anonymousId", "groupId", "previousId"):
+            if key in message and not isinstance(message[key], str) and message[key] is not None:
+                message[key] = _identity(message[key])
+        original = parse_iso(message.get("timestamp"))
+        sent, sent_iso = self._sent_at(message.get("sentAt"))
+        message["receivedAt"] = self.received_iso
+        if original is not None:
+            message["originalTimestamp"] = message["timestamp"]
+        message["timestamp"] = iso_millis(corrected_timestamp(self.received, original, sent))
+        if sent_iso is not None:
+            message["sentAt"] = sent_iso
+        message["channel"] = "server"
+        message["version"] = 2
+        if not isinstance(message.get("integrations"), dict):
+            message["integrations"] = {}
+        context = message.get("context")
+        if not isinstance(context, dict):
+            context = message["context"] = {}
+        if not isinstance(context.get("library"), dict):
+            context["library"] = dict(DEFAULT_LIBRARY)
+        message["projectId"] = self.source_id
+        message["writeKey"] = self.write_key
 
 
 DEDUPE_WINDOW = timedelta(hours=24).total_seconds()
