@@ -111,6 +111,18 @@ class SegmentView(_View):
     def events(self, **filters: Any) -> list[dict[str, Any]]:
         return self.client.events(**filters)
 
+    def wait_for(
+        self,
+        what: Callable[[], Any] | Mapping[str, Any],
+        timeout: float = 10.0,
+        collection: str = "events",
+        count: int = 1,
+    ) -> Any:
+        """As on every fake; a filter on `events` matches good events only, unless it names a `status`."""
+        if collection == "events" and isinstance(what, Mapping):
+            what = {"status": "good", **what}
+        return super().wait_for(what, timeout, collection, count)
+
     def messages(self, **filters: Any) -> list[dict[str, Any]]:
         return self.client.messages(**filters)
 
