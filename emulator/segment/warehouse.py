@@ -15,6 +15,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -130,13 +131,18 @@ class Warehouse:
     """Databases under `folder` (a temp dir when None), one per source schema, loaded by one thread.
 
     Loading is deferred like Segment's own warehouse syncs: accepted messages wait as their stored JSON
-    bytes (shared with the event store, so waiting costs almost no memory) and are loaded once ingest has
-    been quiet for `quiet_seconds`, when `max_pending` are waiting, or at once when anything reads
-    (`query`, `tables`, `flush`). Under load, ingest therefore does not share its core with flattening.
+    bytes (shared with the event store, so waiting costs almost no memory) and load in small slices
+    while ingest is quiet (nothing added for `quiet_seconds`), regardless once `max_pending` are waiting,
+    and at once when anything reads (`query`, `tables`, `flush`). Under load, ingest does not share the
+    interpreter with flattening; the warehouse catches up as soon as the load pauses.
     """
 
     def __init__(
-        self, folder: Path | None = None, batch: int = 2000, quiet_seconds: float = 0.25, max_pending: int = 250_000
+        self,
+        folder: Path | None = None,
+        batch: int = 2000,
+        quiet_seconds: float = 0.25,
+        max_pending: int = 1_000_000,
     ) -> None:
         self._tmp = None if folder else tempfile.TemporaryDirectory(prefix="swoosh-warehouse-")
         self.folder = Path(folder) if folder else Path(self._tmp.name)  # type: ignore[union-attr]
@@ -148,7 +154,8 @@ class Warehouse:
         self._batch = batch
         self._quiet = quiet_seconds
         self._max_pending = max_pending
-        self._pending: list[tuple[str, bytes]] = []
+        self._pending: deque[tuple[str, list[bytes]]] = deque()  # one entry per request, in arrival order
+        self._pending_count = 0
         self._loading = 0
         self._last_add = 0.0
         self._sync_requested = False
@@ -159,13 +166,16 @@ class Warehouse:
         self._writer.start()
 
     # -- writing ---------------------------------------------------------------------------
-    def add(self, schema: str, payloads: Iterable[bytes]) -> None:
+    def add(self, schema: str, payloads: list[bytes]) -> None:
         """Queue one request's accepted messages, as the JSON bytes the event store keeps."""
+        if not payloads:
+            return
         with self._state:
-            before = len(self._pending)
-            self._pending.extend((schema, payload) for payload in payloads)
+            was_idle = self._pending_count == 0
+            self._pending.append((schema, payloads))
+            self._pending_count += len(payloads)
             self._last_add = time.monotonic()
-            if before == 0 or before < self._max_pending <= len(self._pending):
+            if was_idle or self._pending_count >= self._max_pending:
                 self._state.notify_all()  # the writer starts timing the quiet period, or must load now
 
     def flush(self, timeout: float = 30.0) -> bool:
@@ -173,7 +183,7 @@ class Warehouse:
         with self._state:
             self._sync_requested = True
             self._state.notify_all()
-            done = self._state.wait_for(lambda: not self._pending and not self._loading, timeout=timeout)
+            done = self._state.wait_for(lambda: not self._pending_count and not self._loading, timeout=timeout)
             self._sync_requested = False
             return done
 
@@ -182,24 +192,32 @@ class Warehouse:
             with self._state:
                 while not self._due():
                     quiet_left = self._quiet - (time.monotonic() - self._last_add)
-                    self._state.wait(timeout=max(quiet_left, 0.001) if self._pending else None)
-                if self._closing and not self._pending:
+                    self._state.wait(timeout=max(quiet_left, 0.001) if self._pending_count else None)
+                if self._closing and not self._pending_count:
                     return
-                chunk, self._pending = self._pending, []
-                self._loading = len(chunk)
-            for start in range(0, len(chunk), self._batch):
-                self._write_safely(chunk[start : start + self._batch])
+                slice_ = self._take(self._batch)
+                self._loading = len(slice_)
+            self._write_safely(slice_)
             with self._state:
                 self._loading = 0
                 self._state.notify_all()
 
     def _due(self) -> bool:
+        """Whether to load a slice now; re-checked between slices, so resumed ingest pauses loading."""
         if self._closing:
             return True
-        if not self._pending:
+        if not self._pending_count:
             return False
         quiet_for = time.monotonic() - self._last_add
-        return self._sync_requested or len(self._pending) >= self._max_pending or quiet_for >= self._quiet
+        return self._sync_requested or self._pending_count >= self._max_pending or quiet_for >= self._quiet
+
+    def _take(self, limit: int) -> list[tuple[str, bytes]]:
+        taken: list[tuple[str, bytes]] = []
+        while self._pending and len(taken) < limit:
+            schema, payloads = self._pending.popleft()
+            taken.extend((schema, payload) for payload in payloads)
+        self._pending_count -= len(taken)
+        return taken
 
     def _write_safely(self, items: list[tuple[str, bytes]]) -> None:
         try:
@@ -289,6 +307,7 @@ class Warehouse:
         """Forget what waits and drop every table (reset); the database files stay attached."""
         with self._state:
             self._pending.clear()
+            self._pending_count = 0
             self._state.wait_for(lambda: not self._loading, timeout=30.0)
         with self._lock:
             for schema, table in list(self._columns):
