@@ -12,10 +12,20 @@ from urllib.parse import urlsplit
 
 def environment(locator: dict[str, Any]) -> dict[str, str]:
     """`SWOOSH_<SERVICE>_URL`, each service's own variables, and the CA variables of a TLS stack."""
+    services = locator["services"]
     variables: dict[str, str] = {}
-    for name, service in locator["services"].items():
+    for name, service in services.items():
         variables[f"SWOOSH_{name.upper()}_URL"] = service["url"]
         variables.update({key: str(value) for key, value in service.get("env", {}).items()})
+    # The names apps commonly read (examples/shop reads exactly these), so `eval "$(swoosh env)"` is enough.
+    if "segment" in services:
+        sources = services["segment"].get("sources") or []
+        variables["SEGMENT_WRITE_KEY"] = sources[0]["write_key"] if sources else ""
+        variables["SEGMENT_HOST"] = services["segment"]["url"]
+    if "pushwoosh" in services:
+        variables["PUSHWOOSH_URL"] = services["pushwoosh"]["url"]
+        variables["PUSHWOOSH_APP_CODE"] = services["pushwoosh"].get("application", "")
+        variables["PUSHWOOSH_API_TOKEN"] = services["pushwoosh"].get("api_token", "")
     tls = locator.get("tls")
     if tls:
         variables["SWOOSH_CA_CERT"] = tls["ca_cert"]
