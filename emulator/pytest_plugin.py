@@ -9,6 +9,7 @@ running `swoosh up` (its data dir or stack.json, `auto`, or `segment=URL,pushwoo
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from emulator.client import ControlClient, WaitTimeout
 from emulator.pushwoosh.client import PushwooshClient
 from emulator.segment.client import SegmentClient
+from emulator.tls import ensure_tls_files, trust_context
 from swoosh.stack import Stack, StackOptions, locate_stack
 
 SERVICES = ("segment", "pushwoosh", "bridge")
@@ -28,6 +30,7 @@ SERVICES = ("segment", "pushwoosh", "bridge")
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("swoosh", "swoosh emulators")
     group.addoption("--swoosh-strict", action="store_true", help="run the fakes in strict mode")
+    group.addoption("--swoosh-tls", action="store_true", help="serve the fakes over https with a local CA")
     group.addoption(
         "--swoosh-url",
         default=None,
@@ -103,8 +106,8 @@ class SegmentView(_View):
     name = "fake Segment"
     client: SegmentClient
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url, SegmentClient(url))
+    def __init__(self, url: str, verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(url, SegmentClient(url, verify=verify))
         self.write_key = self.client.write_key("app")
         self.source_write_keys = {s["name"]: s["write_key"] for s in self.client.config()["sources"]}
 
@@ -171,8 +174,8 @@ class PushwooshView(_View):
     name = "fake Pushwoosh"
     client: PushwooshClient
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url, PushwooshClient(url))
+    def __init__(self, url: str, verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(url, PushwooshClient(url, verify=verify))
         config = self.client.config()
         self.app_code = config["applications"][0]["code"]
         self.api_token = config["api_tokens"][0]
@@ -196,9 +199,9 @@ class PushwooshView(_View):
 class BridgeView:
     name = "bridge"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, verify: ssl.SSLContext | bool = True) -> None:
         self.url = url
-        self._http = httpx.Client(timeout=30)
+        self._http = httpx.Client(timeout=30, verify=verify)
 
     def stats(self) -> dict[str, Any]:
         return self._http.get(f"{self.url}/_swoosh/stats").json()
@@ -211,46 +214,55 @@ class BridgeView:
 
 
 class StackView:
-    def __init__(self, segment: SegmentView, pushwoosh: PushwooshView, bridge: BridgeView) -> None:
+    def __init__(
+        self, segment: SegmentView, pushwoosh: PushwooshView, bridge: BridgeView, ca_cert: str | None = None
+    ) -> None:
         self.segment = segment
         self.pushwoosh = pushwoosh
         self.bridge = bridge
+        self.ca_cert = ca_cert  # the CA to trust when the stack serves https (--swoosh-tls), else None
 
 
-def _remote_urls(value: str) -> dict[str, str]:
+def _remote_stack(value: str) -> dict[str, Any]:
+    """{"urls": {service: url}, "ca_cert": path | None} of a running stack named by --swoosh-url."""
     if "=" in value:
-        return dict(pair.split("=", 1) for pair in value.split(","))  # type: ignore[misc]
+        return {"urls": dict(pair.split("=", 1) for pair in value.split(",")), "ca_cert": None}
     if value == "auto":
-        services = locate_stack()["services"]
+        locator = locate_stack()
     else:
         path = Path(value)
-        services = json.loads((path / "stack.json" if path.is_dir() else path).read_text())["services"]
-    return {name: service["url"] for name, service in services.items()}
+        locator = json.loads((path / "stack.json" if path.is_dir() else path).read_text())
+    urls = {name: service["url"] for name, service in locator["services"].items()}
+    return {"urls": urls, "ca_cert": (locator.get("tls") or {}).get("ca_cert")}
 
 
 @pytest.fixture(scope="session")
-def _swoosh_urls(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def _swoosh_target(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     remote = pytestconfig.getoption("--swoosh-url")
     if remote:
-        yield _remote_urls(remote)
+        yield _remote_stack(remote)
         return
     # The locator goes to this session's (this worker's) temp dir: never over a running `swoosh up`'s.
-    options = StackOptions(
-        strict=bool(pytestconfig.getoption("--swoosh-strict")), locator_dir=tmp_path_factory.mktemp("swoosh")
-    )
+    folder = tmp_path_factory.mktemp("swoosh")
+    options = StackOptions(strict=bool(pytestconfig.getoption("--swoosh-strict")), locator_dir=folder)
+    if pytestconfig.getoption("--swoosh-tls"):
+        options.tls_files = ensure_tls_files(folder / "tls")
     with Stack(options) as stack:
-        yield stack.urls
+        yield {"urls": stack.urls, "ca_cert": str(options.tls_files.ca_cert) if options.tls_files else None}
 
 
 @pytest.fixture(scope="session")
-def _swoosh_views(_swoosh_urls: dict[str, str]) -> StackView:
-    missing = [name for name in SERVICES if name not in _swoosh_urls]
+def _swoosh_views(_swoosh_target: dict[str, Any]) -> StackView:
+    urls, ca_cert = _swoosh_target["urls"], _swoosh_target["ca_cert"]
+    verify = trust_context(ca_cert) if ca_cert else True
+    missing = [name for name in SERVICES if name not in urls]
     if missing:
         pytest.fail(f"the swoosh stack has no {', '.join(missing)}", pytrace=False)
     return StackView(
-        SegmentView(_swoosh_urls["segment"]),
-        PushwooshView(_swoosh_urls["pushwoosh"]),
-        BridgeView(_swoosh_urls["bridge"]),
+        SegmentView(urls["segment"], verify),
+        PushwooshView(urls["pushwoosh"], verify),
+        BridgeView(urls["bridge"], verify),
+        ca_cert,
     )
 
 

@@ -86,3 +86,31 @@ def test_remote(swoosh_stack):
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--swoosh-url={tmp_path}")
         result.assert_outcomes(passed=1)
         assert running.urls["segment"] in str(running.describe())
+
+
+HTTPS_TEST = """
+import segment.analytics as sa
+
+def test_over_https(swoosh_stack, monkeypatch):
+    seg = swoosh_stack.segment
+    assert seg.url.startswith("https://") and swoosh_stack.ca_cert
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", swoosh_stack.ca_cert)  # how the SDK (requests) trusts the CA
+    client = sa.Client(seg.write_key, host=seg.url, sync_mode=True)
+    client.identify("tls-1", {"searched_product": "kayak"})
+    swoosh_stack.pushwoosh.wait_for(lambda: swoosh_stack.pushwoosh.tags(user_id="tls-1"), timeout=10)
+"""
+
+
+def test_swoosh_tls_serves_the_fixtures_over_https(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_https=HTTPS_TEST)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--swoosh-tls").assert_outcomes(passed=1)
+
+
+def test_swoosh_url_trusts_a_running_tls_stacks_ca(pytester: pytest.Pytester, tmp_path) -> None:
+    from emulator.tls import ensure_tls_files
+    from swoosh.stack import Stack, StackOptions
+
+    pytester.makepyfile(test_https=HTTPS_TEST)
+    with Stack(StackOptions(data_dir=tmp_path, tls_files=ensure_tls_files(tmp_path / "tls"))):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--swoosh-url={tmp_path}")
+    result.assert_outcomes(passed=1)
