@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "sql": "emulator.segment.cli:sql",
     "bridge": "bridge.cli:bridge",
     "contracts": "contracts.cli:contracts",
+    "fixtures": "fixtures.cli:fixtures",
 }
 
 
