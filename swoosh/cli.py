@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "bridge": "bridge.cli:bridge",
     "contracts": "contracts.cli:contracts",
     "fixtures": "fixtures.cli:fixtures",
+    "traffic": "fixtures.traffic_cli:traffic",
 }
 
 
