@@ -443,7 +443,15 @@ class SegmentBackend:
             return {
                 "strict": self.strict,
                 "sources": [
-                    {"name": s.name, "write_key": s.write_key, "source_id": s.source_id} for s in self.sources.values()
+                    {
+                        "name": s.name,
+                        "write_key": s.write_key,
+                        "source_id": s.source_id,
+                        "tracking_plan": {"name": s.tracking_plan.name, "spec": s.tracking_plan.spec}
+                        if s.tracking_plan
+                        else None,
+                    }
+                    for s in self.sources.values()
                 ],
                 "destinations": [d.spec() for d in self.deliverer.destinations()],
                 "events": events,
@@ -453,7 +461,11 @@ class SegmentBackend:
             }
 
     def import_state(self, state: dict[str, Any]) -> None:
-        sources = [Source(s["name"], s["write_key"], s["source_id"]) for s in state.get("sources", [])]
+        state_sources = {s["name"]: s for s in state.get("sources", [])}
+        sources = [
+            Source(s["name"], s["write_key"], s["source_id"], _restored_plan(s.get("tracking_plan")))
+            for s in state_sources.values()
+        ]
         events = state.get("events", [])
         if not isinstance(events, list):
             raise ValueError("events must be a list")
@@ -464,7 +476,8 @@ class SegmentBackend:
             previous = self.sources
             self.sources, self._by_key = {}, {}  # the state's sources replace the current ones
             for source in sources:
-                source.tracking_plan = previous[source.name].tracking_plan if source.name in previous else None
+                if "tracking_plan" not in state_sources[source.name] and source.name in previous:
+                    source.tracking_plan = previous[source.name].tracking_plan  # state saved before plans were
                 self.add_source(source)
             self._events.extend(restored)
             self._counts.update(state.get("counts") or Counter(e.status for e in restored))
@@ -497,6 +510,10 @@ class SegmentBackend:
     def close(self) -> None:
         self.deliverer.close()
         self.warehouse.close()
+
+
+def _restored_plan(saved: dict[str, Any] | None) -> TrackingPlan | None:
+    return TrackingPlan(saved["spec"], saved.get("name", "plan")) if saved else None
 
 
 def _since(value: str | None) -> float | None:

@@ -21,13 +21,17 @@ class SegmentService:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
         warehouse_dir = options.data_dir / "warehouse" if options.data_dir else None
-        self.backend = SegmentBackend(load_config(options.config_file, options.strict, warehouse_dir))
+        config = load_config(options.config_file, options.strict, warehouse_dir)
+        self.backend = SegmentBackend(config)
         if options.tls_files:
             self.backend.deliverer.verify = trust_context(options.tls_files.ca_cert)
         self.app = create_app(self.backend)
         self.url = ""
         if options.data_dir and (options.data_dir / STATE_FILE).exists():
             self.backend.import_state(json.loads((options.data_dir / STATE_FILE).read_text()))
+            for configured in config.sources:  # the config file's plans win over the ones saved last time
+                if configured.tracking_plan and configured.name in self.backend.sources:
+                    self.backend.sources[configured.name].tracking_plan = configured.tracking_plan
 
     def on_started(self, urls: dict[str, str]) -> None:
         self.url = urls[self.name]

@@ -1,5 +1,6 @@
 """Warehouse layout (Segment's tables and columns) and tracking plan modes."""
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -10,7 +11,9 @@ from click.testing import CliRunner
 from emulator.segment.backend import SegmentBackend, SegmentConfig, Source
 from emulator.segment.cli import sql
 from emulator.segment.protocols import TrackingPlan, TrackingPlanError
+from emulator.segment.service import STATE_FILE, SegmentService
 from emulator.segment.warehouse import WarehouseError, event_table, snake
+from swoosh.stack import StackOptions
 from tests.segment.conftest import APP_KEY
 
 PUSHWOOSH_KEY = "pushwoosh-write-key"
@@ -259,3 +262,36 @@ def wait_for_rows(db: sqlite3.Connection, sql: str, timeout: float = 10.0) -> li
         if rows or time.monotonic() > deadline:
             return rows
         time.sleep(0.02)
+
+
+def test_state_export_carries_tracking_plans_and_import_replaces_them() -> None:
+    """A restored state is the whole configuration: a plan added since the export is gone after import."""
+    backend = SegmentBackend(SegmentConfig())
+    without_plan = backend.export_state()
+    backend.sources["app"].tracking_plan = TrackingPlan({"mode": "block", "events": {}}, "strict-plan")
+    with_plan = backend.export_state()
+    backend.import_state(without_plan)
+    assert backend.sources["app"].tracking_plan is None
+    backend.import_state(with_plan)
+    plan = backend.sources["app"].tracking_plan
+    assert plan is not None and (plan.name, plan.mode) == ("strict-plan", "block")
+    legacy_sources = [{k: v for k, v in s.items() if k != "tracking_plan"} for s in with_plan["sources"]]
+    legacy = {**with_plan, "sources": legacy_sources}
+    backend.import_state(legacy)  # a state file written before plans were saved keeps the current plans
+    assert backend.sources["app"].tracking_plan is not None
+    backend.close()
+
+
+def test_the_config_files_plan_wins_over_the_one_saved_in_the_data_dir(tmp_path: Path) -> None:
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "app.json").write_text('{"mode": "omit", "events": {}}')
+    config = tmp_path / "swoosh.toml"
+    config.write_text('[[segment.sources]]\nname = "app"\nwrite_key = "k"\ntracking_plan = "plans/app.json"\n')
+    saved = SegmentBackend(SegmentConfig(sources=[Source("app", "k", "src_app", TrackingPlan({"mode": "block"}))]))
+    (tmp_path / STATE_FILE).write_text(json.dumps(saved.export_state()))
+    saved.close()
+    service = SegmentService(StackOptions(data_dir=tmp_path, config_file=config))
+    plan = service.backend.sources["app"].tracking_plan
+    assert plan is not None and plan.mode == "omit"
+    service.backend.close()
