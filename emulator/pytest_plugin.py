@@ -268,7 +268,10 @@ def _swoosh_views(_swoosh_target: dict[str, Any]) -> StackView:
 
 @pytest.fixture(scope="session")
 def _swoosh_baseline(_swoosh_views: StackView) -> dict[str, dict[str, Any]]:
-    """The configuration right after start, restored after tests that change it with the marker."""
+    """The configuration at session start (data forgotten first), restored before every test, so what one
+    test declares (sources, tracking plans, applications, tags, events, filters) never leaks into the next."""
+    _swoosh_views.segment.reset()
+    _swoosh_views.pushwoosh.reset()
     return {
         "segment": _swoosh_views.segment.client.export_state(),
         "pushwoosh": _swoosh_views.pushwoosh.client.export_state(),
@@ -288,19 +291,17 @@ def _apply_marker_config(views: StackView, config: Mapping[str, Any]) -> None:
 def swoosh_stack(
     request: pytest.FixtureRequest, _swoosh_views: StackView, _swoosh_baseline: dict[str, dict[str, Any]]
 ) -> Iterator[StackView]:
-    """All three services, wired, reset for this test (data forgotten, configuration kept)."""
+    """All three services, wired, as they were at session start: data forgotten, configuration restored."""
     views = _swoosh_views
     views.bridge.reset()
-    views.segment.reset()
-    views.pushwoosh.reset()
+    for service, view in (("segment", views.segment), ("pushwoosh", views.pushwoosh)):
+        view.reset()  # data, and the control state: faults, clock, journal
+        view.client.import_state(_swoosh_baseline[service])
     marker = request.node.get_closest_marker("swoosh")
     config = marker.kwargs.get("config", {}) if marker else {}
     if config:
         _apply_marker_config(views, config)
     yield views
-    if config:
-        views.segment.client.import_state(_swoosh_baseline["segment"])
-        views.pushwoosh.client.import_state(_swoosh_baseline["pushwoosh"])
 
 
 @pytest.fixture

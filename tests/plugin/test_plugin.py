@@ -45,6 +45,43 @@ def test_marker_config_is_gone_afterwards(segment_emulator):
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=4)
 
 
+def test_what_a_test_declares_never_leaks_into_the_next(pytester: pytest.Pytester) -> None:
+    """Tracking plans, tag and event definitions set by one test are gone in the next, as data is."""
+    pytester.makepyfile(
+        test_isolation="""
+import httpx, pytest
+
+PLAN = {"mode": "block", "events": {"Order Completed": {"type": "object", "required": ["total"]}}}
+
+def call(pushwoosh, method, request):
+    return httpx.post(f"{pushwoosh.url}/json/1.3/{method}", json={"request": request}).json()
+
+@pytest.mark.swoosh(config={"segment": {"tracking_plans": {"app": PLAN}}})
+def test_declares(segment_emulator, pushwoosh_emulator):
+    auth = pushwoosh_emulator.api_token
+    assert call(pushwoosh_emulator, "addTag", {"auth": auth, "tag": {"name": "tier", "type": 2}})["status_code"] == 200
+    created = call(pushwoosh_emulator, "createEvent",
+                   {"auth": auth, "application": pushwoosh_emulator.app_code, "name": "Leaked"})
+    assert created["status_code"] == 200
+    httpx.post(f"{segment_emulator.url}/v1/track", auth=(segment_emulator.write_key, ""),
+               json={"userId": "u1", "event": "Order Completed", "properties": {}})
+    segment_emulator.wait_for({"status": "bad"}, timeout=10)
+
+def test_starts_from_the_session_baseline(segment_emulator, pushwoosh_emulator):
+    auth = pushwoosh_emulator.api_token
+    tags = call(pushwoosh_emulator, "listTags", {"auth": auth})["response"]["tags"]
+    assert "tier" not in [t["name"] for t in tags]
+    posted = call(pushwoosh_emulator, "postEvent", {"application": pushwoosh_emulator.app_code, "hwid": "h1",
+                  "userId": "u1", "event": "Leaked", "attributes": {}})
+    assert "not found" in posted["status_message"]
+    httpx.post(f"{segment_emulator.url}/v1/track", auth=(segment_emulator.write_key, ""),
+               json={"userId": "u1", "event": "Order Completed", "properties": {}})
+    segment_emulator.wait_for({"event": "Order Completed"}, timeout=10)
+"""
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
 def test_failures_explain_what_did_arrive(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_failing="""
