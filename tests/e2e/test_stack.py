@@ -168,7 +168,7 @@ def _start_bridge(port: int, data_dir: Path, urls: dict[str, str]) -> subprocess
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60  # a loaded CI machine can take long to start Python
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/_swoosh/health", timeout=0.5).status_code == 200:
