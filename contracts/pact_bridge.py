@@ -8,14 +8,17 @@ these cases write are committed under contracts/pacts/ and verified against both
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import orjson
 from pact import match
-from pact.interaction import HttpInteraction
+from pact.interaction import AsyncMessageInteraction, HttpInteraction
 
 from bridge.destination import PING, Mappings, Request, requests_for
-from bridge.transport import Outcome, PushwooshSender
-from contracts.pact_consumer import Case, HttpCase
+from bridge.source import LIBRARY, MAX_BATCH_BYTES, SOURCE_EVENTS, batch_bodies, parse_message_event, track_message
+from bridge.transport import Outcome, PushwooshSender, SegmentSender
+from contracts.pact_consumer import Case, HttpCase, MessageCase
 
 CONSUMER = "swoosh-bridge"
 INTEGRATION_API = "pushwoosh-integration-api"
@@ -243,6 +246,230 @@ def _batched(events: list[dict[str, Any]]) -> Request:
     return requests[0]
 
 
+# -- segment-tracking-api ---------------------------------------------------------------------------
+SENT_AT = "2026-11-22T14:10:00.000Z"
+# Pushwoosh message events as the bridge receives them (one with a user, one anonymous device).
+PUSH_DELIVERED = {
+    "id": "A1B2-C3D4E5F6-A7B8C9D0:hwid-1:Push Delivered",
+    "event": "Push Delivered",
+    "message_code": "A1B2-C3D4E5F6-A7B8C9D0",
+    "campaign_code": "CMP01-23456",
+    "message_type": "Push",
+    "application": APP_CODE,
+    "hwid": "hwid-1",
+    "user_id": "u1",
+    "device_type": 1,
+    "platform": "iOS",
+    "timestamp": "2026-11-22T14:09:59.123Z",
+}
+EMAIL_SENT_ANONYMOUS = {
+    **PUSH_DELIVERED,
+    "id": "A1B2-C3D4E5F6-A7B8C9D0:ann@example.com:Email Sent",
+    "event": "Email Sent",
+    "message_type": "Email",
+    "hwid": "ann@example.com",
+    "user_id": None,
+    "device_type": 14,
+    "platform": "Email",
+}
+OVERSIZE_MESSAGES = 17  # each about 30 KB (under the 32 KB event limit), together over the 500 KB request limit
+OVERSIZE_CAMPAIGN_CHARS = 30_000
+
+
+def _basic(write_key: str) -> str:
+    return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+
+
+def _track_matcher(event: dict[str, Any], campaign: Any = None) -> dict[str, Any]:
+    """The track call the bridge makes of a message event: fixed shape, varying values matched by type."""
+    identity = (
+        {"userId": match.str(event["user_id"])} if event["user_id"] else {"anonymousId": match.str(event["hwid"])}
+    )
+    return {
+        "type": "track",
+        "event": event["event"],
+        "messageId": match.regex(track_message(parse_message_event(event))["messageId"], regex=r"^pw-[0-9a-f]{40}$"),
+        "properties": {
+            "message_type": event["message_type"],
+            "campaign_code": campaign if campaign is not None else match.str(event["campaign_code"]),
+            "device_type": match.str(event["platform"]),
+        },
+        "context": {
+            "library": {"name": LIBRARY["name"], "version": match.str(LIBRARY["version"])},
+            "pushwoosh": {
+                "hwid": match.str(event["hwid"]),
+                "message_code": match.regex(event["message_code"], regex=MESSAGE_CODE),
+                "device_type": match.integer(event["device_type"]),
+                "application": match.regex(event["application"], regex=APPLICATION_CODE),
+            },
+        },
+        **identity,
+        "timestamp": match.regex(event["timestamp"], regex=ISO_MILLIS_Z),
+    }
+
+
+def _batch_request(interaction: HttpInteraction, state: str = SOURCE_STATE) -> HttpInteraction:
+    return (
+        interaction.given(state)
+        .with_request("POST", "/v1/batch")
+        .with_header("Authorization", _basic(WRITE_KEY))
+    )
+
+
+def _tracking_batch(interaction: HttpInteraction) -> None:
+    body = {
+        "batch": [_track_matcher(PUSH_DELIVERED), _track_matcher(EMAIL_SENT_ANONYMOUS)],
+        "sentAt": match.regex(SENT_AT, regex=ISO_MILLIS_Z),
+    }
+    _batch_request(interaction).with_body(body, JSON).will_respond_with(200).with_body({"success": True}, JSON)
+
+
+def _send_batch(url: str) -> None:
+    messages = [track_message(parse_message_event(event)) for event in (PUSH_DELIVERED, EMAIL_SENT_ANONYMOUS)]
+    [(body, ids)] = batch_bodies(messages, SENT_AT)
+    assert len(ids) == 2
+    _expect(SegmentSender(url, WRITE_KEY).send(body), 200)
+
+
+def _oversize_messages() -> list[dict[str, Any]]:
+    return [
+        track_message(
+            parse_message_event(
+                {**PUSH_DELIVERED, "hwid": f"hwid-{n}", "campaign_code": "C" * OVERSIZE_CAMPAIGN_CHARS}
+            )
+        )
+        for n in range(OVERSIZE_MESSAGES)
+    ]
+
+
+def _tracking_oversize(interaction: HttpInteraction) -> None:
+    # The example stays small in the pact file; the generator makes each campaign code 30 KB on replay.
+    padded = _track_matcher(PUSH_DELIVERED, campaign=match.str(size=OVERSIZE_CAMPAIGN_CHARS))
+    body = {"batch": match.each_like(padded, min=OVERSIZE_MESSAGES), "sentAt": match.regex(SENT_AT, regex=ISO_MILLIS_Z)}
+    (
+        _batch_request(interaction)
+        .with_body(body, JSON)
+        .will_respond_with(400)
+        .with_body({"success": False, "code": "request_too_large", "message": match.str("Request body exceeds")}, JSON)
+    )
+
+
+def _send_oversize(url: str) -> None:
+    # The bridge's batching never builds this (batch_bodies splits at 500 KB); a sender that ignored the
+    # limit would, and the contract pins that Segment refuses it as final, so the bridge dead-letters it.
+    body = orjson.dumps({"batch": _oversize_messages(), "sentAt": SENT_AT})
+    assert len(body) > MAX_BATCH_BYTES
+    _expect(SegmentSender(url, WRITE_KEY).send(body), 400)
+
+
+def _tracking_invalid_json(interaction: HttpInteraction) -> None:
+    (
+        _batch_request(interaction)
+        .add_text_comment(
+            "The consumer sends a truncated JSON body. A pact cannot carry a body that is not JSON as JSON, so the"
+            " request declares none: any body matches, and the provider is replayed an empty one, refused alike."
+        )
+        .will_respond_with(400)
+        .with_body({"success": False, "code": "invalid_json", "message": match.str("Invalid JSON")}, JSON)
+    )
+
+
+def tracking_api_cases() -> list[Case]:
+    def case(description: str, define: Any, exercise: Any) -> HttpCase:
+        return HttpCase(CONSUMER, TRACKING_API, description, define, exercise)
+
+    return [
+        case("a batch of message events as track calls", _tracking_batch, _send_batch),
+        case("a batch over 500 KB", _tracking_oversize, _send_oversize),
+        case(
+            "a batch that is not valid JSON",
+            _tracking_invalid_json,
+            lambda url: _expect(SegmentSender(url, WRITE_KEY).send(b'{"batch": ['), 400),
+        ),
+    ]
+
+
+# -- pushwoosh-message-events -----------------------------------------------------------------------
+CHANNEL_DEVICES = {"Push": ("hwid-ios-1", 1, "iOS"), "Email": ("ann@example.com", 14, "Email"),
+                   "SMS": ("+15555550100", 18, "SMS")}
+
+
+def message_event_example(name: str) -> dict[str, Any]:
+    """A message event of kind `name` as the fake (and the bridge's ingress) know it, for the examples."""
+    kind = name.split(" ")[0]
+    hwid, device_type, platform = CHANNEL_DEVICES[kind]
+    return {
+        **PUSH_DELIVERED,
+        "id": f"{PUSH_DELIVERED['message_code']}:{hwid}:{name}",
+        "event": name,
+        "message_type": kind,
+        "hwid": hwid,
+        "device_type": device_type,
+        "platform": platform,
+    }
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "AEIOS" else "a"  # "an SMS", "an Email", "a Push"
+
+
+def message_state(name: str) -> str:
+    """The provider state that makes the producer emit a `name` message event (plain words)."""
+    outcomes = {"Sent": "was sent", "Delivered": "was delivered", "Bounced": "bounced"}
+    kind, outcome = name.split(" ", 1)
+    return f"{_article(kind)} {kind} message of campaign CMP01-23456 to user u1 {outcomes[outcome]}"
+
+
+def _message_matcher(name: str) -> dict[str, Any]:
+    event = message_event_example(name)
+    return {
+        "id": match.str(event["id"]),
+        "event": name,
+        "message_code": match.regex(event["message_code"], regex=MESSAGE_CODE),
+        "campaign_code": match.str(event["campaign_code"]),
+        "message_type": event["message_type"],
+        "application": match.regex(event["application"], regex=APPLICATION_CODE),
+        "hwid": match.str(event["hwid"]),
+        "user_id": match.str(event["user_id"]),
+        "device_type": match.integer(event["device_type"]),
+        "platform": match.str(event["platform"]),
+        "timestamp": match.regex(event["timestamp"], regex=ISO_MILLIS_Z),
+    }
+
+
+def _consume_message_event(name: str) -> Any:
+    def consume(body: str | bytes | None, _metadata: dict[str, object]) -> None:
+        """The bridge's source mapping, all the way to the /v1/batch body it would send."""
+        raw = orjson.loads(body if isinstance(body, bytes) else str(body or ""))  # the FFI hands an owned string
+        message = track_message(parse_message_event(raw))
+        assert message["event"] == name and message["userId"] == raw["user_id"], message
+        assert message["properties"]["message_type"] == raw["message_type"], message
+        assert message["timestamp"] == raw["timestamp"], message
+        [(batch, ids)] = batch_bodies([message], SENT_AT)
+        assert ids == [message["messageId"]] and orjson.loads(batch)["batch"] == [message]
+
+    return consume
+
+
+def message_event_cases() -> list[Case]:
+    def define(name: str) -> Any:
+        def declare(interaction: AsyncMessageInteraction) -> None:
+            interaction.given(message_state(name)).with_body(_message_matcher(name), JSON)
+
+        return declare
+
+    return [
+        MessageCase(
+            CONSUMER,
+            MESSAGE_EVENTS,
+            f"{_article(name)} {name} message event",
+            define(name),
+            _consume_message_event(name),
+        )
+        for name in SOURCE_EVENTS
+    ]
+
+
 def all_cases() -> list[Case]:
     """Every interaction of every pact the bridge is the consumer of."""
-    return integration_api_cases()
+    return integration_api_cases() + tracking_api_cases() + message_event_cases()
