@@ -345,7 +345,7 @@ def _oversize_messages() -> list[dict[str, Any]]:
 def _tracking_oversize(interaction: HttpInteraction) -> None:
     # The example stays small in the pact file; the generator makes each campaign code 30 KB on replay.
     padded = _track_matcher(PUSH_DELIVERED, campaign=match.str(size=OVERSIZE_CAMPAIGN_CHARS))
-    body = {"batch": match.each_like(padded, min=OVERSIZE_MESSAGES), "sentAt": match.regex(SENT_AT, regex=ISO_MILLIS_Z)}
+    body = {"batch": [padded] * OVERSIZE_MESSAGES, "sentAt": match.regex(SENT_AT, regex=ISO_MILLIS_Z)}
     (
         _batch_request(interaction)
         .with_body(body, JSON)

@@ -8,6 +8,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from emulator.control import ControlError, control_blueprint, json_response, request_json
+from emulator.provider_states import pushwoosh_states, register_message_producer, register_routes
 from emulator.pushwoosh.api import envelope, remote_api_blueprint
 from emulator.pushwoosh.backend import PushwooshBackend
 from emulator.pushwoosh.integration_api import integration_blueprint
@@ -20,6 +21,8 @@ def create_app(backend: PushwooshBackend) -> Flask:
     app.register_blueprint(integration_blueprint(backend))
     control = control_blueprint(backend)
     _add_pushwoosh_routes(control, backend)
+    register_routes(control, pushwoosh_states(backend))
+    register_message_producer(control, backend)
     app.register_blueprint(control)
 
     @app.errorhandler(HTTPException)

@@ -8,6 +8,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from emulator.control import ControlError, control_blueprint, json_response, request_json
+from emulator.provider_states import register_routes, segment_states
 from emulator.runtime import install
 from emulator.segment.api import error_body, tracking_blueprint
 from emulator.segment.backend import SegmentBackend, Source
@@ -21,6 +22,7 @@ def create_app(backend: SegmentBackend) -> Flask:
     app.register_blueprint(tracking_blueprint(backend))
     control = control_blueprint(backend)
     _add_segment_routes(control, backend)
+    register_routes(control, segment_states(backend))
     app.register_blueprint(control)
 
     @app.errorhandler(HTTPException)

@@ -1,0 +1,155 @@
+"""Provider verification: replay the pacts of one provider against a running service and report.
+
+Works for any provider on a URL: the fakes, a staging service, a team's own reimplementation. Pacts
+come from a directory (default: the committed contracts/pacts/) or a Pact Broker. Provider states
+are set up by POSTing to a state URL (`--state-url`); when none is given and the provider answers
+`GET /_swoosh/provider-states` (both fakes do), that is used. Message pacts are verified through an
+HTTP message producer: the provider URL itself when it has a path, else the fake's
+`/_swoosh/provider-messages`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pact import Verifier
+
+from contracts.pact_consumer import COMMITTED_PACTS, normalised
+
+os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+
+STATES_PATH = "/_swoosh/provider-states"
+MESSAGES_PATH = "/_swoosh/provider-messages"
+REQUEST_TIMEOUT_MS = 10_000
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+class VerificationSetupError(ValueError):
+    """Verification could not start (no pacts for the provider, a bad URL); the message says why."""
+
+
+@dataclass(frozen=True)
+class PactSource:
+    """One pact file verified: who it is between and a hash of the contract it holds."""
+
+    consumer: str
+    provider: str
+    location: str
+    sha256: str
+    messages: bool
+
+
+@dataclass
+class VerificationResult:
+    provider: str
+    provider_version: str
+    url: str
+    passed: bool
+    report: str
+    pacts: list[PactSource] = field(default_factory=list)
+    verified_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    failures: list[str] = field(default_factory=list)
+
+
+def contract_hash(pact: dict[str, Any]) -> str:
+    """Hash of the contract itself (pact library version stamps excluded), stable across installs."""
+    canonical = json.dumps(normalised(pact), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def pacts_for(provider: str, pact_dir: Path = COMMITTED_PACTS) -> list[PactSource]:
+    """The pact files in `pact_dir` whose provider is `provider`."""
+    found: list[PactSource] = []
+    for path in sorted(Path(pact_dir).glob("*.json")):
+        try:
+            pact = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise VerificationSetupError(f"{path} is not a readable pact file: {exc}") from exc
+        if not isinstance(pact, dict) or pact.get("provider", {}).get("name") != provider:
+            continue
+        messages = any(str(i.get("type", "")).startswith("Asynchronous") for i in pact.get("interactions", []))
+        found.append(PactSource(pact["consumer"]["name"], provider, str(path), contract_hash(pact), messages))
+    return found
+
+
+def providers_in(pact_dir: Path = COMMITTED_PACTS) -> list[str]:
+    names = set()
+    for path in Path(pact_dir).glob("*.json"):
+        try:
+            names.add(json.loads(path.read_text())["provider"]["name"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return sorted(names)
+
+
+def discover_state_url(url: str) -> str | None:
+    """The provider's own provider-state endpoint when it has one (the fakes do)."""
+    candidate = url.rstrip("/") + STATES_PATH
+    try:
+        response = httpx.get(candidate, timeout=PROBE_TIMEOUT_SECONDS)
+    except httpx.HTTPError:
+        return None
+    return candidate if response.status_code == 200 else None
+
+
+def _failure_line(error: dict[str, Any]) -> str:
+    """One failed interaction in a line: which one, and each mismatch with its JSON path."""
+    mismatch = error.get("mismatch") or {}
+    details = [
+        f"{item.get('path') or item.get('type', '')}: {item.get('mismatch', '')}".strip()
+        for item in mismatch.get("mismatches", [])
+    ] or [str(mismatch.get("message", "failed"))]
+    return f"{error.get('interaction', '?')}: " + "; ".join(details)
+
+
+def verify(
+    provider: str,
+    url: str,
+    *,
+    pact_dir: Path | None = None,
+    broker_url: str | None = None,
+    provider_version: str = "dev",
+    state_url: str | None = None,
+) -> VerificationResult:
+    """Replay every interaction of `provider`'s pacts against `url`; never raises on a mismatch."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise VerificationSetupError(f"--url must be an http(s) URL, not {url!r}")
+    base = f"{parts.scheme}://{parts.netloc}"
+    verifier = Verifier(provider, host=parts.hostname).set_request_timeout(REQUEST_TIMEOUT_MS)
+    verifier.set_coloured_output(enabled=False)
+    if broker_url:
+        sources = [PactSource("*", provider, broker_url, "broker", False)]
+        verifier.broker_source(broker_url)
+    else:
+        sources = pacts_for(provider, pact_dir or COMMITTED_PACTS)
+        if not sources:
+            raise VerificationSetupError(f"no pact in {pact_dir or COMMITTED_PACTS} names provider {provider!r}")
+        for source in sources:
+            verifier.add_source(Path(source.location))
+    verifier.add_transport(url=url)
+    if any(source.messages for source in sources):
+        message_path = parts.path if parts.path.strip("/") else MESSAGES_PATH
+        verifier.add_transport(protocol="message", port=parts.port, path=message_path, scheme=parts.scheme)
+    state = state_url or discover_state_url(base)
+    if state:
+        verifier.state_handler(state, body=True)
+    try:
+        verifier.verify()
+        passed = True
+    except RuntimeError:
+        passed = False
+    results = verifier.results
+    failures = [_failure_line(error) for error in results.get("errors", [])]
+    report = verifier.output(strip_ansi=True).strip()
+    return VerificationResult(
+        provider, provider_version, url, passed and not failures, report, sources, failures=failures
+    )
