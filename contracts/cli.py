@@ -6,7 +6,10 @@ import click
 
 from swoosh.cli import LazyGroup
 
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "verify": "contracts.pact_cli:verify",
+    "can-i-deploy": "contracts.pact_cli:can_i_deploy",
+}
 
 
 @click.group(cls=LazyGroup, lazy_commands=SUBCOMMANDS)

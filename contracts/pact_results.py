@@ -1,0 +1,121 @@
+"""Verification results on disk, and the local deploy gate that reads them.
+
+Each `swoosh contracts verify` appends one JSON line per pact verified to the results file
+(`$SWOOSH_PACT_RESULTS`, default `.swoosh/pact-results.jsonl` in the working directory): provider,
+provider version, consumer, pact file, contract hash, pass/fail, time. `can_i_deploy` answers
+whether every current pact of a provider (by contract hash, so an edited pact needs a new
+verification) has a passing verification for a version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from contracts.pact_verify import PactSource, VerificationResult
+
+RESULTS_ENV = "SWOOSH_PACT_RESULTS"
+DEFAULT_RESULTS = Path(".swoosh") / "pact-results.jsonl"
+
+
+def results_path(override: Path | None = None) -> Path:
+    if override is not None:
+        return override
+    return Path(os.environ[RESULTS_ENV]) if os.environ.get(RESULTS_ENV) else DEFAULT_RESULTS
+
+
+@dataclass(frozen=True)
+class Record:
+    provider: str
+    provider_version: str
+    consumer: str
+    pact: str
+    sha256: str
+    passed: bool
+    verified_at: str
+    url: str
+
+
+def record(result: VerificationResult, path: Path) -> list[Record]:
+    """Append the outcome of one verification run, one line per pact it covered."""
+    records = [
+        Record(
+            result.provider,
+            result.provider_version,
+            source.consumer,
+            Path(source.location).name if source.sha256 != "broker" else source.location,
+            source.sha256,
+            result.passed,
+            result.verified_at,
+            result.url,
+        )
+        for source in result.pacts
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        for item in records:
+            out.write(json.dumps(asdict(item), sort_keys=True) + "\n")
+    return records
+
+
+def load(path: Path) -> tuple[list[Record], list[str]]:
+    """The records in `path` (none when it does not exist) and a note per line that could not be read."""
+    if not path.exists():
+        return [], []
+    records: list[Record] = []
+    problems: list[str] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data: Any = json.loads(line)
+            records.append(Record(**{name: data[name] for name in Record.__dataclass_fields__}))
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{path}:{number}: not a verification record ({exc})")
+    return records, problems
+
+
+@dataclass(frozen=True)
+class GateRow:
+    provider: str
+    version: str | None
+    consumer: str
+    pact: str
+    status: str  # verified | failed | not verified (this contract, this version)
+    verified_at: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "verified"
+
+
+def latest_version(records: Iterable[Record], provider: str) -> str | None:
+    mine = newest_last(r for r in records if r.provider == provider)
+    return mine[-1].provider_version if mine else None
+
+
+def newest_last(records: Iterable[Record]) -> list[Record]:
+    """By verification time; records of the same second keep file order (the later line is newer)."""
+    return sorted(records, key=lambda r: r.verified_at)
+
+
+def can_i_deploy(pacts: Iterable[PactSource], records: list[Record], version: str | None) -> list[GateRow]:
+    """One row per current pact: whether `version` of its provider (default: the latest recorded) passed it."""
+    rows: list[GateRow] = []
+    for pact in pacts:
+        wanted = version or latest_version(records, pact.provider)
+        matching = newest_last(
+            r
+            for r in records
+            if (r.provider, r.provider_version, r.sha256) == (pact.provider, wanted, pact.sha256)
+        )
+        last = matching[-1] if matching else None
+        status = "not verified" if last is None else ("verified" if last.passed else "failed")
+        rows.append(
+            GateRow(pact.provider, wanted, pact.consumer, Path(pact.location).name, status, last and last.verified_at)
+        )
+    return rows

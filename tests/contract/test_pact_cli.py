@@ -1,0 +1,121 @@
+"""`swoosh contracts verify` and `can-i-deploy` through click's CliRunner, against fakes on ephemeral ports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from contracts.cli import contracts
+from contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
+from contracts.pact_consumer import COMMITTED_PACTS
+from contracts.pact_results import RESULTS_ENV, load
+from emulator.pushwoosh.app import create_app as pushwoosh_app
+from emulator.pushwoosh.backend import PushwooshBackend
+from emulator.segment.app import create_app as segment_app
+from emulator.segment.backend import SegmentBackend
+from emulator.serving import ServerThread
+
+
+@pytest.fixture
+def pushwoosh_url() -> Iterator[str]:
+    with ServerThread(pushwoosh_app(PushwooshBackend()), threads=4) as server:
+        yield server.url
+
+
+@pytest.fixture
+def segment_url() -> Iterator[str]:
+    with ServerThread(segment_app(SegmentBackend()), threads=4) as server:
+        yield server.url
+
+
+@pytest.fixture
+def results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "results.jsonl"
+    monkeypatch.setenv(RESULTS_ENV, str(path))
+    return path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(contracts, list(args))
+    return result.exit_code, result.output
+
+
+def test_verify_passes_and_records_the_result(pushwoosh_url: str, results: Path) -> None:
+    code, output = run("verify", "--provider", INTEGRATION_API, "--url", pushwoosh_url, "--provider-version", "1.2.0")
+    assert code == 0, output
+    assert f"OK: {INTEGRATION_API} 1.2.0" in output and f"result recorded in {results}" in output
+    [line] = results.read_text().splitlines()
+    entry = json.loads(line)
+    assert entry["provider"] == INTEGRATION_API and entry["provider_version"] == "1.2.0" and entry["passed"] is True
+    assert entry["consumer"] == "swoosh-bridge" and entry["pact"] == f"swoosh-bridge-{INTEGRATION_API}.json"
+    assert len(entry["sha256"]) == 64 and entry["verified_at"]
+
+
+def test_verify_fails_with_the_mismatches_and_exit_1(pushwoosh_url: str, results: Path) -> None:
+    rule = {"method": "POST", "path": "post-events", "status": 500}
+    httpx.post(f"{pushwoosh_url}/_swoosh/faults", json=rule).raise_for_status()
+    code, output = run("verify", "--provider", INTEGRATION_API, "--url", pushwoosh_url)
+    assert code == 1
+    assert f"FAILED: {INTEGRATION_API} dev" in output
+    assert "one track event" in output and "expected 200 but was 500" in output
+    records, _ = load(results)
+    assert [r.passed for r in records] == [False]
+
+
+def test_can_i_deploy_answers_from_the_recorded_results(
+    pushwoosh_url: str, segment_url: str, results: Path, tmp_path: Path
+) -> None:
+    code, output = run("can-i-deploy", "--provider", INTEGRATION_API, "--version", "2.0")
+    assert code == 1 and "not verified" in output  # nothing recorded yet
+    assert run("verify", "--provider", INTEGRATION_API, "--url", pushwoosh_url, "--provider-version", "2.0")[0] == 0
+    code, output = run("can-i-deploy", "--provider", INTEGRATION_API, "--version", "2.0")
+    assert code == 0, output
+    assert "verified" in output and "yes: every pact is verified" in output
+    assert run("can-i-deploy", "--provider", INTEGRATION_API, "--version", "1.9")[0] == 1  # another version
+
+    # every provider, each at its latest version: the two others are still unverified
+    code, output = run("can-i-deploy")
+    assert code == 1 and TRACKING_API in output and MESSAGE_EVENTS in output
+    assert run("verify", "--provider", TRACKING_API, "--url", segment_url)[0] == 0
+    assert run("verify", "--provider", MESSAGE_EVENTS, "--url", pushwoosh_url)[0] == 0
+    code, output = run("can-i-deploy")
+    assert code == 0, output
+
+    # a changed contract needs a new verification: the old result was for another contract hash
+    edited = tmp_path / "pacts"
+    shutil.copytree(COMMITTED_PACTS, edited)
+    path = edited / f"swoosh-bridge-{INTEGRATION_API}.json"
+    pact = json.loads(path.read_text())
+    pact["interactions"][0]["response"]["status"] = 202
+    path.write_text(json.dumps(pact))
+    code, output = run("can-i-deploy", "--provider", INTEGRATION_API, "--version", "2.0", "--pact-dir", str(edited))
+    assert code == 1 and "not verified" in output
+
+
+def test_can_i_deploy_reports_a_failed_verification(pushwoosh_url: str, results: Path) -> None:
+    httpx.post(f"{pushwoosh_url}/_swoosh/faults", json={"path": "ping", "status": 401, "times": 1}).raise_for_status()
+    assert run("verify", "--provider", INTEGRATION_API, "--url", pushwoosh_url, "--provider-version", "3")[0] == 1
+    code, output = run("can-i-deploy", "--provider", INTEGRATION_API, "--version", "3")
+    assert code == 1 and "failed" in output
+    results.write_text(results.read_text() + "not json\n")
+    code, output = run("can-i-deploy", "--provider", INTEGRATION_API, "--version", "3")
+    assert code == 1 and "not a verification record" in output
+
+
+def test_usage_errors_exit_2(results: Path, tmp_path: Path) -> None:
+    code, output = run("verify", "--provider", "nobody", "--url", "http://127.0.0.1:9")
+    assert code == 2 and "no pact" in output
+    code, output = run(
+        "verify", "--provider", INTEGRATION_API, "--url", "http://127.0.0.1:9", "--pact-dir", str(tmp_path),
+        "--broker-url", "http://127.0.0.1:9",
+    )
+    assert code == 2 and "not both" in output
+    code, output = run("can-i-deploy", "--provider", "nobody")
+    assert code == 2 and "no pact" in output
+    assert not results.exists()
