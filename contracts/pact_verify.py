@@ -110,6 +110,28 @@ def _failure_line(error: dict[str, Any]) -> str:
     return f"{error.get('interaction', '?')}: " + "; ".join(details)
 
 
+def _state_refusals(state_url: str, results: dict[str, Any]) -> list[str]:
+    """Why the provider refused its states: the verifier only says a state call failed, so ask again."""
+    states = sorted(
+        {
+            name
+            for item in results.get("interactionResults", [])
+            if item.get("result") != "Success"
+            for name in item.get("providerStates", [])
+        }
+    )
+    reasons = []
+    for name in states:
+        try:
+            reply = httpx.post(state_url, json={"state": name, "params": {}, "action": "setup"}, timeout=10)
+        except httpx.HTTPError as exc:
+            reasons.append(f"state {name!r}: {state_url} unreachable ({exc})")
+            continue
+        if reply.status_code >= 300:
+            reasons.append(f"state {name!r}: {state_url} answered {reply.status_code} {reply.text[:500]}")
+    return reasons
+
+
 def verify(
     provider: str,
     url: str,
@@ -150,6 +172,8 @@ def verify(
     results = verifier.results
     failures = [_failure_line(error) for error in results.get("errors", [])]
     report = verifier.output(strip_ansi=True).strip()
+    if state and any("state change" in line for line in failures):
+        failures += _state_refusals(state, results)
     return VerificationResult(
         provider, provider_version, url, passed and not failures, report, sources, failures=failures
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from flask import Flask, Response
+from pact import Pact
 
 from contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
 from contracts.pact_verify import VerificationSetupError, pacts_for, verify
@@ -95,3 +97,20 @@ def test_unknown_provider_and_bad_url_are_setup_errors() -> None:
         verify(INTEGRATION_API, "ftp://example")
     assert [p.provider for p in pacts_for(MESSAGE_EVENTS)] == [MESSAGE_EVENTS]
     assert pacts_for(MESSAGE_EVENTS)[0].messages
+
+
+def test_a_state_the_provider_does_not_know_is_explained(
+    pushwoosh: tuple[ServerThread, PushwooshBackend], tmp_path: Path
+) -> None:
+    server, _backend = pushwoosh
+    pact = Pact("someone", "moon-api").with_specification("V4")
+    (
+        pact.upon_receiving("a ping under a full moon")
+        .given("the moon is full")
+        .with_request("POST", "/integration-segment/v1/ping")
+        .will_respond_with(401)
+    )
+    pact.write_file(tmp_path)
+    result = verify("moon-api", server.url, pact_dir=tmp_path)
+    assert not result.passed
+    assert any("unknown provider state 'the moon is full'" in line for line in result.failures), result.failures
