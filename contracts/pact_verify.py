@@ -158,7 +158,7 @@ def verify(
         for source in sources:
             verifier.add_source(Path(source.location))
     verifier.add_transport(url=url)
-    if any(source.messages for source in sources):
+    if broker_url or any(source.messages for source in sources):  # a broker's pacts are unknown until fetched
         message_path = parts.path if parts.path.strip("/") else MESSAGES_PATH
         verifier.add_transport(protocol="message", port=parts.port, path=message_path, scheme=parts.scheme)
     state = state_url or discover_state_url(base)

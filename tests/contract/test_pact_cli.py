@@ -119,3 +119,12 @@ def test_usage_errors_exit_2(results: Path, tmp_path: Path) -> None:
     code, output = run("can-i-deploy", "--provider", "nobody")
     assert code == 2 and "no pact" in output
     assert not results.exists()
+
+
+def test_an_unreachable_broker_fails_readably_and_is_recorded(pushwoosh_url: str, results: Path) -> None:
+    broker = "http://127.0.0.1:9"  # nothing listens on the discard port
+    code, output = run("verify", "--provider", INTEGRATION_API, "--url", pushwoosh_url, "--broker-url", broker)
+    assert code == 1
+    assert "Failed to load pact" in output and broker in output
+    records, _ = load(results)
+    assert [(r.pact, r.passed) for r in records] == [(broker, False)]
