@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 from pact import Verifier
 
-from contracts.pact_consumer import COMMITTED_PACTS, normalised
-
-os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+from contracts.pact_consumer import COMMITTED_PACTS, normalised  # (also opts out of the Pact usage ping)
 
 STATES_PATH = "/_swoosh/provider-states"
 MESSAGES_PATH = "/_swoosh/provider-messages"
@@ -123,7 +120,8 @@ def _state_refusals(state_url: str, results: dict[str, Any]) -> list[str]:
     reasons = []
     for name in states:
         try:
-            reply = httpx.post(state_url, json={"state": name, "params": {}, "action": "setup"}, timeout=10)
+            body = {"state": name, "params": {}, "action": "setup"}
+            reply = httpx.post(state_url, json=body, timeout=PROBE_TIMEOUT_SECONDS)
         except httpx.HTTPError as exc:
             reasons.append(f"state {name!r}: {state_url} unreachable ({exc})")
             continue

@@ -21,7 +21,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from emulator.control import ControlError, json_response, request_json
-from emulator.pushwoosh.backend import PushwooshBackend
+from emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
 from emulator.segment.backend import SegmentBackend, Source
 
 ACTIONS = ("setup", "teardown")
@@ -74,7 +74,7 @@ class ProviderStates:
                 values = {**found.groupdict(), **(params or {})}
                 try:
                     handler.setup(values)
-                except (KeyError, TypeError, ValueError) as exc:
+                except (KeyError, TypeError, ValueError, PushwooshError) as exc:
                     raise ProviderStateError(f"state {state!r} could not be set up: {exc}") from exc
                 return {"state": state, "action": action, "applied": True, "params": values}
         raise ProviderStateError(f"unknown provider state {state!r}; known patterns: {'; '.join(self.patterns())}")

@@ -146,3 +146,11 @@ def test_any_body_is_answered_without_a_server_error(
         reply = client.post(path, data=orjson.dumps(body), content_type="application/json")
         assert reply.status_code in (200, 400, 404), (path, body, reply.data)
         assert isinstance(reply.json, dict)
+
+
+def test_a_fake_refusing_the_setup_is_a_400_not_a_500(pushwoosh: tuple[FlaskClient, PushwooshBackend]) -> None:
+    client, backend = pushwoosh
+    backend.devices.pop("ABCDE-12345")  # an inconsistent fake: registering the state's device fails inside
+    body = {"state": "a Push message of campaign C to user u1 was sent"}
+    reply = client.post("/_swoosh/provider-states", json=body)
+    assert reply.status_code == 400 and "could not be set up" in reply.json["error"]
