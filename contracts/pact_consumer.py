@@ -105,8 +105,10 @@ def pact_differences(expected_dir: Path, actual_dir: Path) -> list[str]:
         for description in sorted(set(old["interactions"]) - set(new["interactions"])):
             problems.append(f"{name}: interaction {description!r} removed")
         for description in sorted(set(old["interactions"]) & set(new["interactions"])):
-            if old["interactions"][description] != new["interactions"][description]:
-                problems.append(f"{name}: interaction {description!r} changed")
+            before, after = old["interactions"][description], new["interactions"][description]
+            if before != after:
+                parts = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+                problems.append(f"{name}: interaction {description!r} changed ({', '.join(parts)})")
         rest_old = {k: v for k, v in old.items() if k != "interactions"}
         rest_new = {k: v for k, v in new.items() if k != "interactions"}
         if rest_old != rest_new:

@@ -37,6 +37,6 @@ def test_a_changed_interaction_is_reported_by_name(generated_pacts: Path, tmp_pa
     first, last = pact["interactions"][0]["description"], json.loads(
         (generated_pacts / path.name).read_text()
     )["interactions"][-1]["description"]
-    assert f"{path.name}: interaction {first!r} changed" in problems
+    assert f"{path.name}: interaction {first!r} changed (response)" in problems
     assert f"{path.name}: new interaction {last!r}" in problems
     assert len(problems) == 2

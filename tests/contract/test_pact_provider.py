@@ -14,22 +14,23 @@ from contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
 from contracts.pact_verify import VerificationSetupError, pacts_for, verify
 from emulator.provider_states import MESSAGE_EVENT_NAMES
 from emulator.pushwoosh.app import create_app as pushwoosh_app
-from emulator.pushwoosh.backend import PushwooshBackend
+from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from emulator.segment.app import create_app as segment_app
-from emulator.segment.backend import SegmentBackend
+from emulator.segment.backend import SegmentBackend, SegmentConfig
 from emulator.serving import ServerThread
 
 
-@pytest.fixture
-def pushwoosh() -> Iterator[tuple[ServerThread, PushwooshBackend]]:
-    backend = PushwooshBackend()
+@pytest.fixture(params=[False, True], ids=["lenient", "strict"])
+def pushwoosh(request: pytest.FixtureRequest) -> Iterator[tuple[ServerThread, PushwooshBackend]]:
+    """The fake Pushwoosh in both modes: the bridge's contract must hold in either."""
+    backend = PushwooshBackend(PushwooshConfig(strict=request.param))
     with ServerThread(pushwoosh_app(backend), threads=4) as server:
         yield server, backend
 
 
-@pytest.fixture
-def segment() -> Iterator[tuple[ServerThread, SegmentBackend]]:
-    backend = SegmentBackend()
+@pytest.fixture(params=[False, True], ids=["lenient", "strict"])
+def segment(request: pytest.FixtureRequest) -> Iterator[tuple[ServerThread, SegmentBackend]]:
+    backend = SegmentBackend(SegmentConfig(strict=request.param))
     with ServerThread(segment_app(backend), threads=4) as server:
         yield server, backend
 
