@@ -15,7 +15,9 @@ import orjson
 from pact import match
 from pact.interaction import AsyncMessageInteraction, HttpInteraction
 
+from bridge.core import PUSHWOOSH, SEGMENT, Bridge, BridgeSettings
 from bridge.destination import PING, Mappings, Request, requests_for
+from bridge.outbox import Outbox
 from bridge.source import LIBRARY, MAX_BATCH_BYTES, SOURCE_EVENTS, batch_bodies, parse_message_event, track_message
 from bridge.transport import Outcome, PushwooshSender, SegmentSender
 from contracts.pact_consumer import Case, HttpCase, MessageCase
@@ -216,11 +218,7 @@ def integration_api_cases() -> list[Case]:
         case("a credentials check", _ping, lambda url: _expect(_send(url, PING), 200)),
         case("an identify as a user profile", _track_user, lambda url: _expect(_send(url, _mapped(IDENTIFY)), 200)),
         case("one track event", _post_event, lambda url: _expect(_send(url, _mapped(TRACK)), 200)),
-        case(
-            "a batch of track and screen events",
-            _post_events_batch,
-            lambda url: _expect(_send(url, _batched([TRACK, SCREEN])), 200),
-        ),
+        case("a batch of track and screen events", _post_events_batch, _engine_sends_events_batched),
         case("a user deletion", _delete_user, lambda url: _expect(_send(url, _mapped(DELETE)), 200)),
         case(
             "a credentials check with a wrong API key",
@@ -240,10 +238,16 @@ def integration_api_cases() -> list[Case]:
     ]
 
 
-def _batched(events: list[dict[str, Any]]) -> Request:
-    requests, skipped = requests_for(events, Mappings(APP_CODE, batching=True))
-    assert not skipped and len(requests) == 1, (requests, skipped)
-    return requests[0]
+def _engine(**settings: Any) -> Bridge:
+    """The bridge's engine as deployed (ingress, durable outbox, drain), on an in-memory outbox."""
+    return Bridge(BridgeSettings(**settings), Outbox(":memory:"))
+
+
+def _engine_sends_events_batched(url: str) -> None:
+    bridge = _engine(pushwoosh_url=url, api_key=API_KEY, app_code=APP_CODE, batching=True)
+    assert bridge.accept_segment({"batch": [TRACK, SCREEN]})["accepted"] == 2
+    bridge.drain_segment()
+    assert bridge.stats[SEGMENT]["delivered"] == 2, bridge.stats
 
 
 # -- segment-tracking-api ---------------------------------------------------------------------------
@@ -325,10 +329,10 @@ def _tracking_batch(interaction: HttpInteraction) -> None:
 
 
 def _send_batch(url: str) -> None:
-    messages = [track_message(parse_message_event(event)) for event in (PUSH_DELIVERED, EMAIL_SENT_ANONYMOUS)]
-    [(body, ids)] = batch_bodies(messages, SENT_AT)
-    assert len(ids) == 2
-    _expect(SegmentSender(url, WRITE_KEY).send(body), 200)
+    bridge = _engine(segment_url=url, write_key=WRITE_KEY)
+    assert bridge.accept_pushwoosh({"events": [PUSH_DELIVERED, EMAIL_SENT_ANONYMOUS]})["accepted"] == 2
+    bridge.drain_pushwoosh()
+    assert bridge.stats[PUSHWOOSH]["delivered"] == 2, bridge.stats
 
 
 def _oversize_messages() -> list[dict[str, Any]]:
