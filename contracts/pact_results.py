@@ -62,6 +62,18 @@ def record(result: VerificationResult, path: Path) -> list[Record]:
     return records
 
 
+def _record_of(data: Any) -> Record:
+    """A record from one JSON line, every field present and of its type (else TypeError / KeyError)."""
+    if not isinstance(data, dict):
+        raise TypeError("a line must be a JSON object")
+    values = {name: data[name] for name in Record.__dataclass_fields__}
+    for name, value in values.items():
+        expected = bool if name == "passed" else str
+        if not isinstance(value, expected):
+            raise TypeError(f"{name} must be a {expected.__name__}")
+    return Record(**values)
+
+
 def load(path: Path) -> tuple[list[Record], list[str]]:
     """The records in `path` (none when it does not exist) and a note per line that could not be read."""
     if not path.exists():
@@ -72,8 +84,7 @@ def load(path: Path) -> tuple[list[Record], list[str]]:
         if not line.strip():
             continue
         try:
-            data: Any = json.loads(line)
-            records.append(Record(**{name: data[name] for name in Record.__dataclass_fields__}))
+            records.append(_record_of(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
             problems.append(f"{path}:{number}: not a verification record ({exc})")
     return records, problems
