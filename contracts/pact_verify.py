@@ -140,7 +140,11 @@ def verify(
     state_url: str | None = None,
 ) -> VerificationResult:
     """Replay every interaction of `provider`'s pacts against `url`; never raises on a mismatch."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise VerificationSetupError(f"--url {url!r} is not a valid URL: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise VerificationSetupError(f"--url must be an http(s) URL, not {url!r}")
     base = f"{parts.scheme}://{parts.netloc}"
@@ -158,7 +162,7 @@ def verify(
     verifier.add_transport(url=url)
     if broker_url or any(source.messages for source in sources):  # a broker's pacts are unknown until fetched
         message_path = parts.path if parts.path.strip("/") else MESSAGES_PATH
-        verifier.add_transport(protocol="message", port=parts.port, path=message_path, scheme=parts.scheme)
+        verifier.add_transport(protocol="message", port=port, path=message_path, scheme=parts.scheme)
     state = state_url or discover_state_url(base)
     if state:
         verifier.state_handler(state, body=True)

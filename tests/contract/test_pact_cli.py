@@ -116,6 +116,9 @@ def test_usage_errors_exit_2(results: Path, tmp_path: Path) -> None:
         "--broker-url", "http://127.0.0.1:9",
     )
     assert code == 2 and "not both" in output
+    for url in ("http://[::1", "http://127.0.0.1:99999", "127.0.0.1:8080", "http://"):
+        code, output = run("verify", "--provider", INTEGRATION_API, "--url", url)
+        assert code == 2 and "--url" in output, (url, output)
     code, output = run("can-i-deploy", "--provider", "nobody")
     assert code == 2 and "no pact" in output
     assert not results.exists()
