@@ -1,0 +1,148 @@
+"""The JSON Schema registry: every schema under contracts/schemas/, validated offline.
+
+Schemas are Draft 2020-12 with `$id`s under `https://swoosh.dev/schemas/`; their `$ref`s resolve through
+a `referencing.Registry` built from the package files only, so an unknown reference fails at once
+instead of being fetched. A schema's name is its path without `.json` ("segment/track").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import referencing
+import referencing.exceptions
+from jsonschema.protocols import Validator
+from referencing.jsonschema import DRAFT202012
+
+BASE_URI = "https://swoosh.dev/schemas/"
+
+
+@dataclass(frozen=True, order=True)
+class ValidationProblem:
+    """One way a payload breaks a schema: where (a JSON path like `$.batch[0].event`) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class SchemaViolation(ValueError):
+    """Raised by `check`; `problems` holds every problem found, sorted."""
+
+    def __init__(self, name: str, problems: list[ValidationProblem]) -> None:
+        self.name = name
+        self.problems = problems
+        listing = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"payload does not match schema {name!r}:\n{listing}")
+
+
+class UnknownSchema(KeyError):
+    """A schema name that is not in contracts/schemas/."""
+
+    def __str__(self) -> str:
+        return f"unknown schema {self.args[0]!r}; known: {', '.join(names())}"
+
+
+def _files() -> dict[str, Any]:
+    root = resources.files("contracts") / "schemas"
+    found: dict[str, Any] = {}
+    for group in sorted(root.iterdir(), key=lambda entry: entry.name):
+        if not group.is_dir() or group.name.startswith(("_", ".")):
+            continue
+        for entry in sorted(group.iterdir(), key=lambda item: item.name):
+            if entry.name.endswith(".json"):
+                found[f"{group.name}/{entry.name[:-5]}"] = json.loads(entry.read_text(encoding="utf-8"))
+    return found
+
+
+@cache
+def schemas() -> dict[str, dict[str, Any]]:
+    """Every schema by name, loaded once from the package."""
+    return _files()
+
+
+def _refuse(uri: str) -> referencing.Resource[Any]:
+    raise referencing.exceptions.NoSuchResource(ref=uri)
+
+
+@cache
+def registry() -> referencing.Registry[Any]:
+    """All schemas by `$id`; a `$ref` to anything else raises instead of going to the network."""
+    resources_by_id = [(schema["$id"], DRAFT202012.create_resource(schema)) for schema in schemas().values()]
+    return referencing.Registry(retrieve=_refuse).with_resources(resources_by_id).crawl()  # type: ignore[call-arg]
+
+
+def names() -> list[str]:
+    """The schema names, sorted ("events/message-event", "segment/track", ...)."""
+    return sorted(schemas())
+
+
+def schema(name: str) -> dict[str, Any]:
+    try:
+        return schemas()[name]
+    except KeyError:
+        raise UnknownSchema(name) from None
+
+
+@cache
+def validator(name: str) -> Validator:
+    """The compiled validator of one schema, built once (validation sits on the fakes' hot paths)."""
+    return jsonschema.Draft202012Validator(schema(name), registry=registry())
+
+
+def _json_path(parts: Any) -> str:
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if str(part).isidentifier() else f"[{part!r}]")
+    return path
+
+
+MAX_QUOTED = 60
+
+
+def _short(instance: Any) -> str:
+    if isinstance(instance, dict):
+        return f"an object with {len(instance)} keys"
+    if isinstance(instance, list):
+        return f"an array of {len(instance)} items"
+    return repr(instance)[:MAX_QUOTED] + "..."
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """A schema's own `x-message` where jsonschema's text would be cryptic (anyOf, patterns); a long
+    quoted value (a whole batch) is summarised so one problem stays one readable line."""
+    subschema = error.schema if isinstance(error.schema, dict) else {}
+    if subschema.get("x-message"):
+        return str(subschema["x-message"])
+    quoted = repr(error.instance)
+    if len(quoted) > MAX_QUOTED and error.message.startswith(quoted):
+        return _short(error.instance) + error.message[len(quoted) :]
+    return error.message
+
+
+def validate(name: str, payload: Any) -> list[ValidationProblem]:
+    """Every problem of `payload` against schema `name`, sorted by path; empty when it is valid."""
+    found = {
+        ValidationProblem(_json_path(error.absolute_path), _message(error))
+        for error in validator(name).iter_errors(payload)
+    }
+    return sorted(found)
+
+
+def is_valid(name: str, payload: Any) -> bool:
+    """Cheaper than `validate` when only the verdict matters (stops at the first problem)."""
+    return validator(name).is_valid(payload)
+
+
+def check(name: str, payload: Any) -> None:
+    """Raise `SchemaViolation` listing every problem unless `payload` matches schema `name`."""
+    problems = validate(name, payload)
+    if problems:
+        raise SchemaViolation(name, problems)

@@ -1,0 +1,107 @@
+"""The schema registry itself: names, offline `$ref` resolution, readable sorted problems, `check`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+import referencing.exceptions
+
+import contracts
+from contracts.schemas import BASE_URI, registry, schemas
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_names_cover_every_area() -> None:
+    names = contracts.names()
+    assert names == sorted(names)
+    for expected in (
+        "segment/track",
+        "segment/batch",
+        "segment/enriched",
+    ):
+        assert expected in names
+
+
+@pytest.mark.parametrize("name", sorted(schemas()))
+def test_every_schema_is_valid_2020_12_with_its_id(name: str) -> None:
+    schema = contracts.schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] == f"{BASE_URI}{name}.json"
+    assert schema.get("title") and schema.get("description")
+
+
+@pytest.mark.parametrize("name", sorted(schemas()))
+def test_every_ref_resolves_offline(name: str) -> None:
+    resolver = registry().resolver(base_uri=contracts.schema(name)["$id"])
+    for ref in _refs(contracts.schema(name)):
+        assert resolver.lookup(ref).contents is not None, ref
+
+
+def test_unknown_ref_fails_fast_instead_of_fetching() -> None:
+    resolver = registry().resolver(base_uri=f"{BASE_URI}segment/track.json")
+    with pytest.raises(referencing.exceptions.Unresolvable):
+        resolver.lookup("https://swoosh.invalid/schemas/nowhere.json")
+    validator = jsonschema.Draft202012Validator({"$ref": "https://swoosh.invalid/x.json"}, registry=registry())
+    with pytest.raises(referencing.exceptions.Unresolvable):
+        validator.is_valid({})
+
+
+def test_problems_are_sorted_paths_with_messages() -> None:
+    problems = contracts.validate(
+        "segment/batch",
+        {
+            "batch": [
+                {"type": "alias", "userId": "a"},
+                {"type": "track", "userId": "u", "event": "   "},
+                {"type": "nope", "userId": "u"},
+            ]
+        },
+    )
+    assert problems == sorted(problems)
+    assert [str(p) for p in problems] == [
+        "$.batch[0]: 'previousId' is a required property",
+        "$.batch[1].event: must be a string with a non-blank character",
+        "$.batch[2].type: 'nope' is not one of ['identify', 'track', 'page', 'screen', 'group', 'alias']",
+    ]
+
+
+def test_keys_that_are_not_identifiers_are_quoted_in_paths() -> None:
+    problems = contracts.validate(
+        "segment/track", {"userId": "u", "event": "x", "context": {"app": {"build version": 1, "version": 3}}}
+    )
+    assert [p.path for p in problems] == ["$.context.app.version"]
+    assert contracts.validate("segment/identify", {"userId": "u", "traits": {"a b": 1}}) == []
+
+
+def test_check_raises_with_every_problem_listed() -> None:
+    contracts.check("segment/track", {"userId": "u1", "event": "Signed Up"})
+    with pytest.raises(contracts.SchemaViolation) as caught:
+        contracts.check("segment/track", {"event": 5})
+    assert caught.value.name == "segment/track"
+    assert len(caught.value.problems) == 2
+    assert "$.event: must be a string with a non-blank character" in str(caught.value)
+    assert "needs a userId or an anonymousId" in str(caught.value)
+
+
+def test_unknown_schema_name_lists_the_known_ones() -> None:
+    with pytest.raises(contracts.UnknownSchema, match="segment/track"):
+        contracts.validate("segment/nope", {})
+
+
+def test_is_valid_agrees_with_validate() -> None:
+    assert contracts.is_valid("segment/track", {"anonymousId": 7, "event": "x"})
+    assert not contracts.is_valid("segment/track", {"anonymousId": "", "event": "x"})
