@@ -116,9 +116,15 @@ def _short(instance: Any) -> str:
 
 
 def _message(error: jsonschema.ValidationError) -> str:
-    """A schema's own `x-message` where jsonschema's text would be cryptic (anyOf, patterns); a long
-    quoted value (a whole batch) is summarised so one problem stays one readable line."""
+    """A schema's own words where jsonschema's text would be cryptic (anyOf, patterns) or where a fake must
+    answer with the real service's text: `x-message` for the keywords of a subschema, `x-required-messages`
+    per missing property. A long quoted value (a whole batch) is summarised so a problem stays one line."""
     subschema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "required":
+        for key, text in subschema.get("x-required-messages", {}).items():
+            if error.message == f"{key!r} is a required property":
+                return str(text)
+        return error.message
     if subschema.get("x-message"):
         return str(subschema["x-message"])
     quoted = repr(error.instance)

@@ -31,6 +31,10 @@ def test_names_cover_every_area() -> None:
         "segment/track",
         "segment/batch",
         "segment/enriched",
+        "pushwoosh/track-user",
+        "pushwoosh/post-events",
+        "events/message-event",
+        "events/tracking-plan",
     ):
         assert expected in names
 
