@@ -9,6 +9,8 @@ from swoosh.cli import LazyGroup
 SUBCOMMANDS: dict[str, str] = {
     "verify": "contracts.pact_cli:verify",
     "can-i-deploy": "contracts.pact_cli:can_i_deploy",
+    "validate": "contracts.schema_cli:validate",
+    "docs": "contracts.schema_cli:docs",
 }
 
 
