@@ -8,7 +8,7 @@ instead of being fetched. A schema's name is its path without `.json` ("segment/
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -22,12 +22,17 @@ from referencing.jsonschema import DRAFT202012
 BASE_URI = "https://swoosh.dev/schemas/"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class ValidationProblem:
-    """One way a payload breaks a schema: where (a JSON path like `$.batch[0].event`) and what."""
+    """One way a payload breaks a schema: where (a JSON path like `$.batch[0].event`) and what.
+
+    `authored` is true when the message is the schema's own text (`x-message`): for the request shapes
+    of the fakes these are the real service's error texts, which the fakes reply with verbatim.
+    """
 
     path: str
     message: str
+    authored: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -115,7 +120,7 @@ def _short(instance: Any) -> str:
     return repr(instance)[:MAX_QUOTED] + "..."
 
 
-def _message(error: jsonschema.ValidationError) -> str:
+def _message(error: jsonschema.ValidationError) -> tuple[str, bool]:
     """A schema's own words where jsonschema's text would be cryptic (anyOf, patterns) or where a fake must
     answer with the real service's text: `x-message` for the keywords of a subschema, `x-required-messages`
     per missing property. A long quoted value (a whole batch) is summarised so a problem stays one line."""
@@ -123,23 +128,29 @@ def _message(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
         for key, text in subschema.get("x-required-messages", {}).items():
             if error.message == f"{key!r} is a required property":
-                return str(text)
-        return error.message
+                return str(text), True
+        return error.message, False
     if subschema.get("x-message"):
-        return str(subschema["x-message"])
+        return str(subschema["x-message"]), True
     quoted = repr(error.instance)
     if len(quoted) > MAX_QUOTED and error.message.startswith(quoted):
-        return _short(error.instance) + error.message[len(quoted) :]
-    return error.message
+        return _short(error.instance) + error.message[len(quoted) :], False
+    return error.message, False
+
+
+def _order(parts: Any) -> tuple[tuple[int, int, str], ...]:
+    """Sort key of a path: array indexes numerically ($.batch[2] before $.batch[10]), keys by name."""
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in parts)
 
 
 def validate(name: str, payload: Any) -> list[ValidationProblem]:
     """Every problem of `payload` against schema `name`, sorted by path; empty when it is valid."""
-    found = {
-        ValidationProblem(_json_path(error.absolute_path), _message(error))
-        for error in validator(name).iter_errors(payload)
-    }
-    return sorted(found)
+    found: dict[ValidationProblem, tuple[Any, ...]] = {}
+    for error in validator(name).iter_errors(payload):
+        text, authored = _message(error)
+        problem = ValidationProblem(_json_path(error.absolute_path), text, authored)
+        found.setdefault(problem, _order(error.absolute_path))
+    return sorted(found, key=lambda problem: (found[problem], problem.message))
 
 
 def is_valid(name: str, payload: Any) -> bool:

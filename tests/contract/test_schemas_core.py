@@ -65,21 +65,19 @@ def test_unknown_ref_fails_fast_instead_of_fetching() -> None:
 
 
 def test_problems_are_sorted_paths_with_messages() -> None:
-    problems = contracts.validate(
-        "segment/batch",
-        {
-            "batch": [
-                {"type": "alias", "userId": "a"},
-                {"type": "track", "userId": "u", "event": "   "},
-                {"type": "nope", "userId": "u"},
-            ]
-        },
-    )
-    assert problems == sorted(problems)
+    good = {"type": "track", "userId": "u", "event": "x"}
+    batch = [good] * 12
+    batch[0] = {"type": "alias", "userId": "a"}
+    batch[1] = {"type": "track", "userId": "u", "event": "   "}
+    batch[10] = {"type": "nope", "userId": "u"}
+    batch[2] = {"type": "group", "groupId": ""}
+    problems = contracts.validate("segment/batch", {"batch": batch})
     assert [str(p) for p in problems] == [
         "$.batch[0]: 'previousId' is a required property",
         "$.batch[1].event: must be a string with a non-blank character",
-        "$.batch[2].type: 'nope' is not one of ['identify', 'track', 'page', 'screen', 'group', 'alias']",
+        "$.batch[2]: needs a userId or an anonymousId (a non-empty string or a number)",
+        "$.batch[2].groupId: must be a non-empty string or a number",
+        "$.batch[10].type: 'nope' is not one of ['identify', 'track', 'page', 'screen', 'group', 'alias']",
     ]
 
 
@@ -89,6 +87,13 @@ def test_keys_that_are_not_identifiers_are_quoted_in_paths() -> None:
     )
     assert [p.path for p in problems] == ["$.context.app.version"]
     assert contracts.validate("segment/identify", {"userId": "u", "traits": {"a b": 1}}) == []
+
+
+def test_authored_problems_say_so() -> None:
+    (authored,) = contracts.validate("pushwoosh/delete-user", {})
+    assert (authored.message, authored.authored) == ("external_id is required", True)
+    (generic,) = contracts.validate("pushwoosh/ping", {"body": {"name": 5}})
+    assert generic.authored is False
 
 
 def test_check_raises_with_every_problem_listed() -> None:

@@ -151,7 +151,7 @@ def _set(payload: Any, path: list[str | int], value: Any) -> Any:
         ("pushwoosh/post-events", POST_EVENTS, ["events", 0, "name"], "", "$.events[0].name"),
         ("pushwoosh/post-events", POST_EVENTS, ["events", 0, "user_id"], KeyError, "$.events[0]"),
         ("pushwoosh/post-events", POST_EVENTS, ["events", 0, "attributes"], "gold", "$.events[0].attributes"),
-        ("pushwoosh/post-events", POST_EVENTS_BATCHED, ["events", 1, "app_id"], "nope", "$.events[1].app_id"),
+        ("pushwoosh/post-events", POST_EVENTS_BATCHED, ["events", 1, "app_id"], 12345, "$.events[1].app_id"),
         ("pushwoosh/delete-user", DELETE_USER, ["external_id"], "", "$.external_id"),
         ("pushwoosh/create-message", CREATE_MESSAGE, ["request", "notifications"], [], "$.request.notifications"),
         (
