@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, request
 
+import contracts
 from emulator.clock import parse_iso
 from emulator.pushwoosh.api import device_token
 from emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
@@ -22,6 +23,16 @@ from emulator.wire import BodyError, parse_json, read_raw
 MAX_BODY = 5 * 1024 * 1024
 MAX_EVENTS = 100
 _RFC3339_HINT = "Time.UnmarshalJSON: input is not a JSON string"
+_TOO_MANY = f"at most {MAX_EVENTS} events per request"
+# Within one event, the order the fake reports problems in: the timestamp first, as the real service does.
+_FIELD_ORDER = ("", "timestamp", "name", "user_id", "attributes")
+
+
+def _item_order(problem: contracts.ValidationProblem) -> tuple[int, int]:
+    """(event index, field rank) of a post-events problem: the first event's first problem is the reply."""
+    head, _, field = problem.path.removeprefix("$.events").partition("].")
+    index = int(head.strip("[]")) if head.startswith("[") else -1
+    return index, _FIELD_ORDER.index(field) if field in _FIELD_ORDER else len(_FIELD_ORDER)
 
 
 def _message(text: str, status: int) -> Response:
@@ -31,6 +42,15 @@ def _message(text: str, status: int) -> Response:
 def _post_event_failure(text: str) -> Response:
     body = {"action": "post event", "status": "failure", "error": {"message": text}}
     return Response(orjson.dumps(body), status=400, mimetype="application/json")
+
+
+def _refusal(problems: list[contracts.ValidationProblem]) -> str | None:
+    """The reply text for a request that breaks its schema: the first problem, in the real service's words
+    where the schema has them (`authored`), else with the field's path."""
+    if not problems:
+        return None
+    first = problems[0]
+    return first.message if first.authored else f"{first.path.removeprefix('$.')}: {first.message}"
 
 
 def _rfc3339(value: Any) -> float | None:
@@ -70,10 +90,9 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
         code, refused, body = authorised()
         if refused:
             return refused
-        if not body.get("user_id") and not body.get("device_id"):
-            return _message("user_id or device_id is required", 400)
-        if not isinstance(body.get("attributes", {}), dict):
-            return _message("attributes must be an object", 400)
+        refused_text = _refusal(contracts.validate("pushwoosh/track-user", body))
+        if refused_text:
+            return _message(refused_text, 400)
         backend.track_user(code, body)  # type: ignore[arg-type]
         return Response(status=200)
 
@@ -82,26 +101,19 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
         code, refused, body = authorised()
         if refused:
             return refused
-        events = body.get("events")
-        if not isinstance(events, list):
-            return _post_event_failure('"events" must be an array')
-        if backend.strict and len(events) > MAX_EVENTS:
-            return _post_event_failure(f"at most {MAX_EVENTS} events per request")
+        problems = contracts.validate("pushwoosh/post-events", body)
+        if not backend.strict:  # Segment promises at most 100; only a strict fake holds it to that
+            problems = [p for p in problems if p.message != _TOO_MANY]
+        refused_text = _refusal(sorted(problems, key=_item_order))
+        if refused_text:  # one bad event rejects the batch
+            return _post_event_failure(refused_text)
+        events = body["events"]
         parsed: list[tuple[str, str, float, dict[str, Any], str | None]] = []
-        for item in events:  # validate every event first: one bad event rejects the batch
-            if not isinstance(item, dict):
-                return _post_event_failure("each event must be an object")
-            at = _rfc3339(item.get("timestamp"))
-            if at is None:
+        for item in events:
+            at = _rfc3339(item["timestamp"])
+            if at is None:  # RFC 3339 in form, but not a real date (month 13)
                 return _post_event_failure(_RFC3339_HINT)
-            name, user_id = item.get("name"), item.get("user_id")
-            if not isinstance(name, str) or not name:
-                return _post_event_failure("event name is required")
-            if not isinstance(user_id, str) or not user_id:
-                return _post_event_failure("user_id is required")
-            attributes = item.get("attributes") or {}
-            if not isinstance(attributes, dict):
-                return _post_event_failure("attributes must be an object")
+            name, attributes = item["name"], item.get("attributes") or {}
             if "app_id" in item and "app_code" not in item:
                 backend.warn("app_id", f"event {name!r} carries app_id instead of app_code")
                 if backend.strict:
@@ -126,10 +138,10 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
         code, refused, body = authorised()
         if refused:
             return refused
-        external_id = body.get("external_id")
-        if not isinstance(external_id, str) or not external_id:
-            return _message("external_id is required", 400)
-        backend.delete_user(code, external_id)  # type: ignore[arg-type]
+        refused_text = _refusal(contracts.validate("pushwoosh/delete-user", body))
+        if refused_text:
+            return _message(refused_text, 400)
+        backend.delete_user(code, body["external_id"])  # type: ignore[index]
         return Response(status=200)
 
     return bp
