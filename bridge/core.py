@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+import contracts
 from bridge.destination import Mappings, Request, requests_for
 from bridge.outbox import Item, Outbox
 from bridge.source import (
@@ -150,8 +151,9 @@ class Bridge:
         good: list[bytes] = []
         rejected: list[dict[str, Any]] = []
         for index, event in enumerate(items):
-            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-                rejected.append({"index": index, "reason": "not a Segment event (an object with a type)"})
+            problems = contracts.validate("events/bridge-segment-event", event)
+            if problems:
+                rejected.append({"index": index, "reason": problems[0].message})
                 continue
             good.append(orjson.dumps(event))
         return self._enqueue(SEGMENT, good, rejected)

@@ -9,12 +9,13 @@ derived from (message code, hwid, event) so a resent event is deduplicated by Se
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+import contracts
 from emulator.pushwoosh.platforms import DEVICE_TYPES, platform_by_name
 
 SOURCE_EVENTS = (
@@ -55,18 +56,16 @@ def _text(value: Any) -> str | None:
 
 
 def parse_message_event(raw: Any) -> MessageEvent:
-    """Read the fake Pushwoosh's message event or Pushwoosh's generic webhook JSON."""
-    if not isinstance(raw, Mapping):
-        raise InvalidMessageEvent("a message event must be a JSON object")
-    name = _text(raw.get("event")) or _text(raw.get("event_name"))
-    hwid = _text(raw.get("hwid"))
-    code = _text(raw.get("message_code")) or _text(raw.get("message_id"))
-    if name is None:
-        raise InvalidMessageEvent("missing event (or event_name)")
-    if hwid is None:
-        raise InvalidMessageEvent("missing hwid")
-    if code is None:
-        raise InvalidMessageEvent("missing message_code")
+    """Read the fake Pushwoosh's message event or Pushwoosh's generic webhook JSON.
+
+    The shape rules (and the rejection reasons) are the schema `events/bridge-message-event`.
+    """
+    problems = contracts.validate("events/bridge-message-event", raw)
+    if problems:
+        raise InvalidMessageEvent(problems[0].message)
+    name = _text(raw.get("event")) or raw["event_name"]
+    hwid = raw["hwid"]
+    code = _text(raw.get("message_code")) or raw["message_id"]
     device_type = raw.get("device_type")
     platform = _text(raw.get("platform"))
     if not isinstance(device_type, int) or isinstance(device_type, bool):
