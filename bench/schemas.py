@@ -1,0 +1,67 @@
+"""Cost of schema validation on the fakes' hot paths: µs per `contracts.validate` / `is_valid` call.
+
+Run: /work/venv/bin/python bench/schemas.py [--repeat N]. Prints a Markdown table for bench/RESULTS.md and
+docs/contracts.md. Payloads: a typical SDK track call (fixtures), a 10-event post-events body, a message
+event; the fake Segment's own per-message check (`emulator.segment.messages.problem`) for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import contracts
+import fixtures
+from emulator.segment.messages import problem
+
+
+def per_call_us(action: Callable[[], Any], repeat: int) -> float:
+    """Median over 5 runs of the mean µs per call."""
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            action()
+        runs.append((time.perf_counter() - start) / repeat * 1e6)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=2000)
+    repeat = parser.parse_args().repeat
+    fake = fixtures.make_faker(1)
+    track = fake.segment_track()
+    event = next(iter(fixtures.generate("message-events", 1, seed=1)))
+    post_events = {
+        "events": [
+            {
+                "user_id": f"u{i}",
+                "app_code": "ABCDE-12345",
+                "name": "SubscribedToOffers",
+                "timestamp": "2026-11-22T14:08:43.998Z",
+                "attributes": {"plan": "gold"},
+            }
+            for i in range(10)
+        ]
+    }
+    contracts.validate("segment/track", track)  # compile once, outside the timing
+    rows = [
+        ("`segment/track`, typical SDK track call", lambda: contracts.validate("segment/track", track)),
+        ("`segment/track`, `is_valid` only", lambda: contracts.is_valid("segment/track", track)),
+        ("fake Segment's own check (`messages.problem`)", lambda: problem(track, "track")),
+        ("`pushwoosh/post-events`, 10 events", lambda: contracts.validate("pushwoosh/post-events", post_events)),
+        ("`events/bridge-message-event`", lambda: contracts.validate("events/bridge-message-event", event)),
+        ("`events/message-event`", lambda: contracts.validate("events/message-event", event)),
+    ]
+    print("| payload | µs per call |")
+    print("|---|---|")
+    for label, action in rows:
+        print(f"| {label} | {per_call_us(action, repeat):.1f} |")
+
+
+if __name__ == "__main__":
+    main()
