@@ -4,6 +4,7 @@ the fake Segment emits (enriched events, as delivered and stored) validates."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,8 @@ import contracts
 import fixtures
 from emulator.segment.app import create_app
 from emulator.segment.backend import SegmentBackend, SegmentConfig
+from emulator.serving import ServerThread
+from tests.segment.test_delivery_and_sdk import Receiver
 
 # Copied from the Segment Tracking API reference and the captured SDK traffic (tests never read /work/shared).
 CONTEXT = {
@@ -169,3 +172,19 @@ def test_enriched_requires_what_segment_adds() -> None:
     (problem,) = contracts.validate("segment/enriched", enriched)
     assert problem.path == "$.timestamp"
     assert problem.message.startswith("'2026-11-22T14:08:44+00:00' does not match")
+
+
+def test_what_the_fake_segment_delivers_to_destinations_validates(backend: SegmentBackend) -> None:
+    hook = Receiver()
+    with ServerThread(hook.app) as server:
+        backend.add_destination({"source": "app", "name": "bridge", "url": f"{server.url}/hook"})
+        for call_type, message in EXAMPLES.items():
+            backend.ingest(call_type, copy.deepcopy(message), "app-write-key")
+        assert backend.runtime.wait_until(
+            lambda: len(backend.deliverer.log({"state": "delivered"}, None)) >= len(EXAMPLES), 10
+        )
+    assert len(hook.received) == len(EXAMPLES)
+    for body, _headers in hook.received:
+        delivered = json.loads(body)
+        assert contracts.validate("segment/enriched", delivered) == [], delivered
+        assert contracts.validate("events/bridge-segment-body", delivered) == []
