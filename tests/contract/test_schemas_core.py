@@ -114,3 +114,9 @@ def test_unknown_schema_name_lists_the_known_ones() -> None:
 def test_is_valid_agrees_with_validate() -> None:
     assert contracts.is_valid("segment/track", {"anonymousId": 7, "event": "x"})
     assert not contracts.is_valid("segment/track", {"anonymousId": "", "event": "x"})
+
+
+@pytest.mark.parametrize("name", sorted(schemas()))
+def test_every_schema_example_validates_against_its_schema(name: str) -> None:
+    for example in contracts.schema(name).get("examples", []):
+        assert contracts.validate(name, example) == [], example
