@@ -188,3 +188,36 @@ def test_what_the_fake_segment_delivers_to_destinations_validates(backend: Segme
         delivered = json.loads(body)
         assert contracts.validate("segment/enriched", delivered) == [], delivered
         assert contracts.validate("events/bridge-segment-body", delivered) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        (b"{not json", {}, 400),
+        (b"\x1f\x8b not gzip", {"Content-Encoding": "gzip"}, 400),
+        (json.dumps({"batch": [], "writeKey": ""}).encode(), {}, 400),
+        (b"x" * 600_000, {}, 400),
+    ],
+)
+def test_the_fake_segment_error_replies_carry_code_and_message(
+    backend: SegmentBackend, body: bytes, headers: dict[str, str], status: int
+) -> None:
+    reply = create_app(backend).test_client().post("/v1/batch", data=body, headers=headers)
+    assert reply.status_code == status
+    assert contracts.validate("segment/error", reply.get_json()) == []
+
+
+def test_the_fake_segment_success_and_strict_replies_validate() -> None:
+    lenient = SegmentBackend(SegmentConfig())
+    strict = SegmentBackend(SegmentConfig(strict=True))
+    try:
+        body = {"batch": [{"type": "track", "event": "anonymous"}], "writeKey": "app-write-key"}
+        ok = create_app(lenient).test_client().post("/v1/batch", json=body)
+        assert (ok.status_code, contracts.validate("segment/reply", ok.get_json())) == (200, [])
+        refused = create_app(strict).test_client().post("/v1/batch", json=body)
+        assert refused.status_code == 400
+        assert contracts.validate("segment/error", refused.get_json()) == []
+        assert refused.get_json()["errors"] == [{"index": 0, "reason": "no_user_anon_id"}]
+    finally:
+        lenient.close()
+        strict.close()
