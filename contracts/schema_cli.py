@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -24,33 +23,33 @@ class _Unparseable:
         self.reason = reason
 
 
-def _is_json(line: str) -> bool:
+def _parse(text: str) -> tuple[Any, int]:
+    """(the JSON value of `text` or an `_Unparseable` saying why not, the line of the problem)."""
     try:
-        json.loads(line)
-    except json.JSONDecodeError:
-        return False
-    return True
+        return json.loads(text), 1
+    except json.JSONDecodeError as exc:
+        return _Unparseable(f"invalid JSON: {exc.msg} (column {exc.colno})"), exc.lineno
+    except RecursionError:
+        return _Unparseable("invalid JSON: nested too deeply"), 1
 
 
-def payloads(stream: IO[str]) -> Iterator[tuple[int, Any]]:
+def payloads(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
     """(line number, payload) of a JSON document or an NDJSON stream: NDJSON when the whole text is not one JSON
     document but its first line is."""
-    text = stream.read()
     try:
-        yield 1, json.loads(text)
+        text = stream.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield 1, _Unparseable(f"not UTF-8 text: {exc.reason} at byte {exc.start}")
         return
-    except json.JSONDecodeError as whole:
-        lines = text.splitlines()
-        if not _is_json(next((line for line in lines if line.strip()), "")):  # a broken JSON document
-            yield whole.lineno, _Unparseable(f"invalid JSON: {whole.msg} (column {whole.colno})")
-            return
+    whole, error_line = _parse(text)
+    lines = text.splitlines()
+    first_line = next((line for line in lines if line.strip()), "")
+    if not isinstance(whole, _Unparseable) or isinstance(_parse(first_line)[0], _Unparseable):
+        yield error_line, whole
+        return
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, _Unparseable(f"invalid JSON: {exc.msg} (column {exc.colno})")
+        if line.strip():
+            yield number, _parse(line)[0]
 
 
 def _schema_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -60,7 +59,7 @@ def _schema_name(_ctx: click.Context, _param: click.Parameter, value: str) -> st
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.File("r", encoding="utf-8"))
+@click.argument("files", nargs=-1, required=True, type=click.File("rb"))
 @click.option(
     "--schema",
     "schema_name",
@@ -68,11 +67,12 @@ def _schema_name(_ctx: click.Context, _param: click.Parameter, value: str) -> st
     callback=_schema_name,
     help="Schema name, e.g. segment/track, segment/batch, events/message-event.",
 )
-def validate(files: tuple[IO[str], ...], schema_name: str) -> None:
+def validate(files: tuple[IO[bytes], ...], schema_name: str) -> None:
     """Validate JSON or NDJSON FILES ('-' = stdin) against a schema; one line per problem, exit 1 if any."""
     checked = invalid = 0
     for stream in files:
-        label = "<stdin>" if stream is sys.stdin or stream.name == "<stdin>" else stream.name
+        name = getattr(stream, "name", None)
+        label = name if isinstance(name, str) and name not in ("-", "<stdin>") else "<stdin>"
         for line, payload in payloads(stream):
             checked += 1
             problems = (

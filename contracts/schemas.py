@@ -146,10 +146,13 @@ def _order(parts: Any) -> tuple[tuple[int, int, str], ...]:
 def validate(name: str, payload: Any) -> list[ValidationProblem]:
     """Every problem of `payload` against schema `name`, sorted by path; empty when it is valid."""
     found: dict[ValidationProblem, tuple[Any, ...]] = {}
-    for error in validator(name).iter_errors(payload):
-        text, authored = _message(error)
-        problem = ValidationProblem(_json_path(error.absolute_path), text, authored)
-        found.setdefault(problem, _order(error.absolute_path))
+    try:
+        for error in validator(name).iter_errors(payload):
+            text, authored = _message(error)
+            problem = ValidationProblem(_json_path(error.absolute_path), text, authored)
+            found.setdefault(problem, _order(error.absolute_path))
+    except RecursionError:  # a payload nested deeper than Python's stack: refuse it, do not crash
+        return [ValidationProblem("$", "nested too deeply to validate")]
     return sorted(found, key=lambda problem: (found[problem], problem.message))
 
 

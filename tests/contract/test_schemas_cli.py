@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts.docs import render_all
 from swoosh.cli import main
@@ -15,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 GOOD = {"userId": "u1", "event": "Signed Up"}
 
 
-def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+def run(*args: str, stdin: str | bytes | None = None) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, ["contracts", *args], input=stdin)
     return result.exit_code, result.stdout, result.stderr
 
@@ -72,3 +74,16 @@ def test_committed_schema_pages_are_up_to_date() -> None:
     committed_dir = REPO / "docs" / "schemas"
     committed = {p.relative_to(committed_dir).as_posix(): p.read_text() for p in committed_dir.rglob("*.md")}
     assert committed == render_all(), "run `swoosh contracts docs` and commit docs/schemas/"
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+def test_any_input_gets_a_verdict_never_a_crash(data: bytes) -> None:
+    result = CliRunner().invoke(main, ["contracts", "validate", "-", "--schema", "segment/message"], input=data)
+    assert result.exit_code in (0, 1), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_input_that_is_not_utf8_is_reported() -> None:
+    code, out, _err = run("validate", "-", "--schema", "segment/track", stdin=b"\xff\xfe{}")
+    assert (code, out) == (1, "<stdin>:1: not UTF-8 text: invalid start byte at byte 0\n")

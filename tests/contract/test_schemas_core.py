@@ -8,6 +8,8 @@ from typing import Any
 import jsonschema
 import pytest
 import referencing.exceptions
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import contracts
 from contracts.schemas import BASE_URI, registry, schemas
@@ -120,3 +122,25 @@ def test_is_valid_agrees_with_validate() -> None:
 def test_every_schema_example_validates_against_its_schema(name: str) -> None:
     for example in contracts.schema(name).get("examples", []):
         assert contracts.validate(name, example) == [], example
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(sorted(schemas())), payload=JSON_VALUES)
+def test_any_json_value_gets_problems_never_an_exception(name: str, payload: Any) -> None:
+    problems = contracts.validate(name, payload)
+    assert all(isinstance(p, contracts.ValidationProblem) and p.path.startswith("$") and p.message for p in problems)
+    assert (problems == []) == contracts.is_valid(name, payload)
+
+
+def test_a_payload_deeper_than_the_stack_is_a_problem_not_a_crash() -> None:
+    deep: Any = "x"
+    for _ in range(5000):
+        deep = [deep]
+    assert [str(p) for p in contracts.validate("segment/track", deep)] == ["$: nested too deeply to validate"]
