@@ -4,7 +4,9 @@
 `{"message": "unauthorized"}`; 400 `{"message": "missing application code"}`; a timestamp that is not
 an RFC 3339 string rejects the whole post-events batch with the post-event failure body. Items may
 carry `app_code` or (the upstream batched-mode quirk) `app_id`; strict mode records `app_id` as a
-warning and refuses more than 100 events per request.
+warning and refuses more than 100 events per request. The request shapes are the JSON Schemas
+`pushwoosh/track-user`, `pushwoosh/post-events` and `pushwoosh/delete-user`, which carry the texts
+the fake replies with.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ MAX_BODY = 5 * 1024 * 1024
 MAX_EVENTS = 100
 _RFC3339_HINT = "Time.UnmarshalJSON: input is not a JSON string"
 _TOO_MANY = f"at most {MAX_EVENTS} events per request"
-# Within one event, the order the fake reports problems in: the timestamp first, as the real service does.
+# Within one event, the order the fake reports problems in: the timestamp first (the order it always had).
 _FIELD_ORDER = ("", "timestamp", "name", "user_id", "attributes")
 
 
