@@ -108,6 +108,10 @@ class Bridge:
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # A reset bumps the generation and waits for the drain passes in progress, which stop sending
+        # once they see it: nothing leased before a reset reaches a service after it.
+        self._generation = 0
+        self._passes = {direction: threading.Lock() for direction in DIRECTIONS}
         self._rng = random.Random(settings.seed)
         self.pushwoosh: PushwooshSender | None = None
         self.segment: SegmentSender | None = None
@@ -213,7 +217,8 @@ class Bridge:
     def _run(self, direction: str) -> None:
         drain = self.drain_segment if direction == SEGMENT else self.drain_pushwoosh
         while not self._stop.is_set():
-            worked = self.settings.enabled and drain() > 0
+            with self._passes[direction]:
+                worked = self.settings.enabled and drain() > 0
             if not worked:
                 with self._wake:
                     self._wake.wait(timeout=0.1)
@@ -222,9 +227,12 @@ class Bridge:
         """One pass over due Segment events: map, send, settle. Returns how many items were handled."""
         if self.pushwoosh is None:
             return 0
+        generation = self._generation
         items = self.outbox.lease(SEGMENT, LEASE_BATCH, self.clock.time())
         pending: list[tuple[Item, dict[str, Any]]] = []
         for item in items:
+            if self._generation != generation:
+                return len(items)
             requests, skipped = requests_for([orjson.loads(item.payload)], self.mappings)
             if skipped:
                 self.stats[SEGMENT]["skipped"] += 1
@@ -234,15 +242,15 @@ class Bridge:
                 if request.endpoint == "post-events" and self.mappings.batching:
                     pending.append((item, request.body["events"][0]))
                     if len(pending) >= self.mappings.batch_size:
-                        self._send_events(pending)
-                else:
-                    self._send_events(pending)
+                        self._send_events(pending, generation)
+                elif self._generation == generation:
+                    self._send_events(pending, generation)
                     self._settle(SEGMENT, [item], self.pushwoosh.send(request))
-        self._send_events(pending)
+        self._send_events(pending, generation)
         return len(items)
 
-    def _send_events(self, pending: list[tuple[Item, dict[str, Any]]]) -> None:
-        if not pending or self.pushwoosh is None:
+    def _send_events(self, pending: list[tuple[Item, dict[str, Any]]], generation: int) -> None:
+        if not pending or self.pushwoosh is None or self._generation != generation:
             return
         outcome = self.pushwoosh.send(Request("post-events", {"events": [event for _, event in pending]}))
         self._settle(SEGMENT, [item for item, _ in pending], outcome)
@@ -251,6 +259,7 @@ class Bridge:
     def drain_pushwoosh(self) -> int:
         if self.segment is None:
             return 0
+        generation = self._generation
         items = self.outbox.lease(PUSHWOOSH, LEASE_BATCH, self.clock.time())
         if not items:
             return 0
@@ -262,6 +271,8 @@ class Bridge:
                 messages.append(message)
             by_message.setdefault(message["messageId"], []).append(item)
         for body, ids in batch_bodies(messages, iso_millis(self.clock.now())):
+            if self._generation != generation:
+                break
             self._settle(PUSHWOOSH, [item for mid in ids for item in by_message[mid]], self.segment.send(body))
         return len(items)
 
@@ -323,6 +334,9 @@ class Bridge:
         return "\n".join(lines) + "\n"
 
     def reset(self) -> None:
-        self.outbox.purge()
-        for counter in self.stats.values():
-            counter.clear()
+        """Forget everything queued; returns once no pass still holds events leased before the reset."""
+        self._generation += 1
+        with self._passes[SEGMENT], self._passes[PUSHWOOSH]:
+            self.outbox.purge()
+            for counter in self.stats.values():
+                counter.clear()
