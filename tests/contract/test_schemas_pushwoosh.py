@@ -385,3 +385,22 @@ def test_message_events_from_a_delivery_simulation_validate(client: FlaskClient,
         assert contracts.validate("events/message-event", event) == [], event
     for start in range(0, len(events), 100):
         assert contracts.validate("events/webhook-batch", {"events": events[start : start + 100]}) == []
+
+
+def test_what_the_official_python_sdk_sends_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The body the `pushwoosh` package builds (captured from its own code) matches the request schemas."""
+    import pushwoosh
+
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_self: Any, method: str, data: Any) -> tuple[int, bytes]:
+        sent.append((method, data))
+        return 200, b'{"status_code": 200, "status_message": "OK", "response": {}}'
+
+    monkeypatch.setattr(pushwoosh.Pushwoosh, "_Pushwoosh__pwCall", capture)
+    client = pushwoosh.Pushwoosh("KEY123", "ABCDE-12345")
+    client.create_message([{"text": "Hi there", "devices": ["t1"]}])
+    client.create_message([{"text": "10% off", "data": {"offer": "spring"}}], sendDate="2026-12-01 10:00")
+    assert [method for method, _ in sent] == ["createMessage", "createMessage"]
+    for _method, body in sent:
+        assert contracts.validate("pushwoosh/create-message", body) == []
