@@ -26,16 +26,28 @@ BASE_URI = "https://swoosh.dev/schemas/"
 class ValidationProblem:
     """One way a payload breaks a schema: where (a JSON path like `$.batch[0].event`) and what.
 
-    `authored` is true when the message is the schema's own text (`x-message`): for the request shapes
-    of the fakes these are the real service's error texts, which the fakes reply with verbatim.
+    `authored` is true when the message is the schema's own text (`x-message`, `x-messages`,
+    `x-required-messages`): for the request shapes of the fakes these are the real service's error texts,
+    which the fakes reply with verbatim. `subject` is the path of the value the problem is about: the
+    path itself, except for a missing property, where it is the path the property belongs at
+    (`$.request.hwid` for a problem at `$.request`); the fakes rank problems by it.
     """
 
     path: str
     message: str
     authored: bool = field(default=False, compare=False)
+    subject: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+    def reply(self, under: str = "$") -> str:
+        """The text a fake answers with: the real service's words verbatim when authored, else where (relative
+        to `under`, the part of the payload the caller thinks in) and what."""
+        if self.authored:
+            return self.message
+        where = self.path.removeprefix(under).lstrip(".") or under.rpartition(".")[2] or "$"
+        return f"{where}: {self.message}"
 
 
 class SchemaViolation(ValueError):
@@ -120,18 +132,30 @@ def _short(instance: Any) -> str:
     return repr(instance)[:MAX_QUOTED] + "..."
 
 
+def _quoted(instance: Any) -> str:
+    quoted = repr(instance)
+    return quoted if len(quoted) <= MAX_QUOTED else _short(instance)
+
+
+def _missing(error: jsonschema.ValidationError) -> str | None:
+    """The property a `required` error is about ("'hwid' is a required property" -> "hwid")."""
+    if error.validator != "required" or not isinstance(error.validator_value, list):
+        return None
+    return next((key for key in error.validator_value if error.message == f"{key!r} is a required property"), None)
+
+
 def _message(error: jsonschema.ValidationError) -> tuple[str, bool]:
     """A schema's own words where jsonschema's text would be cryptic (anyOf, patterns) or where a fake must
-    answer with the real service's text: `x-message` for the keywords of a subschema, `x-required-messages`
-    per missing property. A long quoted value (a whole batch) is summarised so a problem stays one line."""
+    answer with the real service's text: `x-required-messages` per missing property, `x-messages` per
+    keyword (`{value}` stands for the offending value), `x-message` for every other keyword of a
+    subschema. A long quoted value (a whole batch) is summarised so a problem stays one line."""
     subschema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "required":
-        for key, text in subschema.get("x-required-messages", {}).items():
-            if error.message == f"{key!r} is a required property":
-                return str(text), True
-        return error.message, False
-    if subschema.get("x-message"):
-        return str(subschema["x-message"]), True
+        text = subschema.get("x-required-messages", {}).get(_missing(error))
+        return (str(text), True) if text else (error.message, False)
+    text = subschema.get("x-messages", {}).get(error.validator) or subschema.get("x-message")
+    if text:
+        return str(text).replace("{value}", _quoted(error.instance)), True
     quoted = repr(error.instance)
     if len(quoted) > MAX_QUOTED and error.message.startswith(quoted):
         return _short(error.instance) + error.message[len(quoted) :], False
@@ -149,7 +173,10 @@ def validate(name: str, payload: Any) -> list[ValidationProblem]:
     try:
         for error in validator(name).iter_errors(payload):
             text, authored = _message(error)
-            problem = ValidationProblem(_json_path(error.absolute_path), text, authored)
+            path = _json_path(error.absolute_path)
+            missing = _missing(error)
+            subject = _json_path([*error.absolute_path, missing]) if missing is not None else path
+            problem = ValidationProblem(path, text, authored, subject)
             found.setdefault(problem, _order(error.absolute_path))
     except RecursionError:  # a payload nested deeper than Python's stack: refuse it, do not crash
         return [ValidationProblem("$", "nested too deeply to validate")]

@@ -3,17 +3,21 @@
 Logical errors stay HTTP 200 with the outcome in `status_code` (210 argument error, ...); a body
 that is not JSON or has no `request` object is HTTP 400; every reply, errors included, is JSON
 (pypushwoosh calls `r.json()` on everything) and never carries `base_url`. Method names match
-case-insensitively.
+case-insensitively. Each method's request shape is the JSON Schema `pushwoosh/<method-in-kebab-case>`,
+which carries the texts the fake answers with; the backend is left with what a schema cannot know
+(unknown application, device, message, tag or filter; a tag value against its declared type).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 from flask import Blueprint, Response, request
 
+import contracts
 from emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
 from emulator.wire import BodyError, parse_json, read_raw
 
@@ -56,10 +60,36 @@ SERVER_METHODS: dict[str, Handler] = {
     "getResults": lambda b, r: b.stats_results(r.get("request_id")),
 }
 
+
+
+def request_schema(method: str) -> str:
+    """The schema of a method's body: registerEmailUser -> pushwoosh/register-email-user."""
+    return "pushwoosh/" + re.sub(r"(?<!^)(?=[A-Z])", "-", method).lower()
+
+
 _BY_LOWER = {
-    name.lower(): (name, handler, name in SERVER_METHODS)
+    name.lower(): (name, handler, name in SERVER_METHODS, request_schema(name))
     for name, handler in {**DEVICE_METHODS, **SERVER_METHODS}.items()
 }
+
+
+def shape_refusal(schema_name: str, body: Any) -> str | None:
+    """Why a body breaks its method's schema, as the fake answers it; None when it fits.
+
+    Of several problems the first reported is the one about the earliest field in the schema's own order
+    (the application before the hwid before the rest), then problems about the request as a whole.
+    """
+    if contracts.is_valid(schema_name, body):
+        return None
+    fields = list(contracts.schema(schema_name)["properties"]["request"]["properties"])
+
+    def rank(problem: contracts.ValidationProblem) -> int:
+        field = re.split(r"[.\[]", problem.subject.removeprefix("$.request").lstrip("."), maxsplit=1)[0]
+        if not field:
+            return len(fields) + 1
+        return fields.index(field) if field in fields else len(fields)
+
+    return min(contracts.validate(schema_name, body), key=rank).reply("$.request")
 
 
 def _add_tag(backend: PushwooshBackend, req: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,7 +128,7 @@ def remote_api_blueprint(backend: PushwooshBackend) -> Blueprint:
         found = _BY_LOWER.get(method.strip("/").lower())
         if found is None:
             return envelope(404, f"Unknown method {method!r}")
-        name, handler, is_server = found
+        name, handler, is_server, schema_name = found
         if request.method != "POST":
             return envelope(400, f"{name} must be called with POST", http_status=400)
         try:
@@ -114,6 +144,9 @@ def remote_api_blueprint(backend: PushwooshBackend) -> Blueprint:
                 backend.check_server_token(req.get("auth") or header_token)
             elif backend.strict and header_token not in backend.device_tokens:
                 return envelope(401, "Unauthorized: a valid device API token is required", http_status=401)
+            refused = shape_refusal(schema_name, body)
+            if refused:
+                return envelope(210, refused)
             with backend.lock:
                 result = handler(backend, req)
         except PushwooshError as exc:

@@ -47,12 +47,8 @@ def _post_event_failure(text: str) -> Response:
 
 
 def _refusal(problems: list[contracts.ValidationProblem]) -> str | None:
-    """The reply text for a request that breaks its schema: the first problem, in the real service's words
-    where the schema has them (`authored`), else with the field's path."""
-    if not problems:
-        return None
-    first = problems[0]
-    return first.message if first.authored else f"{first.path.removeprefix('$.')}: {first.message}"
+    """The reply text for a request that breaks its schema: its first problem."""
+    return problems[0].reply() if problems else None
 
 
 def _rfc3339(value: Any) -> float | None:

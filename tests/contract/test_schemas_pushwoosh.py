@@ -161,7 +161,7 @@ def _set(payload: Any, path: list[str | int], value: Any) -> Any:
             "tomorrow",
             "$.request.notifications[0].send_date",
         ),
-        ("pushwoosh/create-message", CREATE_MESSAGE, ["request", "auth"], KeyError, "$.request"),
+        ("pushwoosh/create-message", CREATE_MESSAGE, ["request", "notifications"], KeyError, "$.request"),
         ("pushwoosh/create-message", CREATE_MESSAGE, ["request"], KeyError, "$"),
     ],
 )
