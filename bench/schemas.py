@@ -2,7 +2,9 @@
 
 Run: /work/venv/bin/python bench/schemas.py [--repeat N]. Prints a Markdown table for bench/RESULTS.md and
 docs/contracts.md. Payloads: a typical SDK track call (fixtures), a 10-event post-events body, a message
-event; the fake Segment's own per-message check (`emulator.segment.messages.problem`) for comparison.
+event, the fake Pushwoosh's /json/1.3 shape check (`shape_refusal`) on typical registerDevice, setTags and
+createMessage bodies; the fake Segment's own per-message check (`emulator.segment.messages.problem`) for
+comparison.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import contracts
 import fixtures
+from emulator.pushwoosh.api import shape_refusal
 from emulator.segment.messages import problem
 
 
@@ -48,6 +51,17 @@ def main() -> None:
             for i in range(10)
         ]
     }
+    population = fixtures.Population(seed=1, size=1)
+    user = population.users[0]
+    device = {"request": population.pushwoosh.register_device(user.devices[0], user)}
+    set_tags = {"request": population.pushwoosh.set_tags(user.devices[0], user, {"Plan": "gold", "Age": 42})}
+    create_message = {
+        "request": {
+            "application": "ABCDE-12345",
+            "auth": "KEY123",
+            "notifications": [{"send_date": "now", "content": "Hi {FirstName|CapitalizeFirst|}", "users": ["u1"]}],
+        }
+    }
     contracts.validate("segment/track", track)  # compile once, outside the timing
     rows = [
         ("`segment/track`, typical SDK track call", lambda: contracts.validate("segment/track", track)),
@@ -56,6 +70,9 @@ def main() -> None:
         ("`pushwoosh/post-events`, 10 events", lambda: contracts.validate("pushwoosh/post-events", post_events)),
         ("`events/bridge-message-event`", lambda: contracts.validate("events/bridge-message-event", event)),
         ("`events/message-event`", lambda: contracts.validate("events/message-event", event)),
+        ("/json/1.3 registerDevice shape check", lambda: shape_refusal("pushwoosh/register-device", device)),
+        ("/json/1.3 setTags shape check", lambda: shape_refusal("pushwoosh/set-tags", set_tags)),
+        ("/json/1.3 createMessage shape check", lambda: shape_refusal("pushwoosh/create-message", create_message)),
     ]
     print("| payload | µs per call |")
     print("|---|---|")

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urldefrag, urljoin
 
 import jsonschema
+import jsonschema_rs
 import referencing
 import referencing.exceptions
 from jsonschema.protocols import Validator
@@ -108,10 +110,43 @@ def schema(name: str) -> dict[str, Any]:
         raise UnknownSchema(name) from None
 
 
+def _inlined(node: Any, base: str, resolving: tuple[str, ...] = ()) -> Any:
+    """`node` with every `$ref` replaced by what it points at (siblings kept beside it in an `allOf`).
+
+    jsonschema resolves a `$ref` on every validation, which made small requests cost 4x their inlined
+    form; resolving once, here, keeps the messages identical (the same subschemas report the errors).
+    A reference back into one being inlined (recursion) stays a `$ref`, made absolute.
+    """
+    if isinstance(node, list):
+        return [_inlined(item, base, resolving) for item in node]
+    if not isinstance(node, dict):
+        return node
+    siblings = {key: _inlined(value, base, resolving) for key, value in node.items() if key != "$ref"}
+    reference = node.get("$ref")
+    if not isinstance(reference, str):
+        return siblings
+    target = urljoin(base, reference)
+    if target in resolving:
+        return {"$ref": target, **siblings}
+    contents = registry().resolver().lookup(target).contents
+    resolved = _inlined(contents, urldefrag(target).url, (*resolving, target))
+    return {"allOf": [resolved], **siblings} if siblings else resolved
+
+
 @cache
 def validator(name: str) -> Validator:
-    """The compiled validator of one schema, built once (validation sits on the fakes' hot paths)."""
-    return jsonschema.Draft202012Validator(schema(name), registry=registry())
+    """The validator that explains: every problem with its path and (authored) message. Built once."""
+    document = schema(name)
+    return jsonschema.Draft202012Validator(_inlined(document, document["$id"]), registry=registry())
+
+
+@cache
+def verdict_validator(name: str) -> jsonschema_rs.Validator:
+    """The validator that only judges, compiled to native code: ~1-2 µs where `validator` takes ~50-400 µs on
+    the fakes' request shapes. The fakes call it on every request and ask `validator` why only when it says no;
+    a property test holds the two to the same verdicts."""
+    document = schema(name)
+    return jsonschema_rs.Draft202012Validator(_inlined(document, document["$id"]), offline=True)
 
 
 def _json_path(parts: Any) -> str:
@@ -169,6 +204,8 @@ def _order(parts: Any) -> tuple[tuple[int, int, str], ...]:
 
 def validate(name: str, payload: Any) -> list[ValidationProblem]:
     """Every problem of `payload` against schema `name`, sorted by path; empty when it is valid."""
+    if is_valid(name, payload):
+        return []
     found: dict[ValidationProblem, tuple[Any, ...]] = {}
     try:
         for error in validator(name).iter_errors(payload):
@@ -184,8 +221,14 @@ def validate(name: str, payload: Any) -> list[ValidationProblem]:
 
 
 def is_valid(name: str, payload: Any) -> bool:
-    """Cheaper than `validate` when only the verdict matters (stops at the first problem)."""
-    return validator(name).is_valid(payload)
+    """Cheaper than `validate` when only the verdict matters."""
+    try:
+        return verdict_validator(name).is_valid(payload)
+    except (ValueError, TypeError, OverflowError, RecursionError):  # not JSON-shaped: let jsonschema judge it
+        try:
+            return validator(name).is_valid(payload)
+        except RecursionError:
+            return False
 
 
 def check(name: str, payload: Any) -> None:

@@ -93,18 +93,15 @@ def shape_refusal(schema_name: str, body: Any) -> str | None:
 
 
 def _add_tag(backend: PushwooshBackend, req: Mapping[str, Any]) -> dict[str, Any]:
-    tag = req.get("tag")
-    if not isinstance(tag, dict):
-        raise PushwooshError(210, "tag must be an object {name, type, application_specific?, user_specific?}")
-    backend.define_tag(
-        tag.get("name"), tag.get("type"), bool(tag.get("application_specific")), bool(tag.get("user_specific"))
-    )
+    tag = req["tag"]
+    scope = tag.get("application_specific", False), tag.get("user_specific", False)
+    backend.define_tag(tag["name"], tag["type"], *scope)
     return {"result": True}
 
 
 def _delete_tag(backend: PushwooshBackend, req: Mapping[str, Any]) -> dict[str, Any]:
-    tag = req.get("tag")
-    backend.delete_tag(tag.get("name") if isinstance(tag, dict) else tag)
+    tag = req["tag"]
+    backend.delete_tag(tag["name"] if isinstance(tag, dict) else tag)
     return {"result": True}
 
 

@@ -29,14 +29,11 @@ from emulator.pushwoosh.model import (
     TagDefinition,
     User,
 )
-from emulator.pushwoosh.platforms import DEVICE_TYPES, platform_by_name
+from emulator.pushwoosh.platforms import platform_by_name
 from emulator.pushwoosh.templating import compile_template
 from emulator.pushwoosh.webhooks import WebhookSender
 from emulator.runtime import Runtime
 
-MAX_NOTIFICATIONS = 1000
-MAX_TARGETS = 1000
-MAX_EVENT_NAME = 32
 TRANSACTION_WINDOW = 24 * 3600
 
 
@@ -62,26 +59,13 @@ class PushwooshConfig:
     max_posted_events: int = 1_000_000
 
 
-def _text(value: Any, what: str, required: bool = True) -> str | None:
-    if value is None or value == "":
-        if required:
-            raise PushwooshError(210, f"{what} is required")
-        return None
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise PushwooshError(210, f"{what} must be a string")
-    return str(value)
-
-
-def _device_type(value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value not in DEVICE_TYPES:
-        raise PushwooshError(210, f"Invalid device_type {value!r}")
-    return value
-
-
 class PushwooshBackend:
-    """Everything the fake Pushwoosh knows; one lock guards all state; time from the runtime's clock."""
+    """Everything the fake Pushwoosh knows; one lock guards all state; time from the runtime's clock.
+
+    Requests arrive in the shape of their JSON Schemas (the remote API checks them at the edge), so the
+    methods here refuse only what a schema cannot know: unknown applications, devices, users, messages,
+    tags and filters, tag values against their declared types, dates that do not exist.
+    """
 
     collections = (
         "devices",
@@ -165,9 +149,8 @@ class PushwooshBackend:
         return next(iter(self.applications.values()))
 
     # -- devices and users -----------------------------------------------------------------------
-    def device(self, app_code: str, hwid: Any) -> Device:
-        hwid_text = _text(hwid, "hwid")
-        found = self.devices.get(app_code, {}).get(hwid_text)  # type: ignore[arg-type]
+    def device(self, app_code: str, hwid: str) -> Device:
+        found = self.devices.get(app_code, {}).get(hwid)
         if found is None:
             raise PushwooshError(210, "Device not found")
         return found
@@ -189,15 +172,13 @@ class PushwooshBackend:
 
     def register_device(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))
-        hwid = _text(request.get("hwid"), "hwid")
-        device_type = _device_type(request.get("device_type"))
-        user_id = _text(request.get("userId"), "userId", required=False)
+        hwid, device_type = request["hwid"], int(request["device_type"])  # JSON Schema's integer admits 3.0
         with self.lock:
-            device = self.devices[app.code].get(hwid)  # type: ignore[arg-type]
+            device = self.devices[app.code].get(hwid)
             if device is None:
-                device = Device(app.code, hwid, device_type, self.tag_registry)  # type: ignore[arg-type]
+                device = Device(app.code, hwid, device_type, self.tag_registry)
             device.device_type = device_type
-            device.push_token = _text(request.get("push_token"), "push_token", required=False) or device.push_token
+            device.push_token = request.get("push_token") or device.push_token
             for key in ("language", "app_version", "device_model", "os_version"):
                 if request.get(key) is not None:
                     setattr(device, key, str(request[key]))
@@ -207,19 +188,19 @@ class PushwooshBackend:
                 device.email = hwid
             self._apply_tags(device, request.get("tags") or {}, app.code, strict_types=False)
             self.devices[app.code][device.hwid] = device
-            self._link_user(device, user_id)
+            self._link_user(device, request.get("userId") or None)
         self.runtime.notify()
 
     def unregister_device(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))
         with self.lock:
-            self.device(app.code, request.get("hwid")).push_token = None
+            self.device(app.code, request["hwid"]).push_token = None
         self.runtime.notify()
 
     def delete_device(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))
         with self.lock:
-            device = self.device(app.code, request.get("hwid"))
+            device = self.device(app.code, request["hwid"])
             self._drop_device(device)
         self.runtime.notify()
 
@@ -230,58 +211,49 @@ class PushwooshBackend:
 
     def register_user(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))
-        user_id = _text(request.get("userId"), "userId")
+        user_id = request["userId"]
         with self.lock:
             hwid = request.get("hwid")
             if hwid is not None:
-                device = self.devices[app.code].get(str(hwid))
+                device = self.devices[app.code].get(hwid)
                 if device is None:
-                    device_type = _device_type(request.get("device_type", 3))
-                    device = Device(app.code, str(hwid), device_type, self.tag_registry)
+                    device = Device(app.code, hwid, int(request.get("device_type", 3)), self.tag_registry)
                     self.devices[app.code][device.hwid] = device
                 self._link_user(device, user_id)
             else:
-                self.user(user_id)  # type: ignore[arg-type]
+                self.user(user_id)
         self.runtime.notify()
 
     def register_email(self, request: Mapping[str, Any]) -> None:
-        email = _text(request.get("email"), "email")
-        if "@" not in email:  # type: ignore[operator]
-            raise PushwooshError(210, f"Invalid email {email!r}")
-        self.register_device({**request, "hwid": email, "device_type": 14, "tags": request.get("tags") or {}})
+        self.register_device({**request, "hwid": request["email"], "device_type": 14})
 
     # -- tags -------------------------------------------------------------------------------------
     def define_tag(
-        self, name: Any, tag_type: Any, application_specific: bool = False, user_specific: bool = False
+        self, name: str, tag_type: int, application_specific: bool = False, user_specific: bool = False
     ) -> TagDefinition:
-        tag_name = _text(name, "tag name")
-        try:
-            kind = tags.TagType(int(tag_type))
-        except (TypeError, ValueError) as exc:
-            raise PushwooshError(210, f"Invalid tag type {tag_type!r}; expected 1-7") from exc
+        kind = tags.TagType(tag_type)
         with self.lock:
-            existing = self.tag_registry.get(tag_name)  # type: ignore[arg-type]
+            existing = self.tag_registry.get(name)
             if existing is not None and existing.type != kind:
-                raise PushwooshError(210, f"Tag {tag_name!r} already exists with another type")
-            definition = TagDefinition(tag_name, kind, bool(application_specific), bool(user_specific))  # type: ignore[arg-type]
-            self.tag_registry[tag_name] = definition  # type: ignore[index]
+                raise PushwooshError(210, f"Tag {name!r} already exists with another type")
+            definition = TagDefinition(name, kind, application_specific, user_specific)
+            self.tag_registry[name] = definition
         return definition
 
-    def delete_tag(self, name: Any) -> None:
-        tag_name = _text(name, "tag name")
+    def delete_tag(self, name: str) -> None:
         with self.lock:
-            if self.tag_registry.pop(tag_name, None) is None:  # type: ignore[arg-type]
-                raise PushwooshError(210, f"Tag {tag_name!r} not found")
+            if self.tag_registry.pop(name, None) is None:
+                raise PushwooshError(210, f"Tag {name!r} not found")
             for devices in self.devices.values():
                 for device in devices.values():
-                    device.tags.pop(tag_name, None)  # type: ignore[arg-type]
+                    device.tags.pop(name, None)
             for user in self.users.values():
-                user.tags.pop(tag_name, None)  # type: ignore[arg-type]
+                user.tags.pop(name, None)
 
     def _apply_tags(
         self,
         device: Device | None,
-        values: Any,
+        values: Mapping[str, Any],
         app_code: str,
         strict_types: bool = True,
         user: User | None = None,
@@ -291,8 +263,6 @@ class PushwooshBackend:
 
         Validates every value before writing any, so a bad value leaves the tags untouched.
         """
-        if not isinstance(values, Mapping):
-            raise PushwooshError(210, "tags must be an object of tag name -> value")
         create = self.config.auto_create_tags if auto_create is None else auto_create
         target = device.tags if device is not None else user.tags  # type: ignore[union-attr]
         skipped: list[dict[str, str]] = []
@@ -327,10 +297,9 @@ class PushwooshBackend:
     def set_tags(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
         app = self.app(request.get("application"))
         with self.lock:
-            device = self.device(app.code, request.get("hwid"))
-            user_id = _text(request.get("userId"), "userId", required=False)
-            skipped = self._apply_tags(device, request.get("tags"), app.code)
-            self._link_user(device, user_id)
+            device = self.device(app.code, request["hwid"])
+            skipped = self._apply_tags(device, request["tags"], app.code)
+            self._link_user(device, request.get("userId") or None)
         self.runtime.notify()
         return {"skipped": skipped} if skipped else None
 
@@ -340,11 +309,10 @@ class PushwooshBackend:
     def get_tags(self, request: Mapping[str, Any]) -> dict[str, Any]:
         app = self.app(request.get("application"))
         with self.lock:
-            if request.get("hwid") is not None:
+            if "hwid" in request:
                 values = self.device(app.code, request["hwid"]).tag_values()
             else:
-                user_id = _text(request.get("userId"), "hwid or userId")
-                user = self.users.get(user_id)  # type: ignore[arg-type]
+                user = self.users.get(request["userId"])
                 if user is None:
                     raise PushwooshError(210, "User not found")
                 values = self.user_tag_values(user)
@@ -365,14 +333,9 @@ class PushwooshBackend:
 
     # -- events -------------------------------------------------------------------------------------
     def create_event(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        name = _text(request.get("name"), "name")
-        if len(name) > MAX_EVENT_NAME:  # type: ignore[arg-type]
-            raise PushwooshError(210, f"Event name must be at most {MAX_EVENT_NAME} characters")
-        attributes = request.get("eventAttributes", [])
-        if not isinstance(attributes, list) or not all(isinstance(a, dict) and "name" in a for a in attributes):
-            raise PushwooshError(210, "eventAttributes must be an array of {name, type}")
+        name, attributes = request["name"], request.get("eventAttributes", [])
         with self.lock:
-            entry = self.event_registry.setdefault(name, {"id": len(self.event_registry) + 1})  # type: ignore[arg-type]
+            entry = self.event_registry.setdefault(name, {"id": len(self.event_registry) + 1})
             entry.update({"name": name, "description": request.get("description", ""), "attributes": attributes})
         return {"event": entry["id"]}
 
@@ -429,21 +392,12 @@ class PushwooshBackend:
 
     def post_event_request(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))
-        event = _text(request.get("event"), "event")
-        attributes = request.get("attributes")
-        if not isinstance(attributes, dict):
-            raise PushwooshError(210, "attributes is required and must be an object")
-        hwid = _text(request.get("hwid"), "hwid", required=False)
-        user_id = _text(request.get("userId"), "userId", required=False)
-        if hwid is None and user_id is None:
-            raise PushwooshError(210, "hwid or userId is required")
         stamp = request.get("timestampUTC")
-        at = (
-            float(stamp)
-            if isinstance(stamp, int | float) and not isinstance(stamp, bool)
-            else self.runtime.clock.time()
+        at = float(stamp) if stamp is not None else self.runtime.clock.time()
+        user_id, hwid = request.get("userId") or None, request.get("hwid")
+        self.post_event(
+            app.code, request["event"], user_id, hwid, at, request["attributes"], self.config.auto_create_tags
         )
-        self.post_event(app.code, event, user_id, hwid, at, attributes, self.config.auto_create_tags)  # type: ignore[arg-type]
 
     # -- the integration API (Segment destination) ------------------------------------------------------
     def track_user(self, app_code: str, profile: Mapping[str, Any]) -> None:
@@ -533,7 +487,7 @@ class PushwooshBackend:
             raise PushwooshError(210, str(exc)) from exc
 
     def create_filter(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        name = _text(request.get("name"), "name")
+        name = request["name"]
         compiled = self.compile_filter(
             request.get("filter_expression"),
             request.get("conditions") if request.get("filter_expression") is None else None,
@@ -545,7 +499,7 @@ class PushwooshBackend:
                 "expression": str(compiled),
                 "application": request.get("application"),
                 "filter": compiled,
-            }  # type: ignore[index]
+            }
         return {"name": name}
 
     def matching_devices(self, compiled: seglang.Filter, apps: Iterable[str] | None = None) -> list[Device]:
@@ -572,12 +526,7 @@ class PushwooshBackend:
 
     def create_messages(self, request: Mapping[str, Any], kind: str = "push") -> dict[str, Any]:
         app = self.app(request.get("application"))
-        notifications = request.get("notifications")
-        if not isinstance(notifications, list) or not notifications:
-            raise PushwooshError(210, "notifications must be a non-empty array")
-        if len(notifications) > MAX_NOTIFICATIONS:
-            raise PushwooshError(210, f"At most {MAX_NOTIFICATIONS} notifications per request")
-        plans = [self._plan(app, n, kind) for n in notifications]  # validate all before creating any
+        plans = [self._plan(n) for n in request["notifications"]]  # check all before creating any
         codes: list[str] = []
         unknown: list[str] = []
         with self.lock:
@@ -613,26 +562,9 @@ class PushwooshBackend:
         self.messages[message.code] = message
         return message
 
-    def _plan(self, app: Application, notification: Any, kind: str) -> tuple[dict[str, Any], float]:
-        """Validate one notification (compiling its filter) before any message is created."""
-        if not isinstance(notification, dict):
-            raise PushwooshError(210, "each notification must be an object")
+    def _plan(self, notification: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
+        """Check one notification (its date, its filter, compiled) before any message is created."""
         send_at = self.send_time(notification.get("send_date", "now"))
-        content = notification.get("content")
-        if kind == "push" and not isinstance(content, str | dict):
-            raise PushwooshError(210, "content is required (a string or an object of language -> text)")
-        platforms = notification.get("platforms")
-        if platforms is not None and (
-            not isinstance(platforms, list) or not all(isinstance(p, int) and p in DEVICE_TYPES for p in platforms)
-        ):
-            raise PushwooshError(210, "platforms must be an array of device type codes")
-        for key in ("devices", "users"):
-            value = notification.get(key)
-            if value is not None:
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise PushwooshError(210, f'Invalid {key} list. "{key}" must be an array.')
-                if len(value) > MAX_TARGETS:
-                    raise PushwooshError(210, f"At most {MAX_TARGETS} {key} per notification")
         if notification.get("filter") is not None and notification.get("conditions") is not None:
             raise PushwooshError(210, "Use either filter or conditions, not both")
         filter_name = notification.get("filter")
@@ -645,11 +577,6 @@ class PushwooshBackend:
             )
         elif notification.get("devices_filter") is not None:
             compiled = self.compile_filter(notification["devices_filter"])
-        for text_key in ("content", "title", "subject"):
-            text = notification.get(text_key)
-            for piece in text.values() if isinstance(text, dict) else [text]:
-                if piece is not None and not isinstance(piece, str):
-                    raise PushwooshError(210, f"{text_key} must be a string or an object of language -> text")
         return {**notification, "_filter": compiled}, send_at
 
     def targets(self, message: Message) -> tuple[list[Device], list[str]]:
@@ -733,17 +660,14 @@ class PushwooshBackend:
 
     def set_badge(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))
-        badge = request.get("badge")
-        if isinstance(badge, bool) or not isinstance(badge, int) or badge < 0:
-            raise PushwooshError(210, "badge must be a non-negative integer")
         with self.lock:
-            self.device(app.code, request.get("hwid")).badge = badge
+            self.device(app.code, request["hwid"]).badge = request["badge"]
         self.runtime.notify()
 
     def message_action(self, request: Mapping[str, Any], action: str) -> None:
         """pushStat (opened) and messageDeliveryEvent (delivered, as the device reports it); `hash` = `p`."""
         app = self.app(request.get("application"))
-        code = _text(request.get("hash"), "hash")
+        code = request["hash"]
         with self.lock:
             if code not in self.messages:
                 raise PushwooshError(210, "Message not found")

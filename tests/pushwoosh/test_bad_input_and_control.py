@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.pushwoosh.api import DEVICE_METHODS, SERVER_METHODS
+import contracts
+from emulator.pushwoosh.api import DEVICE_METHODS, SERVER_METHODS, request_schema
 from emulator.pushwoosh.app import create_app
 from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from emulator.pushwoosh.client import PushwooshClient
@@ -90,6 +91,47 @@ def test_remote_api_never_5xx_and_errors_change_nothing(
     reply = response.get_json()
     assert set(reply) == {"status_code", "status_message", "response"}
     if reply["status_code"] != 200 and method not in ("createMessage", "createTargetedMessage"):
+        assert snapshot(backend) == before
+    assert_consistent(backend)
+
+
+NOTIFICATION_FIELDS = sorted(contracts.schema("pushwoosh/create-message")["$defs"]["notification"]["properties"])
+
+
+def _near_example(method: str, data: st.DataObject) -> dict[str, Any]:
+    """The method's schema example with up to three fields (and notification fields) set to arbitrary JSON."""
+    schema = contracts.schema(request_schema(method))
+    request = {**schema["examples"][0]["request"], "auth": TOKEN}
+    for key in data.draw(st.lists(st.sampled_from(sorted(schema["properties"]["request"]["properties"])), max_size=3)):
+        request[key] = data.draw(json_values)
+    if isinstance(request.get("notifications"), list) and data.draw(st.booleans()):
+        first = request["notifications"][0] if request["notifications"] else {}
+        notification = dict(first) if isinstance(first, dict) else {}
+        for key in data.draw(st.lists(st.sampled_from(NOTIFICATION_FIELDS), max_size=3)):
+            notification[key] = data.draw(json_values)
+        request["notifications"] = [notification]
+    return request
+
+
+def test_every_method_has_its_request_schema() -> None:
+    missing = [m for m in sorted({*DEVICE_METHODS, *SERVER_METHODS}) if request_schema(m) not in contracts.names()]
+    assert missing == []
+
+
+@given(method=st.sampled_from(sorted({*DEVICE_METHODS, *SERVER_METHODS})), data=st.data())
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_requests_near_the_schema_examples_never_5xx_and_schema_breaches_are_210(
+    client: FlaskClient, backend: PushwooshBackend, method: str, data: st.DataObject
+) -> None:
+    """Requests that get past the shape check reach the backend, which must cope with every schema-valid value."""
+    call(client, "registerDevice", application=APP, hwid="b4e292cb0d31cda0", device_type=3, userId="u1")
+    request = _near_example(method, data)
+    before = snapshot(backend)
+    response = client.post(f"/json/1.3/{method}", json={"request": request})
+    assert response.status_code in (200, 400), response.data[:300]  # 400: a number beyond 64 bits is not JSON here
+    reply = response.get_json()
+    if response.status_code == 200 and not contracts.is_valid(request_schema(method), {"request": request}):
+        assert reply["status_code"] == 210, reply
         assert snapshot(backend) == before
     assert_consistent(backend)
 
