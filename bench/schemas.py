@@ -62,6 +62,7 @@ def main() -> None:
             "notifications": [{"send_date": "now", "content": "Hi {FirstName|CapitalizeFirst|}", "users": ["u1"]}],
         }
     }
+    refused = {"request": {**device["request"], "device_type": 99}}
     contracts.validate("segment/track", track)  # compile once, outside the timing
     rows = [
         ("`segment/track`, typical SDK track call", lambda: contracts.validate("segment/track", track)),
@@ -73,6 +74,7 @@ def main() -> None:
         ("/json/1.3 registerDevice shape check", lambda: shape_refusal("pushwoosh/register-device", device)),
         ("/json/1.3 setTags shape check", lambda: shape_refusal("pushwoosh/set-tags", set_tags)),
         ("/json/1.3 createMessage shape check", lambda: shape_refusal("pushwoosh/create-message", create_message)),
+        ("/json/1.3 registerDevice refusal, explained", lambda: shape_refusal("pushwoosh/register-device", refused)),
     ]
     print("| payload | µs per call |")
     print("|---|---|")
