@@ -73,6 +73,10 @@ class ServerThread:
             timeout=30,
             shutdown_timeout=2,
         )
+        # No cap on idle keep-alive connections (cheroot's default is 10): past the cap every response
+        # closes its connection, and counting against it takes the selector's lock on every response;
+        # under 16 keep-alive clients that was a quarter of the server's samples. Idle ones still time out.
+        self._server.keep_alive_conn_limit = None
         self._server.gateway = _DroppingGateway
         self._server.ConnectionClass = _Connection
         self._tls = tls is not None

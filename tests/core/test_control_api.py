@@ -1,5 +1,6 @@
 """The shared /_swoosh/ API over real HTTP, on a backend defined in conftest."""
 
+import http.client
 import threading
 
 import httpx
@@ -102,3 +103,24 @@ def test_bad_control_input_is_a_clear_4xx_and_changes_nothing(served, method: st
     assert 400 <= response.status_code < 500
     assert response.json()["error"]
     assert [n["text"] for n in backend.notes] == ["untouched"]
+
+
+def test_many_keep_alive_clients_keep_their_connections(served) -> None:
+    """SDKs pool connections; the fakes, like the real services, keep each one open (cheroot closed every
+    connection past its tenth idle keep-alive one)."""
+    backend, url = served
+    host, port = url.removeprefix("http://").split(":")
+    connections = [http.client.HTTPConnection(host, int(port), timeout=5) for _ in range(16)]
+    try:
+        for round_ in range(2):
+            for index, connection in enumerate(connections):
+                connection.request("POST", f"/notes/n{round_}-{index}")
+                reply = connection.getresponse()
+                reply.read()
+                assert reply.status == 201
+                assert reply.getheader("Connection", "").lower() != "close", (round_, index)
+            assert all(connection.sock is not None for connection in connections)
+    finally:
+        for connection in connections:
+            connection.close()
+    assert len(backend.notes) == 32
