@@ -293,11 +293,14 @@ def swoosh_stack(
 ) -> Iterator[StackView]:
     """All three services, wired, as they were at session start: data forgotten, configuration restored."""
     views = _swoosh_views
-    # Downstream last: Segment stops delivering to the bridge, the bridge drops its outbox, and only then
-    # is Pushwoosh restored, so the previous test's events in transit cannot land in this one.
+    # The services feed each other in a loop (Segment -> bridge -> Pushwoosh -> bridge -> Segment), and each
+    # reset waits for what that service has on the wire. So: quiet the bridge's two feeders, then the bridge,
+    # then forget what the bridge sent them before it went quiet; nothing of the previous test lands here.
+    views.pushwoosh.reset()  # its message-event webhooks to the bridge settle and are dropped
+    views.segment.reset()  # its deliveries to the bridge settle and are dropped
+    views.bridge.reset()  # its sends to both settle; its outbox is dropped
     views.segment.reset()  # data, and the control state: faults, clock, journal
     views.segment.client.import_state(_swoosh_baseline["segment"])
-    views.bridge.reset()
     views.pushwoosh.reset()
     views.pushwoosh.client.import_state(_swoosh_baseline["pushwoosh"])
     marker = request.node.get_closest_marker("swoosh")

@@ -828,8 +828,8 @@ class PushwooshBackend:
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget devices, users, events, messages and deliveries; keep applications, tokens, tag and event
-        definitions, filters and webhooks (configuration)."""
+        """Forget devices, users, events, messages, deliveries and unsent message events; keep applications,
+        tokens, tag and event definitions, filters and webhooks (configuration)."""
         with self.lock:
             self.devices = {code: {} for code in self.applications}
             self.users.clear()
@@ -843,6 +843,7 @@ class PushwooshBackend:
             self.transactions.clear()
             self.stats_requests.clear()
             self.lifecycle.clear()
+        self.webhooks.clear()  # message events not yet posted are data too; waits for a post on the wire
         self.runtime.notify()
 
     def export_state(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import orjson
 
 BATCH = 100
 MAX_BACKOFF = 5.0
+POST_TIMEOUT = 10.0
 
 
 class _Hook:
@@ -32,8 +33,9 @@ class _Hook:
         self.attempts = 0
         self.failures: list[dict[str, Any]] = []
         self.stopped = False
+        self.posting = False  # a batch is on the wire; `clear` waits for its answer
         self.wakeup = threading.Condition()
-        self.http = httpx.Client(timeout=10.0, verify=verify)
+        self.http = httpx.Client(timeout=POST_TIMEOUT, verify=verify)
         self.thread = threading.Thread(target=self.run, name=f"swoosh-webhook-{hook_id}", daemon=True)
         self.thread.start()
 
@@ -45,8 +47,11 @@ class _Hook:
                 if self.stopped:
                     break
                 batch = list(itertools.islice(self.pending, BATCH))
+                self.posting = True
             outcome = self.post(batch)
             with self.wakeup:
+                self.posting = False
+                self.wakeup.notify_all()
                 if outcome in ("ok", "rejected"):
                     for _ in batch:
                         self.pending.popleft()
@@ -73,6 +78,14 @@ class _Hook:
             return "retry"
         self.failures.append({"status": status, "body": response.text[:500], "events": len(batch)})
         return "rejected"
+
+    def clear(self) -> None:
+        """Drop pending events and counts once no batch is on the wire (the receiver has answered)."""
+        with self.wakeup:
+            self.wakeup.wait_for(lambda: not self.posting, timeout=POST_TIMEOUT + 1)
+            self.pending.clear()
+            self.delivered = self.attempts = 0
+            self.failures.clear()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -126,6 +139,12 @@ class WebhookSender:
             with hook.wakeup:
                 hook.pending.extend(events)
                 hook.wakeup.notify_all()
+
+    def clear(self) -> None:
+        """Forget what is pending for every receiver; a batch already sent finishes first, so nothing sent
+        before a reset arrives after it."""
+        for hook in list(self._hooks.values()):
+            hook.clear()
 
     def specs(self) -> list[dict[str, Any]]:
         return [{"url": h.url, "token": h.token} for h in self._hooks.values()]

@@ -17,6 +17,7 @@ import random
 import re
 import ssl
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -200,6 +201,7 @@ class _Lane:
         self.destination = destination
         self.heap: list[tuple[float, int, Delivery]] = []
         self.stopped = False
+        self.sending = False  # a batch is on the wire; `Deliverer.clear` waits for it to settle
         self.http = httpx.Client(timeout=destination.timeout, headers={"User-Agent": USER_AGENT}, verify=owner.verify)
         self.thread = threading.Thread(target=self.run, name=f"swoosh-delivery-{destination.id}", daemon=True)
         self.thread.start()
@@ -219,6 +221,7 @@ class _Lane:
                 if self.stopped:
                     break
                 batch = self.due(owner.runtime.clock.time())
+                self.sending = True
             self.send(batch)
         self.http.close()
 
@@ -330,6 +333,8 @@ class Deliverer:
     ) -> None:
         now = self.runtime.clock.time()
         with self.cond:
+            lane.sending = False
+            self.cond.notify_all()
             for delivery in batch:
                 delivery.attempts.append({"at": now, "status": status or None, "error": error})
                 if error is None and 200 <= status < 300:
@@ -355,7 +360,13 @@ class Deliverer:
         return found[-limit:] if limit else found if limit is None else []
 
     def clear(self) -> None:
+        """Forget pending deliveries and the log, once no batch is on the wire: a delivery sent before a
+        reset must not reach its destination after it (a test's reset would otherwise leak into the next)."""
         with self.cond:
+            longest_send = max((lane.destination.timeout for lane in self._lanes.values()), default=0.0)
+            deadline = time.monotonic() + longest_send + 1
+            while any(lane.sending for lane in self._lanes.values()) and time.monotonic() < deadline:
+                self.cond.wait(timeout=0.05)
             self._log.clear()
             for lane in self._lanes.values():
                 lane.heap.clear()

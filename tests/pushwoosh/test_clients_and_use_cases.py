@@ -6,6 +6,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -248,3 +249,31 @@ def test_webhook_retries_until_the_receiver_recovers(
     assert [e["id"] for e in receiver.accepted] == [e["id"] for e in backend.lifecycle.events]
     assert set(receiver.auth) == {"Bearer secret"}
     assert backend.webhooks.describe()[0]["pending"] == 0
+
+
+def test_reset_drops_unsent_message_events_after_the_batch_on_the_wire_is_answered(backend: PushwooshBackend) -> None:
+    """Message events are data: a reset forgets those not yet posted, and returns only once a batch already on
+    the wire has its answer, so nothing from before a reset reaches the bridge after it."""
+    started, answered = threading.Event(), threading.Event()
+    batches: list[int] = []
+    app = Flask("slow-webhook")
+
+    @app.post("/pushwoosh")
+    def receive() -> Response:
+        batches.append(len(request.get_json()["events"]))
+        started.set()
+        time.sleep(0.5)
+        answered.set()
+        return Response(status=503)  # retryable: without the reset the batch would be posted again
+
+    with ServerThread(app, threads=4) as server:
+        backend.webhooks.add({"url": f"{server.url}/pushwoosh"})
+        for i in range(150):  # 300 message events: two batches, the second still pending
+            backend.register_device({"application": APP, "hwid": f"h{i}", "device_type": 3})
+        backend.create_messages({"application": APP, "notifications": [{"content": "x"}]})
+        assert started.wait(5)
+        backend.reset()
+        assert answered.is_set()
+        assert backend.webhooks.describe()[0]["pending"] == 0
+        time.sleep(0.5)  # longer than the first retry's backoff (0.1 s): nothing more is posted
+    assert batches == [100]

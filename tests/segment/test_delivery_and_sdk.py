@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -77,6 +78,36 @@ def test_retryable_failures_are_retried_on_the_clock_and_final_ones_are_not(
     backend.ingest("track", {"userId": "u", "event": "B", "messageId": "b"}, APP_KEY)
     failed = deliveries(backend, 1, state="failed")
     assert failed[0]["messageId"] == "b" and failed[0]["last_status"] == 400
+
+
+def test_reset_waits_for_a_delivery_on_the_wire_and_forgets_its_retry(backend: SegmentBackend) -> None:
+    """A delivery sent before a reset must not land after it: the pytest plugin resets Segment, then the
+    bridge; a request still on the wire would reach the freshly reset bridge and leak into the next test."""
+    started, finished = threading.Event(), threading.Event()
+    app = Flask("slow-receiver")
+    arrivals: list[str] = []
+
+    @app.post("/hook")
+    def hook() -> Response:
+        arrivals.append(request.get_json()["messageId"])
+        started.set()
+        time.sleep(0.5)
+        finished.set()
+        return Response("{}", status=503)  # retryable: without the reset it would be sent again
+
+    with ServerThread(app, threads=4) as server:
+        backend.add_destination({"url": f"{server.url}/hook"})
+        backend.ingest("track", {"userId": "u", "event": "A", "messageId": "before-reset"}, APP_KEY)
+        assert started.wait(5)
+        backend.reset()
+        assert finished.is_set()  # the reset returned only once the request had its answer
+        assert backend.deliverer.log({}, None) == []
+        backend.runtime.clock.advance(3600)
+        backend.tick()
+        backend.ingest("track", {"userId": "u", "event": "B", "messageId": "after-reset"}, APP_KEY)
+        deliveries(backend, 1, messageId="after-reset")
+        assert backend.runtime.wait_until(lambda: "after-reset" in arrivals, 5)
+    assert arrivals == ["before-reset", "after-reset"]
 
 
 def test_deliveries_give_up_after_four_hours(backend: SegmentBackend, receiver: tuple[Receiver, str]) -> None:
