@@ -46,18 +46,18 @@ SERVER_METHODS: dict[str, Handler] = {
     "createMessage": lambda b, r: b.create_messages(r, "push"),
     "createEmailMessage": lambda b, r: b.create_messages(r, "email"),
     "createTargetedMessage": lambda b, r: b.targeted_message(r),
-    "deleteMessage": lambda b, r: b.delete_message(r.get("message")),
-    "getMessageDetails": lambda b, r: b.message_details(r.get("message")),
+    "deleteMessage": lambda b, r: b.delete_message(r["message"]),
+    "getMessageDetails": lambda b, r: b.message_details(r["message"]),
     "addTag": lambda b, r: _add_tag(b, r),
     "listTags": lambda b, r: {"tags": [t.describe() for t in b.tag_registry.values()]},
     "deleteTag": lambda b, r: _delete_tag(b, r),
     "createEvent": lambda b, r: b.create_event(r),
     "createFilter": lambda b, r: b.create_filter(r),
     "listFilters": lambda b, r: b.list_filters(),
-    "deleteFilter": lambda b, r: b.delete_filter(r.get("name")),
+    "deleteFilter": lambda b, r: b.delete_filter(r["name"]),
     "compileFilter": lambda b, r: b.count_filter(r.get("devices_filter", r.get("filter_expression"))),
-    "getMsgStats": lambda b, r: b.request_stats(r.get("message")),
-    "getResults": lambda b, r: b.stats_results(r.get("request_id")),
+    "getMsgStats": lambda b, r: b.request_stats(r["message"]),
+    "getResults": lambda b, r: b.stats_results(r["request_id"]),
 }
 
 

@@ -532,14 +532,14 @@ class PushwooshBackend:
         with self.lock:
             for notification, send_at in plans:
                 transaction = notification.get("transactionId")
-                if isinstance(transaction, str) and transaction in self.transactions:
+                if transaction in self.transactions:
                     seen_at, seen_codes = self.transactions[transaction]
                     if self.runtime.clock.time() - seen_at < TRANSACTION_WINDOW:
                         codes.extend(seen_codes)
                         continue
                 message = self._create(app, notification, kind, send_at)
                 codes.append(message.code)
-                if isinstance(transaction, str):
+                if transaction is not None:
                     self.transactions[transaction] = (self.runtime.clock.time(), [message.code])
                 if send_at <= self.runtime.clock.time():
                     unknown.extend(self.lifecycle.deliver(message))
@@ -615,9 +615,9 @@ class PushwooshBackend:
             found = [d for d in found if d.platform is not None and d.platform.channel == "email"]
         return found, unknown
 
-    def delete_message(self, code: Any) -> None:
+    def delete_message(self, code: str) -> None:
         with self.lock:
-            message = self.messages.get(code) if isinstance(code, str) else None
+            message = self.messages.get(code)
             if message is None:
                 raise PushwooshError(210, "Message not found")
             if message.status != "scheduled":
@@ -694,8 +694,8 @@ class PushwooshBackend:
         reply = self.create_messages({"application": code, "notifications": [notification]})
         return {"messageCode": reply["Messages"][0]}
 
-    def message_details(self, code: Any) -> dict[str, Any]:
-        message = self.messages.get(code) if isinstance(code, str) else None
+    def message_details(self, code: str) -> dict[str, Any]:
+        message = self.messages.get(code)
         if message is None:
             raise PushwooshError(210, "Message not found")
         return {
@@ -708,9 +708,9 @@ class PushwooshBackend:
     def list_filters(self) -> dict[str, Any]:
         return {"filters": [{k: v for k, v in f.items() if k != "filter"} for f in self.filters.values()]}
 
-    def delete_filter(self, name: Any) -> None:
+    def delete_filter(self, name: str) -> None:
         with self.lock:
-            if self.filters.pop(name if isinstance(name, str) else "", None) is None:
+            if self.filters.pop(name, None) is None:
                 raise PushwooshError(210, "Filter not found")
 
     def count_filter(self, expression: Any) -> dict[str, Any]:
@@ -718,15 +718,15 @@ class PushwooshBackend:
         with self.lock:
             return {"devices_count": len(self.matching_devices(compiled))}
 
-    def request_stats(self, code: Any) -> dict[str, Any]:
-        if not isinstance(code, str) or code not in self.messages:
+    def request_stats(self, code: str) -> dict[str, Any]:
+        if code not in self.messages:
             raise PushwooshError(210, "Message not found")
         request_id = f"stats-{len(self.stats_requests) + 1}-{code}"
         self.stats_requests[request_id] = code
         return {"request_id": request_id}
 
-    def stats_results(self, request_id: Any) -> dict[str, Any]:
-        code = self.stats_requests.get(request_id) if isinstance(request_id, str) else None
+    def stats_results(self, request_id: str) -> dict[str, Any]:
+        code = self.stats_requests.get(request_id)
         if code is None:
             raise PushwooshError(210, "Request not found")
         counts: dict[tuple[str, str], int] = {}
