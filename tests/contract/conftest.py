@@ -1,17 +1,35 @@
-"""Shared fixtures of the Pact tests: the pact files generated from the consumer cases, per test session."""
+"""Shared fixtures of the contract tests: a fake Pushwoosh in-process (`backend`, `client`; the Segment
+schema tests define their own `backend`, which wins in that module), and the pact files generated from
+the consumer cases, per test session."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from contracts.pact_bridge import all_cases
 from contracts.pact_consumer import COMMITTED_PACTS, write_pacts
+from emulator.pushwoosh.app import create_app
+from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 
 UPDATE_ENV = "SWOOSH_UPDATE_PACTS"
+
+
+@pytest.fixture
+def backend() -> Iterator[PushwooshBackend]:
+    instance = PushwooshBackend(PushwooshConfig())
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def client(backend: PushwooshBackend) -> FlaskClient:
+    return create_app(backend).test_client()
 
 
 @pytest.fixture(scope="session")

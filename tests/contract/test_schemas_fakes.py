@@ -3,7 +3,6 @@ byte), and any body at all gets a 2xx or a refusal in the real service's shape, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -13,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import contracts
-from emulator.pushwoosh.app import create_app
-from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from emulator.pushwoosh.backend import PushwooshBackend
 
 APP = "ABCDE-12345"
 HEADERS = {"Authorization": "Token KEY123", "X-PW-Appcode": APP}
@@ -33,18 +31,6 @@ def failure(text: str) -> bytes:
 
 def message(text: str) -> bytes:
     return orjson.dumps({"message": text})
-
-
-@pytest.fixture
-def backend() -> Iterator[PushwooshBackend]:
-    instance = PushwooshBackend(PushwooshConfig())
-    yield instance
-    instance.close()
-
-
-@pytest.fixture
-def client(backend: PushwooshBackend) -> FlaskClient:
-    return create_app(backend).test_client()
 
 
 @pytest.mark.parametrize(

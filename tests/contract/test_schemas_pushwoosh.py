@@ -4,7 +4,6 @@ validate, broken variants fail at the right path, and every reply the fake Pushw
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,54 +12,13 @@ from flask.testing import FlaskClient
 import contracts
 import fixtures
 from emulator.pushwoosh.api import DEVICE_METHODS, SERVER_METHODS, request_schema
-from emulator.pushwoosh.app import create_app
-from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from emulator.pushwoosh.backend import PushwooshBackend
+from tests.captured import POST_EVENTS, POST_EVENTS_BATCHED, TRACK_USER
 
 APP = "ABCDE-12345"
 TOKEN = "KEY123"
 HEADERS = {"Authorization": f"Token {TOKEN}", "X-PW-Appcode": APP}
 
-# Captured from Segment's own destination code (actions-core 3.170.0), copied from the integration reference.
-TRACK_USER = {
-    "attributes": {"name": "Ann", "searched_product": "sports shoes"},
-    "user_id": "u1",
-    "email": "a@x.io",
-    "language": "en-US",
-    "country": "United States",
-    "city": "San Francisco",
-    "current_location": {"latitude": 40.2964197, "longitude": -76.9411617},
-    "timezone": "Europe/Amsterdam",
-    "user_agent": "Mozilla/5.0 (iPhone; ...)",
-}
-POST_EVENTS = {
-    "events": [
-        {
-            "user_id": "u1",
-            "app_code": APP,
-            "name": "SubscribedToOffers",
-            "timestamp": "2026-11-22T14:08:43.998Z",
-            "attributes": {"plan": "gold"},
-        }
-    ]
-}
-POST_EVENTS_BATCHED = {
-    "events": [
-        {
-            "user_id": "u1",
-            "app_id": APP,
-            "name": "SubscribedToOffers",
-            "timestamp": "2026-11-22T14:08:43.998Z",
-            "attributes": {},
-        },
-        {
-            "user_id": "u2",
-            "app_id": APP,
-            "name": "Home",
-            "timestamp": "2026-11-22T15:08:43+01:00",
-            "attributes": {"screen": "x"},
-        },
-    ]
-}
 PING = {"body": {"name": "test_segment_auth"}}
 DELETE_USER = {"external_id": "u1"}
 CREATE_MESSAGE = {
@@ -194,18 +152,6 @@ def test_a_reply_never_carries_base_url() -> None:
         "pushwoosh/reply",
         {"status_code": 200, "status_message": "OK", "response": None, "base_url": "https://elsewhere/"},
     )
-
-
-@pytest.fixture
-def backend() -> Iterator[PushwooshBackend]:
-    instance = PushwooshBackend(PushwooshConfig())
-    yield instance
-    instance.close()
-
-
-@pytest.fixture
-def client(backend: PushwooshBackend) -> FlaskClient:
-    return create_app(backend).test_client()
 
 
 def _call(client: FlaskClient, method: str, schema: str | None, reply_schema: str, **request: Any) -> dict[str, Any]:
