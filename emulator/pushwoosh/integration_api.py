@@ -87,15 +87,20 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
         _code, refused, _body = authorised()
         return refused or Response(status=200)
 
-    @bp.post("/track-user")
-    def track_user() -> Response:
+    def checked(schema_name: str) -> tuple[str, Response | None, Any]:
+        """`authorised()`, then the body against its schema: 400 `{"message": ...}` when it breaks it."""
         code, refused, body = authorised()
         if refused:
+            return "", refused, None
+        refused_text = _refusal(contracts.validate(schema_name, body))
+        return code or "", _message(refused_text, 400) if refused_text else None, body
+
+    @bp.post("/track-user")
+    def track_user() -> Response:
+        code, refused, body = checked("pushwoosh/track-user")
+        if refused:
             return refused
-        refused_text = _refusal(contracts.validate("pushwoosh/track-user", body))
-        if refused_text:
-            return _message(refused_text, 400)
-        backend.track_user(code, body)  # type: ignore[arg-type]
+        backend.track_user(code, body)
         return Response(status=200)
 
     @bp.post("/post-events")
@@ -135,13 +140,10 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
 
     @bp.post("/delete-user")
     def delete_user() -> Response:
-        code, refused, body = authorised()
+        code, refused, body = checked("pushwoosh/delete-user")
         if refused:
             return refused
-        refused_text = _refusal(contracts.validate("pushwoosh/delete-user", body))
-        if refused_text:
-            return _message(refused_text, 400)
-        backend.delete_user(code, body["external_id"])  # type: ignore[index]
+        backend.delete_user(code, body["external_id"])
         return Response(status=200)
 
     return bp
