@@ -24,7 +24,7 @@ from emulator.segment.protocols import TrackingPlan
 from emulator.segment.warehouse import Warehouse, snake
 
 MAX_CALL_BYTES = 32 * 1024
-MAX_BATCH_BYTES = 500 * 1000
+MAX_BATCH_BYTES = 500 * 1024  # "500 KB": the edge counts 512,000 bytes
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_EVENTS = 2500
 STORED_BAD_PAYLOAD_BYTES = 64 * 1024

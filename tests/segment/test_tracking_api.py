@@ -165,6 +165,19 @@ def test_size_limits(client: FlaskClient, backend: SegmentBackend) -> None:
     assert backend.counts()["good"] == 1
 
 
+def test_the_batch_limit_is_512000_bytes(client: FlaskClient, backend: SegmentBackend) -> None:
+    """Segment's "500 KB" is 512,000 bytes: a body of exactly that many is taken, one byte more is not."""
+    item = {"type": "track", **TRACK, "properties": {"p": "y" * 20_000}}
+    body = json.dumps({"batch": [item] * 25}).encode()
+    padded = body[:-1] + b" " * (512_000 - len(body)) + b"}"
+    assert len(padded) == 512_000
+    headers = {"Content-Type": "application/json", **basic(APP_KEY)}
+    assert client.post("/v1/batch", data=padded, headers=headers).status_code == 200
+    over = client.post("/v1/batch", data=padded[:-1] + b" }", headers=headers)
+    assert over.status_code == 400 and over.get_json()["code"] == "request_too_large"
+    assert backend.counts()["good"] == 25
+
+
 def test_gzip_bodies_limits_after_decompression_and_bombs(client: FlaskClient, backend: SegmentBackend) -> None:
     gz = {"Content-Encoding": "gzip", **basic(APP_KEY)}
     assert client.post("/v1/track", data=gzip.compress(json.dumps(TRACK).encode()), headers=gz).status_code == 200
