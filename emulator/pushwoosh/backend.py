@@ -29,12 +29,13 @@ from emulator.pushwoosh.model import (
     TagDefinition,
     User,
 )
-from emulator.pushwoosh.platforms import platform_by_name
 from emulator.pushwoosh.templating import compile_template
 from emulator.pushwoosh.webhooks import WebhookSender
 from emulator.runtime import Runtime
 
 TRANSACTION_WINDOW = 24 * 3600
+# The device platforms Segment's track-user carries that Pushwoosh understands; others get no platform.
+INTEGRATION_PLATFORMS = {"ios": 1, "android": 3, "web": 11}
 
 
 class PushwooshError(Exception):
@@ -178,7 +179,8 @@ class PushwooshBackend:
             if device is None:
                 device = Device(app.code, hwid, device_type, self.tag_registry)
             device.device_type = device_type
-            device.push_token = request.get("push_token") or device.push_token
+            if request.get("push_token"):
+                device.push_token, device.unsubscribed = request["push_token"], False
             for key in ("language", "app_version", "device_model", "os_version"):
                 if request.get(key) is not None:
                     setattr(device, key, str(request[key]))
@@ -194,7 +196,8 @@ class PushwooshBackend:
     def unregister_device(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))
         with self.lock:
-            self.device(app.code, request["hwid"]).push_token = None
+            device = self.device(app.code, request["hwid"])
+            device.push_token, device.unsubscribed = None, True
         self.runtime.notify()
 
     def delete_device(self, request: Mapping[str, Any]) -> None:
@@ -409,11 +412,7 @@ class PushwooshBackend:
             if device_id:
                 device = self.devices[app_code].get(str(device_id))
                 if device is None:
-                    platform = profile.get("device_platform")
-                    try:
-                        device_type = platform_by_name(str(platform)).code if platform else 3
-                    except KeyError:
-                        device_type = 3
+                    device_type = INTEGRATION_PLATFORMS.get(str(profile.get("device_platform")).lower())
                     device = Device(app_code, str(device_id), device_type, self.tag_registry)
                     self.devices[app_code][device.hwid] = device
                 for source, target in (
@@ -886,9 +885,12 @@ class PushwooshBackend:
                 record.tags.update(user.get("tags", {}))
                 record.profile.update(user.get("profile", {}))
             for item in state.get("devices", []):
-                device = Device(item["application"], item["hwid"], int(item["device_type"]), self.tag_registry)
+                code = item.get("device_type")
+                device_type = None if code is None else int(code)
+                device = Device(item["application"], item["hwid"], device_type, self.tag_registry)
                 for key in ("push_token", "language", "timezone", "app_version", "device_model", "os_version", "email"):
                     setattr(device, key, item.get(key))
+                device.unsubscribed = bool(item.get("unsubscribed", False))
                 device.badge = int(item.get("badge", 0))
                 device.tags.update(item.get("tags", {}))
                 self.devices.setdefault(device.application, {})[device.hwid] = device

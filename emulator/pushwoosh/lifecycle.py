@@ -44,7 +44,9 @@ class Lifecycle:
         text_key = "subject" if message.kind == "email" else "content"
         sent = 0
         for device in devices:
-            channel = device.platform.channel if device.platform else "push"
+            if not device.reachable_by_push:
+                continue  # no platform to send through, or unregistered (reachable by in-app only)
+            channel = device.platform.channel  # type: ignore[union-attr]
             if message.kind == "push" and channel == "email":
                 continue  # email devices receive createEmailMessage, not pushes
             content = backend.render(message, device, text_key)

@@ -145,15 +145,19 @@ class Device:
         "registry",
         "tags",
         "timezone",
+        "unsubscribed",
         "user",
     )
 
-    def __init__(self, application: str, hwid: str, device_type: int, registry: dict[str, TagDefinition]) -> None:
+    def __init__(
+        self, application: str, hwid: str, device_type: int | None, registry: dict[str, TagDefinition]
+    ) -> None:
         self.application = application
         self.hwid = hwid
-        self.device_type = device_type
+        self.device_type = device_type  # None: a platform Pushwoosh does not know (Segment's track-user)
         self.registry = registry
         self.push_token: str | None = None
+        self.unsubscribed = False  # unregisterDevice: the token is gone, no push reaches it until it registers
         self.user: User | None = None
         self.language: str | None = None
         self.timezone: Any = None
@@ -172,7 +176,12 @@ class Device:
 
     @property
     def platform(self) -> Platform | None:
-        return DEVICE_TYPES.get(self.device_type)
+        return DEVICE_TYPES.get(self.device_type) if self.device_type is not None else None
+
+    @property
+    def reachable_by_push(self) -> bool:
+        """A push needs a platform to go through and a device that has not unregistered."""
+        return self.platform is not None and not self.unsubscribed
 
     def tag(self, name: str, application: str | None = None) -> tuple[TagType, Any] | None:
         if application is not None and application != self.application:
@@ -203,6 +212,7 @@ class Device:
             "device_type": self.device_type,
             "platform": platform.name if platform else None,
             "push_token": self.push_token,
+            "unsubscribed": self.unsubscribed,
             "user_id": self.user_id,
             "language": self.language,
             "timezone": self.timezone,

@@ -62,6 +62,25 @@ def test_track_user_with_a_device(client: FlaskClient, backend: PushwooshBackend
     assert backend.tag_registry["plan"].type == 1
 
 
+@pytest.mark.parametrize(
+    ("platform", "device_type"),
+    [("ios", 1), ("Android", 3), ("web", 11), ("windows", None), ("tvOS", None), (None, None)],
+)
+def test_track_user_understands_only_ios_android_and_web(
+    client: FlaskClient, backend: PushwooshBackend, platform: str | None, device_type: int | None
+) -> None:
+    """Other platforms are stored without one, and a device without a platform is not reached by pushes."""
+    profile = {"user_id": "u1", "device_id": "dev-1", "device_token": "token"}
+    if platform is not None:  # the destination leaves unresolved fields out
+        profile["device_platform"] = platform
+    reply = client.post("/integration-segment/v1/track-user", headers=INTEGRATION_HEADERS, json=profile)
+    assert reply.status_code == 200, reply.get_json()
+    device = backend.devices[APP]["dev-1"]
+    assert device.device_type == device_type
+    backend.create_messages({"application": APP, "notifications": [{"content": "hi", "devices": ["dev-1"]}]})
+    assert ("dev-1" in backend.inboxes) is (device_type is not None)
+
+
 def test_post_events_single_and_batched_shapes(client: FlaskClient, backend: PushwooshBackend) -> None:
     for body in (POST_EVENTS, POST_EVENTS_BATCHED):
         response = client.post("/integration-segment/v1/post-events", json=body, headers=INTEGRATION_HEADERS)

@@ -36,6 +36,24 @@ def test_device_lifecycle(client: FlaskClient, backend: PushwooshBackend) -> Non
     assert call(client, "deleteDevice", application=APP, hwid="h1")["status_message"] == "Device not found"
 
 
+def test_an_unregistered_device_gets_no_push_until_it_registers_a_token_again(
+    client: FlaskClient, backend: PushwooshBackend
+) -> None:
+    register(client, "h1")
+    register(client, "h2")
+    call(client, "unregisterDevice", application=APP, hwid="h1")
+    first = call(client, "createMessage", auth=TOKEN, application=APP, notifications=[{"content": "one"}])
+    code = first["response"]["Messages"][0]
+    assert sorted((e["event"], e["hwid"]) for e in backend.lifecycle.events if e["message_code"] == code) == [
+        ("Push Delivered", "h2"),
+        ("Push Sent", "h2"),
+    ]
+    assert "h1" not in backend.inboxes and "h1" in backend.devices[APP]  # still there, still counted
+    register(client, "h1")  # a new token: subscribed again
+    call(client, "createMessage", auth=TOKEN, application=APP, notifications=[{"content": "two", "devices": ["h1"]}])
+    assert [item["content"] for item in backend.inboxes["h1"]] == ["two"]
+
+
 @pytest.mark.parametrize(
     ("request_body", "message"),
     [
