@@ -154,10 +154,10 @@ class BridgeService:
             sources = {s["name"]: s for s in segment.config()["sources"]}
             settings.segment_url = urls["segment"]
             settings.write_key = sources["pushwoosh"]["write_key"]
-            segment.call(
+            segment.call(  # named like Segment's destination: `integrations: {"Pushwoosh": false}` opts out
                 "POST",
                 "/destinations",
-                json={"source": "app", "name": "bridge", "max_batch": 100, "url": f"{self.url}/segment"},
+                json={"source": "app", "name": "Pushwoosh", "max_batch": 100, "url": f"{self.url}/segment"},
             )
         self.bridge.configure(settings)
         self.bridge.start()

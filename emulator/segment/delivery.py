@@ -184,6 +184,18 @@ class Delivery:
 DELIVERY_FILTERS = {k: k for k in ("destination", "destination_id", "source", "messageId", "type", "event", "state")}
 
 
+def enabled_for(message: Mapping[str, Any], destination: str) -> bool:
+    """Segment's `integrations` switch: `{"<Destination>": false}` keeps a message from that destination,
+    `{"All": false}` from every destination not turned on by name (`true` or an options object)."""
+    integrations = message.get("integrations")
+    if not isinstance(integrations, Mapping):
+        return True
+    own = integrations.get(destination)
+    if own is not None:
+        return own is not False
+    return integrations.get("All", True) is not False
+
+
 def _spec_value(spec: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
     value = spec.get(key, default)
     if value is None or (kind is not str and isinstance(value, bool)) or not isinstance(value, kind):
@@ -322,7 +334,7 @@ class Deliverer:
                 if destination.source != source:
                     continue
                 for message in messages:
-                    if destination.matches(message):
+                    if enabled_for(message, destination.name) and destination.matches(message):
                         delivery = Delivery(next(self._delivery_ids), destination, message, now, now)
                         self._log.append(delivery)
                         heapq.heappush(lane.heap, (now, delivery.id, delivery))

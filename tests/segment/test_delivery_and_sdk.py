@@ -15,7 +15,7 @@ from flask import Flask, Response, request
 
 from emulator.segment.backend import SegmentBackend
 from emulator.segment.client import SegmentClient
-from emulator.segment.delivery import SubscriptionError, parse_subscription
+from emulator.segment.delivery import SubscriptionError, enabled_for, parse_subscription
 from emulator.serving import ServerThread
 from tests.segment.conftest import APP_KEY
 
@@ -108,6 +108,43 @@ def test_reset_waits_for_a_delivery_on_the_wire_and_forgets_its_retry(backend: S
         deliveries(backend, 1, messageId="after-reset")
         assert backend.runtime.wait_until(lambda: "after-reset" in arrivals, 5)
     assert arrivals == ["before-reset", "after-reset"]
+
+
+@pytest.mark.parametrize(
+    ("integrations", "expected"),
+    [
+        (None, True),
+        ({}, True),
+        ({"All": True}, True),
+        ({"Pushwoosh": False}, False),
+        ({"Webhooks": False}, True),
+        ({"All": False}, False),
+        ({"All": False, "Pushwoosh": True}, True),
+        ({"All": False, "Pushwoosh": {"someOption": 1}}, True),
+        ({"All": True, "Pushwoosh": False}, False),
+        ("not an object", True),
+    ],
+)
+def test_integrations_switch(integrations: object, expected: bool) -> None:
+    message = {"event": "x"} if integrations is None else {"event": "x", "integrations": integrations}
+    assert enabled_for(message, "Pushwoosh") is expected
+
+
+def test_a_message_opted_out_of_a_destination_is_not_delivered_there(
+    backend: SegmentBackend, receiver: tuple[Receiver, str]
+) -> None:
+    _hook, url = receiver
+    backend.add_destination({"name": "Pushwoosh", "url": url})
+    backend.add_destination({"name": "Webhooks", "url": url})
+    for message_id, integrations in (("a", None), ("b", {"Pushwoosh": False}), ("c", {"All": False})):
+        message = {"userId": "u", "event": "E", "messageId": message_id}
+        backend.ingest("track", {**message, "integrations": integrations} if integrations else message, APP_KEY)
+    delivered = deliveries(backend, 3)
+    assert sorted((d["messageId"], d["destination"]) for d in delivered) == [
+        ("a", "Pushwoosh"),
+        ("a", "Webhooks"),
+        ("b", "Webhooks"),
+    ]
 
 
 def test_deliveries_give_up_after_four_hours(backend: SegmentBackend, receiver: tuple[Receiver, str]) -> None:
