@@ -3,8 +3,8 @@
 `Authorization: Token <API token>` and `X-PW-Appcode`; 200 with an empty body on success; 401
 `{"message": "unauthorized"}`; 400 `{"message": "missing application code"}`; a timestamp that is not
 an RFC 3339 string rejects the whole post-events batch with the post-event failure body. Items may
-carry `app_code` or (the upstream batched-mode quirk) `app_id`; strict mode records `app_id` as a
-warning and refuses more than 100 events per request. The request shapes are the JSON Schemas
+carry `app_code` or (the upstream batched-mode quirk) `app_id`, accepted like the real service does
+and recorded as a warning; strict mode refuses more than 100 events per request. The request shapes are the JSON Schemas
 `pushwoosh/track-user`, `pushwoosh/post-events` and `pushwoosh/delete-user`, which carry the texts
 the fake replies with.
 """
@@ -120,10 +120,8 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
             if at is None:  # RFC 3339 in form, but not a real date (month 13)
                 return _post_event_failure(_RFC3339_HINT)
             name = item["name"]
-            if "app_id" in item and "app_code" not in item:
+            if "app_id" in item and "app_code" not in item:  # the real service accepts it: a warning only
                 backend.warn("app_id", f"event {name!r} carries app_id instead of app_code")
-                if backend.strict:
-                    return _post_event_failure("app_id is not accepted in strict mode; send app_code")
             item_code = item.get("app_code") or item.get("app_id") or code
             if item_code not in backend.applications:
                 return _post_event_failure(f"application {item_code} not found")

@@ -35,7 +35,8 @@ class Verdict:
 def _validator(schema: Any, where: str) -> Validator:
     if not isinstance(schema, dict):
         raise TrackingPlanError(f"{where}: a schema must be a JSON object")
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    # Segment's tracking plans are draft-07 JSON Schema; a schema naming another draft gets that one.
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     try:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:

@@ -108,14 +108,17 @@ def test_one_bad_timestamp_rejects_the_whole_batch(
     assert not backend.posted
 
 
-def test_strict_mode_refuses_app_id_and_big_batches() -> None:
+def test_strict_mode_flags_app_id_and_refuses_big_batches() -> None:
+    """The real service accepts the batched-mode `app_id`; a strict fake flags it as a warning, no more."""
     backend = PushwooshBackend(PushwooshConfig(strict=True))
     client = create_app(backend).test_client()
-    refused = client.post("/integration-segment/v1/post-events", json=POST_EVENTS_BATCHED, headers=INTEGRATION_HEADERS)
-    assert refused.status_code == 400 and "app_id" in refused.get_json()["error"]["message"]
+    taken = client.post("/integration-segment/v1/post-events", json=POST_EVENTS_BATCHED, headers=INTEGRATION_HEADERS)
+    assert taken.status_code == 200
+    assert [w["kind"] for w in backend.warnings] == ["app_id"] * len(POST_EVENTS_BATCHED["events"])
+    posted = len(backend.posted)
     big = {"events": POST_EVENTS["events"] * 101}
     assert client.post("/integration-segment/v1/post-events", json=big, headers=INTEGRATION_HEADERS).status_code == 400
-    assert not backend.posted
+    assert len(backend.posted) == posted
     backend.close()
 
 

@@ -16,6 +16,8 @@ from emulator.segment.warehouse import WarehouseError, event_table, snake
 from swoosh.stack import StackOptions
 from tests.segment.conftest import APP_KEY
 
+DRAFT_2020 = "https://json-schema.org/draft/2020-12/schema"
+
 PUSHWOOSH_KEY = "pushwoosh-write-key"
 
 
@@ -187,6 +189,17 @@ def test_plan_allow_flags_violations_and_keeps_the_event() -> None:
     assert event["status"] == "good"
     assert event["violations"][0]["path"] == "properties/total"
     backend.close()
+
+
+def test_plan_schemas_are_draft_07_unless_they_name_another_draft() -> None:
+    """Segment's Protocols speaks draft-07: `dependencies` and tuple `items` mean what draft-07 says."""
+    schema = {"dependencies": {"properties": ["userId"]}, "properties": {"context": {"items": [{"type": "string"}]}}}
+    plan = TrackingPlan({"mode": "block", "events": {"Viewed": schema}})
+    viewed = {"type": "track", "event": "Viewed", "properties": {}}
+    assert plan.check(dict(viewed)).blocked  # draft-07 `dependencies`: properties needs userId
+    assert not plan.check({**viewed, "userId": "u", "context": ["a", 1]}).blocked  # tuple `items`
+    named = TrackingPlan({"mode": "block", "events": {"Viewed": {**schema, "properties": {}, "$schema": DRAFT_2020}}})
+    assert not named.check(dict(viewed)).blocked  # 2020-12 has no `dependencies`
 
 
 def test_plan_omit_drops_offending_properties() -> None:
