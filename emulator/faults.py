@@ -167,15 +167,31 @@ class FaultRules:
 
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# The body of a fault rule that names none, in the service's own error shape: (status, path, text) -> JSON.
+FaultBody = Callable[[int, str, str], Any]
+DEFAULT_RETRY_AFTER = 1.0  # a 429 without `retry_after` still carries the rate-limit headers, as Segment's do
+
+
+def generic_fault_body(status: int, path: str, text: str) -> Any:
+    return {"code": "fault_injected", "message": text}
 
 
 class FaultMiddleware:
     """Applies FaultRules in front of a WSGI app; control routes are never faulted."""
 
-    def __init__(self, app: WSGIApp, rules: FaultRules, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        rules: FaultRules,
+        sleep: Callable[[float], None] = time.sleep,
+        body: FaultBody = generic_fault_body,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self.app = app
         self.rules = rules
         self.sleep = sleep
+        self.body = body
+        self.now = now  # the service's clock, for X-RateLimit-Reset
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -195,27 +211,26 @@ class FaultMiddleware:
             return []
         if rule.status is None:
             return self.app(environ, start_response)
-        return self._respond(rule, start_response)
+        return self._respond(rule, path, start_response)
 
-    @staticmethod
-    def _respond(rule: FaultRule, start_response: Callable[..., Any]) -> list[bytes]:
+    def _respond(self, rule: FaultRule, path: str, start_response: Callable[..., Any]) -> list[bytes]:
+        status = rule.status or 500
         if rule.body is None:
-            body, ctype = (
-                orjson.dumps({"code": "fault_injected", "message": f"swoosh fault rule {rule.id}"}),
-                "application/json",
-            )
+            body = orjson.dumps(self.body(status, path, f"swoosh fault rule {rule.id}"))
+            ctype = "application/json"
         elif isinstance(rule.body, str):
             body, ctype = rule.body.encode(), "text/plain; charset=utf-8"
         else:
             body, ctype = orjson.dumps(rule.body), "application/json"
         headers = {"Content-Type": ctype, "Content-Length": str(len(body)), **rule.headers}
-        if rule.retry_after is not None:
-            headers.setdefault(
-                "Retry-After", str(int(rule.retry_after) if rule.retry_after.is_integer() else rule.retry_after)
-            )
-            headers.setdefault("X-RateLimit-Reset", str(int(time.time() + rule.retry_after)))
-        reason = _REASONS.get(rule.status or 500, "Fault")
-        start_response(f"{rule.status} {reason}", list(headers.items()))
+        retry_after = rule.retry_after
+        if retry_after is None and status == 429:
+            retry_after = DEFAULT_RETRY_AFTER
+        if retry_after is not None:
+            headers.setdefault("Retry-After", str(int(retry_after) if retry_after.is_integer() else retry_after))
+            headers.setdefault("X-RateLimit-Reset", str(int(self.now() + retry_after)))
+        reason = _REASONS.get(status, "Fault")
+        start_response(f"{status} {reason}", list(headers.items()))
         return [body]
 
 

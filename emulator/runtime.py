@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 
 from emulator.clock import Clock
-from emulator.faults import CONTROL_PREFIX, FaultMiddleware, FaultRules
+from emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
 from emulator.journal import Journal, JournalEntry
 
 
@@ -152,8 +152,10 @@ class JournalMiddleware:
             journal.record(entry)
 
 
-def install(app: Flask, runtime: Runtime) -> Flask:
-    """Put journal and fault handling in front of the app's routing (outermost: journal)."""
-    app.wsgi_app = JournalMiddleware(FaultMiddleware(app.wsgi_app, runtime.faults), runtime)  # type: ignore[method-assign]
+def install(app: Flask, runtime: Runtime, fault_body: FaultBody = generic_fault_body) -> Flask:
+    """Put journal and fault handling in front of the app's routing (outermost: journal); an injected fault
+    without a body of its own answers `fault_body(status, path, text)`, the service's error shape."""
+    faults = FaultMiddleware(app.wsgi_app, runtime.faults, body=fault_body, now=runtime.clock.time)
+    app.wsgi_app = JournalMiddleware(faults, runtime)  # type: ignore[method-assign]
     app.extensions["swoosh.runtime"] = runtime
     return app

@@ -29,7 +29,15 @@ def create_app(backend: PushwooshBackend) -> Flask:
     def _http_error(exc: HTTPException) -> Response:
         return envelope(exc.code or 500, exc.description or exc.name, http_status=exc.code or 500)
 
-    return install(app, backend.runtime)
+    return install(app, backend.runtime, fault_body=_fault_body)
+
+
+def _fault_body(status: int, path: str, text: str) -> Any:
+    """An injected fault in the shape the route's clients parse: the envelope on /json/1.3 (pypushwoosh
+    reads `status_code` from every reply), `{"message": ...}` on the integration API."""
+    if path.startswith("/integration-segment/"):
+        return {"message": text}
+    return {"status_code": status, "status_message": text, "response": None}
 
 
 def _add_pushwoosh_routes(bp: Any, backend: PushwooshBackend) -> None:

@@ -32,7 +32,12 @@ def create_app(backend: SegmentBackend) -> Flask:
             error_body(code, exc.description or exc.name), status=exc.code or 500, mimetype="application/json"
         )
 
-    return install(app, backend.runtime)
+    return install(app, backend.runtime, fault_body=_fault_body)
+
+
+def _fault_body(status: int, path: str, text: str) -> Any:
+    """An injected fault in the Tracking API's error shape."""
+    return {"success": False, "code": "fault_injected", "message": text}
 
 
 def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:

@@ -206,3 +206,15 @@ def test_posted_event_log_is_bounded_but_segments_still_see_every_event() -> Non
         assert client.get("/_swoosh/config").get_json()["evicted_posted_events"] == 0
     finally:
         backend.close()
+
+
+def test_injected_faults_answer_in_each_apis_own_shape(client: FlaskClient, backend: PushwooshBackend) -> None:
+    """pypushwoosh reads `status_code` from every /json/1.3 reply; the destination reads `message`."""
+    backend.runtime.faults.add({"path": "/json/1.3/", "status": 500, "times": 1})
+    backend.runtime.faults.add({"path": "/integration-segment/", "status": 503, "times": 1})
+    remote = client.post("/json/1.3/registerDevice", json={"request": {"application": APP}})
+    assert remote.status_code == 500
+    assert set(remote.get_json()) == {"status_code", "status_message", "response"}
+    assert remote.get_json()["status_code"] == 500
+    integration = client.post("/integration-segment/v1/ping", headers=INTEGRATION_HEADERS, json={})
+    assert integration.status_code == 503 and set(integration.get_json()) == {"message"}

@@ -222,3 +222,16 @@ def test_unknown_routes_are_json_404(client: FlaskClient) -> None:
         response = client.post(path, json=TRACK)
         assert response.status_code in (404, 405)
         assert {"code", "message"} <= set(response.get_json())
+
+
+def test_an_injected_429_has_segments_body_and_rate_limit_headers_on_the_emulator_clock(
+    client: FlaskClient, backend: SegmentBackend
+) -> None:
+    backend.runtime.clock.set_offset(10_000.0)
+    backend.runtime.faults.add({"path": "/v1/batch", "status": 429, "times": 1})
+    reply = client.post("/v1/batch", json={"batch": [{"type": "track", **TRACK}]}, headers=basic(APP_KEY))
+    assert reply.status_code == 429
+    assert reply.get_json() == {"success": False, "code": "fault_injected", "message": reply.get_json()["message"]}
+    assert reply.headers["Retry-After"] == "1"  # none given: Segment's 429s always carry one
+    assert abs(int(reply.headers["X-RateLimit-Reset"]) - (backend.runtime.clock.time() + 1)) <= 1
+    assert backend.counts()["good"] == 0
