@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emulator.control import match_filters
 from emulator.pushwoosh import seglang, tags
@@ -512,13 +513,19 @@ class PushwooshBackend:
         token = secrets.token_hex(10).upper()
         return f"{token[:4]}-{token[4:12]}-{token[12:20]}"
 
-    def send_time(self, send_date: Any) -> float:
+    def send_time(self, send_date: Any, timezone: str | None = None) -> float:
+        """When a notification goes out: now, or `YYYY-MM-DD HH:mm` read in `timezone` (an IANA name; UTC
+        when absent). Sending at each user's own local time (`ignore_user_timezone: false`) is not modelled."""
         now = self.runtime.clock.time()
         if send_date is None or send_date == "now":
             return now
+        try:
+            zone = ZoneInfo(timezone) if timezone else UTC
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise PushwooshError(210, f"Unknown timezone {timezone!r}") from exc
         if isinstance(send_date, str):
             try:
-                return datetime.strptime(send_date.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=UTC).timestamp()
+                return datetime.strptime(send_date.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=zone).timestamp()
             except ValueError:
                 pass
         raise PushwooshError(210, "Cannot parse date")
@@ -563,7 +570,7 @@ class PushwooshBackend:
 
     def _plan(self, notification: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
         """Check one notification (its date, its filter, compiled) before any message is created."""
-        send_at = self.send_time(notification.get("send_date", "now"))
+        send_at = self.send_time(notification.get("send_date", "now"), notification.get("timezone"))
         if notification.get("filter") is not None and notification.get("conditions") is not None:
             raise PushwooshError(210, "Use either filter or conditions, not both")
         filter_name = notification.get("filter")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -281,3 +283,18 @@ def test_filters_targeted_messages_compile_and_stats(client: FlaskClient, backen
     assert {r["action"]: r["count"] for r in rows} == {"send": 1, "delivery": 1, "open": 1}
     assert call(client, "deleteFilter", auth=TOKEN, name="Brazil")["status_code"] == 200
     assert call(client, "deleteFilter", auth=TOKEN, name="Brazil")["status_code"] == 210
+
+
+def test_send_date_is_read_in_the_notifications_timezone(client: FlaskClient, backend: PushwooshBackend) -> None:
+    at_ten = "2030-01-15 10:00"
+    scheduled = [
+        {"content": "utc", "send_date": at_ten},
+        {"content": "ny", "send_date": at_ten, "timezone": "America/New_York", "ignore_user_timezone": True},
+    ]
+    reply = call(client, "createMessage", auth=TOKEN, application=APP, notifications=scheduled)
+    utc, new_york = (backend.messages[code].send_at for code in reply["response"]["Messages"])
+    assert utc == datetime(2030, 1, 15, 10, 0, tzinfo=UTC).timestamp()
+    assert new_york - utc == 5 * 3600  # EST is UTC-5 in January
+    on_mars = [{"content": "x", "send_date": at_ten, "timezone": "Mars/Olympus"}]
+    unknown = call(client, "createMessage", auth=TOKEN, application=APP, notifications=on_mars)
+    assert (unknown["status_code"], unknown["status_message"]) == (210, "Unknown timezone 'Mars/Olympus'")
