@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from emulator.clock import iso_millis
 from emulator.pushwoosh.model import Delivery, Device, Message
 from emulator.pushwoosh.platforms import message_type
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from emulator.pushwoosh.backend import PushwooshBackend
 
 EVENT_CAPACITY = 1_000_000
+IOS = 1
 
 
 class Lifecycle:
@@ -95,20 +98,27 @@ class Lifecycle:
         }
 
     def _to_inbox(self, message: Message, device: Device, delivery: Delivery) -> None:
+        """What the device received: the push payload's own keys (`p` the hash for pushStat, `l` the link,
+        `u` the custom data as a JSON string, `aps.alert` on iOS) beside readable ones (content, link, data)."""
         notification = message.notification
-        self.backend.inboxes.setdefault(device.hwid, []).append(
-            {
-                "hwid": device.hwid,
-                "message_code": message.code,
-                "p": message.code,
-                "title": delivery.title,
-                "content": delivery.content,
-                "link": notification.get("link"),
-                "data": notification.get("data"),
-                "campaign_code": message.campaign,
-                "timestamp": delivery.at,
-            }
-        )
+        data = notification.get("data")
+        item: dict[str, Any] = {
+            "hwid": device.hwid,
+            "message_code": message.code,
+            "p": message.code,
+            "title": delivery.title,
+            "content": delivery.content,
+            "link": notification.get("link"),
+            "l": notification.get("link"),
+            "data": data,
+            "u": orjson.dumps(data).decode() if isinstance(data, dict) else data,
+            "campaign_code": message.campaign,
+            "timestamp": delivery.at,
+        }
+        if device.device_type == IOS:
+            alert = {"title": delivery.title, "body": delivery.content} if delivery.title else delivery.content
+            item["aps"] = {"alert": alert}
+        self.backend.inboxes.setdefault(device.hwid, []).append(item)
 
     def clear(self) -> None:
         self.events.clear()

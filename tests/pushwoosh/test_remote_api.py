@@ -298,3 +298,15 @@ def test_send_date_is_read_in_the_notifications_timezone(client: FlaskClient, ba
     on_mars = [{"content": "x", "send_date": at_ten, "timezone": "Mars/Olympus"}]
     unknown = call(client, "createMessage", auth=TOKEN, application=APP, notifications=on_mars)
     assert (unknown["status_code"], unknown["status_message"]) == (210, "Unknown timezone 'Mars/Olympus'")
+
+
+def test_the_inbox_holds_the_push_payload_keys(client: FlaskClient, backend: PushwooshBackend) -> None:
+    register(client, "iphone", device_type=1)
+    register(client, "pixel", device_type=3)
+    note = {"content": "Hi", "title": "News", "link": "https://shop.example/offer", "data": {"sku": "s1"}}
+    code = call(client, "createMessage", auth=TOKEN, application=APP, notifications=[note])["response"]["Messages"][0]
+    iphone, pixel = backend.inboxes["iphone"][0], backend.inboxes["pixel"][0]
+    for item in (iphone, pixel):
+        assert (item["p"], item["l"], item["u"], item["title"]) == (code, note["link"], '{"sku":"s1"}', "News")
+    assert iphone["aps"] == {"alert": {"title": "News", "body": "Hi"}} and "aps" not in pixel
+    assert call(client, "pushStat", application=APP, hwid="iphone", hash=iphone["p"])["status_code"] == 200
