@@ -19,6 +19,7 @@ from bridge.destination import Request
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "swoosh-bridge/0.1"
+DESTINATION_USER_AGENT = "Segment (Actions)"  # what Segment's Pushwoosh destination sends
 BASE_BACKOFF = 0.5
 MAX_BACKOFF = 300.0
 
@@ -75,7 +76,7 @@ class PushwooshSender:
             "Authorization": f"Token {api_key}",
             "X-PW-Appcode": app_code,
             "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
+            "User-Agent": DESTINATION_USER_AGENT,
         }
         self.client = client or httpx.Client(timeout=TIMEOUT_SECONDS, verify=verify)
 

@@ -115,12 +115,13 @@ def tracking_blueprint(backend: SegmentBackend) -> Blueprint:
 
     def _get(route: str) -> Response:
         parts = route.split("/")
-        if len(parts) == 2 and parts[0] == "pixel" and parts[1] in PIXEL_TYPES:
+        if len(parts) == 2 and parts[0] == "pixel":  # always the GIF, like Segment's, whatever the type or data
             try:
-                body = parse_json(base64.b64decode(request.args.get("data", ""), validate=False))
-                backend.ingest(parts[1], body, None, False, 0)
+                if parts[1] in PIXEL_TYPES:
+                    body = parse_json(base64.b64decode(request.args.get("data", ""), validate=False))
+                    backend.ingest(parts[1], body, None, False, 0)
             except (BodyError, IngestError, ValueError, binascii.Error):
-                pass  # the pixel always answers with the GIF, like Segment's
+                pass
             return _cors(Response(GIF, mimetype="image/gif"))
         if len(parts) == 3 and parts[0] == "projects" and parts[2] == "settings":
             write_key = request.view_args["rest"].strip("/").split("/")[1]  # keep the key's case

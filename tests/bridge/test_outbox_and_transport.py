@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bridge.destination import Request
 from bridge.outbox import Outbox
-from bridge.transport import backoff, classify, is_retryable
+from bridge.transport import PushwooshSender, backoff, classify, is_retryable
 
 
 @pytest.fixture
@@ -126,3 +127,21 @@ def test_backoff_grows_has_jitter_and_honours_retry_after() -> None:
     assert all(0.25 <= d <= 48 for d in delays)
     assert backoff(0, 30.0, rng) >= 30.0
     assert backoff(50, None, rng) <= 450
+
+
+def test_the_pushwoosh_sender_speaks_like_segments_destination() -> None:
+    """Same wire format as Segment's Pushwoosh destination: token, app code and its User-Agent."""
+    seen: list[httpx.Request] = []
+
+    def pushwoosh(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    sender = PushwooshSender(
+        "http://pushwoosh.test", "KEY123", "ABCDE-12345", client=httpx.Client(transport=httpx.MockTransport(pushwoosh))
+    )
+    sender.send(Request("delete-user", {"external_id": "u1"}))
+    [request] = seen
+    assert str(request.url) == "http://pushwoosh.test/integration-segment/v1/delete-user"
+    assert request.headers["User-Agent"] == "Segment (Actions)"
+    assert (request.headers["Authorization"], request.headers["X-PW-Appcode"]) == ("Token KEY123", "ABCDE-12345")

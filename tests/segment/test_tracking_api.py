@@ -211,6 +211,8 @@ def test_pixel_and_cdn_settings(client: FlaskClient, backend: SegmentBackend) ->
     pixel = client.get(f"/v1/pixel/track?data={data}")
     assert pixel.status_code == 200 and pixel.mimetype == "image/gif"
     assert client.get("/v1/pixel/track?data=%%%").status_code == 200
+    launch = client.get(f"/v1/pixel/launch?data={data}")  # not a call type: still the GIF, nothing kept
+    assert launch.status_code == 200 and launch.mimetype == "image/gif"
     assert backend.counts()["good"] == 1
     settings = client.get("/v1/projects/MyKey/settings").get_json()
     assert settings["integrations"]["Segment.io"]["apiKey"] == "MyKey"
