@@ -142,18 +142,22 @@ class BridgeService:
     def on_started(self, urls: dict[str, str]) -> None:
         self.url = urls[self.name]
         settings = self.bridge.settings
+        source: dict[str, Any] = {}  # the application's Segment-source settings, as Pushwoosh's UI sets them
         if "pushwoosh" in urls:
             pushwoosh = ControlClient(urls["pushwoosh"], verify=self.verify)
             config = pushwoosh.config()
+            application = config["applications"][0]
             settings.pushwoosh_url = urls["pushwoosh"]
-            settings.app_code = config["applications"][0]["code"]
+            settings.app_code = application["code"]
             settings.api_key = config["api_tokens"][0]
+            source = application.get("segment") or {}
+            settings.allow_list = source.get("events") or settings.allow_list
             pushwoosh.call("POST", "/webhooks", json={"url": f"{self.url}/pushwoosh"})
         if "segment" in urls:
             segment = ControlClient(urls["segment"], verify=self.verify)
             sources = {s["name"]: s for s in segment.config()["sources"]}
-            settings.segment_url = urls["segment"]
-            settings.write_key = sources["pushwoosh"]["write_key"]
+            settings.segment_url = source.get("url") or urls["segment"]
+            settings.write_key = source.get("write_key") or sources["pushwoosh"]["write_key"]
             segment.call(  # named like Segment's destination: `integrations: {"Pushwoosh": false}` opts out
                 "POST",
                 "/destinations",

@@ -96,6 +96,24 @@ def test_a_push_lands_in_the_warehouse_as_push_sent(stack: Stack) -> None:
     assert {m["context"]["pushwoosh"]["message_code"] for m in segment.messages(source="pushwoosh")} == {code}
 
 
+def test_the_applications_segment_source_settings_filter_what_reaches_segment(tmp_path: Path) -> None:
+    """As in Pushwoosh's UI: the application's Segment source has a write key and an event allow-list."""
+    config = tmp_path / "swoosh.toml"
+    config.write_text(
+        f"""[[pushwoosh.applications]]
+code = "{APP}"
+name = "My app"
+segment = {{ write_key = "pushwoosh-write-key", events = "Push Delivered" }}
+"""
+    )
+    with Stack(StackOptions(data_dir=tmp_path, config_file=config)) as stack:
+        segment, _ = clients(stack)
+        register_devices(stack.urls["pushwoosh"], 2)
+        send_push(stack.urls["pushwoosh"], "ONLY-DELIVERED")
+        segment.wait_for_events(2, timeout=15, source="pushwoosh")  # the Sent events came first, in one batch
+        assert [m["event"] for m in segment.messages(source="pushwoosh")] == ["Push Delivered"] * 2
+
+
 def test_pushwoosh_outage_then_recovery_loses_nothing(stack: Stack) -> None:
     segment, pushwoosh = clients(stack)
     pushwoosh.faults.add(status=503, times=4, path="^/integration-segment/")
