@@ -23,11 +23,32 @@ MAX_BACKOFF = 5.0
 POST_TIMEOUT = 10.0
 
 
+FORMATS = ("swoosh", "pushwoosh")
+
+
+def generic_webhook(event: dict[str, Any]) -> dict[str, Any]:
+    """One message event as Pushwoosh's generic webhook integration posts it."""
+    return {
+        "event_name": event["event"],
+        "message_id": event["id"],
+        "message_code": event["message_code"],
+        "campaign_id": event["campaign_code"],
+        "platform": event["platform"],
+        "application_code": event["application"],
+        "hwid": event["hwid"],
+        "user_id": event["user_id"],
+        "payload": {key: event[key] for key in ("message_type", "device_type", "timestamp")},
+    }
+
+
 class _Hook:
-    def __init__(self, hook_id: int, url: str, token: str | None, verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(
+        self, hook_id: int, url: str, token: str | None, verify: ssl.SSLContext | bool = True, shape: str = "swoosh"
+    ) -> None:
         self.id = hook_id
         self.url = url
         self.token = token
+        self.format = shape  # "swoosh": {"events": [...]} batches; "pushwoosh": one generic webhook JSON per event
         self.pending: deque[dict[str, Any]] = deque()
         self.delivered = 0
         self.attempts = 0
@@ -46,7 +67,7 @@ class _Hook:
                 self.wakeup.wait_for(lambda: self.stopped or bool(self.pending))
                 if self.stopped:
                     break
-                batch = list(itertools.islice(self.pending, BATCH))
+                batch = list(itertools.islice(self.pending, BATCH if self.format == "swoosh" else 1))
                 self.posting = True
             outcome = self.post(batch)
             with self.wakeup:
@@ -67,7 +88,8 @@ class _Hook:
             headers["Authorization"] = f"Bearer {self.token}"
         self.attempts += 1
         try:
-            response = self.http.post(self.url, content=orjson.dumps({"events": batch}), headers=headers)
+            body = {"events": batch} if self.format == "swoosh" else generic_webhook(batch[0])
+            response = self.http.post(self.url, content=orjson.dumps(body), headers=headers)
         except httpx.HTTPError:
             return "retry"
         status = response.status_code
@@ -92,6 +114,7 @@ class _Hook:
             "id": self.id,
             "url": self.url,
             "token": "<set>" if self.token else None,
+            "format": self.format,
             "pending": len(self.pending),
             "delivered": self.delivered,
             "attempts": self.attempts,
@@ -113,7 +136,10 @@ class WebhookSender:
             raise ValueError("url must be an http(s) URL")
         if token is not None and not isinstance(token, str):
             raise ValueError("token must be a string")
-        hook = _Hook(next(self._ids), url, token, self.verify)
+        shape = spec.get("format", "swoosh")
+        if shape not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+        hook = _Hook(next(self._ids), url, token, self.verify, shape)
         self._hooks[hook.id] = hook
         return hook.describe()
 
@@ -147,7 +173,7 @@ class WebhookSender:
             hook.clear()
 
     def specs(self) -> list[dict[str, Any]]:
-        return [{"url": h.url, "token": h.token} for h in self._hooks.values()]
+        return [{"url": h.url, "token": h.token, "format": h.format} for h in self._hooks.values()]
 
     def describe(self) -> list[dict[str, Any]]:
         return [h.describe() for h in self._hooks.values()]

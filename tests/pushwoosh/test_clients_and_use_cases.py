@@ -25,6 +25,7 @@ from pypushwoosh.command import (
 )
 from pypushwoosh.notification import Notification
 
+import contracts
 from emulator.pushwoosh.backend import PushwooshBackend
 from emulator.pushwoosh.client import PushwooshClient
 from emulator.serving import ServerThread
@@ -277,3 +278,35 @@ def test_reset_drops_unsent_message_events_after_the_batch_on_the_wire_is_answer
         assert backend.webhooks.describe()[0]["pending"] == 0
         time.sleep(0.5)  # longer than the first retry's backoff (0.1 s): nothing more is posted
     assert batches == [100]
+
+
+def test_a_webhook_in_pushwoosh_format_gets_one_generic_webhook_json_per_event(backend: PushwooshBackend) -> None:
+    """For a receiver written against real Pushwoosh's generic webhook integration."""
+    received: list[dict] = []
+    app = Flask("generic-webhook")
+
+    @app.post("/hook")
+    def hook() -> Response:
+        received.append(request.get_json())
+        return Response(status=200)
+
+    with ServerThread(app, threads=4) as server:
+        assert backend.webhooks.add({"url": f"{server.url}/hook", "format": "pushwoosh"})["format"] == "pushwoosh"
+        backend.register_device({"application": APP, "hwid": "h1", "device_type": 1, "userId": "u1"})
+        code = backend.create_messages({"application": APP, "notifications": [{"content": "x", "campaign": "C1"}]})
+        assert backend.runtime.wait_until(lambda: len(received) == 2, 10)
+    assert [r["event_name"] for r in received] == ["Push Sent", "Push Delivered"]
+    assert received[0] == {
+        "event_name": "Push Sent",
+        "message_id": received[0]["message_id"],
+        "message_code": code["Messages"][0],
+        "campaign_id": "C1",
+        "platform": "iOS",
+        "application_code": APP,
+        "hwid": "h1",
+        "user_id": "u1",
+        "payload": {"message_type": "Push", "device_type": 1, "timestamp": received[0]["payload"]["timestamp"]},
+    }
+    assert all(contracts.validate("events/webhook-event", r) == [] for r in received)
+    with pytest.raises(ValueError, match="format must be one of"):
+        backend.webhooks.add({"url": "http://127.0.0.1:9/hook", "format": "xml"})
