@@ -20,7 +20,7 @@ from emulator.control import match_filters
 from emulator.runtime import Runtime
 from emulator.segment import messages as m
 from emulator.segment.delivery import Deliverer, Destination
-from emulator.segment.protocols import TrackingPlan
+from emulator.segment.protocols import VIOLATION_EVENT, TrackingPlan, violation_generated
 from emulator.segment.warehouse import Warehouse, snake
 
 MAX_CALL_BYTES = 32 * 1024
@@ -258,6 +258,7 @@ class SegmentBackend:
         stored: list[StoredEvent] = []
         good: list[dict[str, Any]] = []
         good_payloads: list[bytes] = []
+        flagged: list[tuple[dict[str, Any], list[dict[str, str]]]] = []  # for violation forwarding
         enrichment = m.Enrichment(received, write_key, source.source_id if source else "")
         with self._lock:
             self._expire_ids(now)
@@ -287,6 +288,8 @@ class SegmentBackend:
                 if source.tracking_plan is not None:
                     verdict = source.tracking_plan.check(item)
                     violations = verdict.violations or None
+                    if violations and item.get("event") != VIOLATION_EVENT:
+                        flagged.append((item, violations))
                     if verdict.blocked:
                         stored.append(
                             self._record(BAD, m.BLOCKED_BY_TRACKING_PLAN, source.name, item_type, item, now, violations)
@@ -311,8 +314,20 @@ class SegmentBackend:
         if source is not None and good:
             self.warehouse.add(source.schema, good_payloads)
             self.deliverer.offer(source.name, good)
+        if flagged:
+            self._forward_violations(source, flagged)  # type: ignore[arg-type]
         self.runtime.notify()
         return result
+
+    def _forward_violations(self, source: Source, flagged: list[tuple[dict[str, Any], list[dict[str, str]]]]) -> None:
+        """Segment's violation forwarding: each violation becomes a `Violation Generated` track call into the
+        source the plan names (`forward_violations_to`), through the normal ingest path."""
+        plan = source.tracking_plan
+        target = self.sources.get(plan.forward_violations_to or "") if plan else None
+        if plan is None or target is None:
+            return
+        batch = [violation_generated(item, v, source, plan.name) for item, violations in flagged for v in violations]
+        self.ingest(None, {"batch": batch}, target.write_key)
 
     def _items(self, call_type: str | None, body: Any) -> tuple[list[Any], list[str | None]]:
         if call_type is not None:

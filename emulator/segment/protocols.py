@@ -44,6 +44,46 @@ def _validator(schema: Any, where: str) -> Validator:
     return cls(schema)
 
 
+def _missing(error: jsonschema.ValidationError) -> list[str]:
+    """The property a `required` violation is about, so its field names it (`properties.products`)."""
+    if error.validator != "required" or not isinstance(error.validator_value, list):
+        return []
+    return [key for key in error.validator_value if error.message == f"{key!r} is a required property"][:1]
+
+
+VIOLATION_EVENT = "Violation Generated"
+
+
+def violation_generated(message: dict[str, Any], violation: dict[str, str], source: Any, plan: str) -> dict[str, Any]:
+    """A violation as Segment forwards it: a track call from user `schema-violations` describing the
+    offending event (`eventMessageID`, `eventName`, ...) and the violation (field, type, description)."""
+    context = message.get("context") if isinstance(message.get("context"), dict) else {}
+    app = context.get("app") if isinstance(context.get("app"), dict) else {}
+    field = violation["field"]
+    return {
+        "type": "track",
+        "event": VIOLATION_EVENT,
+        "userId": "schema-violations",
+        "properties": {
+            "appVersion": str(app.get("version") or ""),
+            "eventMessageID": message.get("messageId"),
+            "eventName": message.get("event") or message.get("name"),
+            "eventSentAt": message.get("sentAt"),
+            "eventTimestamp": message.get("timestamp"),
+            "eventType": message.get("type"),
+            "sourceID": source.source_id,
+            "sourceName": source.name,
+            "sourceSlug": source.schema,
+            "trackingPlanID": plan,
+            "trackingPlanName": plan,
+            "violationDescription": f"{field} is required" if violation["type"] == "Required" else violation["message"],
+            "violationField": field,
+            "violationType": violation["type"],
+        },
+        "context": {"app": None, "library": {"name": "swoosh-protocols", "version": "1"}},
+    }
+
+
 class TrackingPlan:
     def __init__(self, spec: dict[str, Any], name: str = "plan") -> None:
         if not isinstance(spec, dict):
@@ -53,6 +93,10 @@ class TrackingPlan:
         if self.mode not in MODES:
             raise TrackingPlanError(f"mode must be one of {', '.join(MODES)}")
         self.spec = spec
+        forward = spec.get("forward_violations_to")
+        if forward is not None and not isinstance(forward, str):
+            raise TrackingPlanError("forward_violations_to must be a source name")
+        self.forward_violations_to: str | None = forward  # Segment's "Forwarding Settings: Violations"
         self.common = _validator(spec["common"], "common") if spec.get("common") is not None else None
         self.events: dict[str, dict[str, Validator]] = {}
         events = spec.get("events", {})
@@ -93,7 +137,15 @@ class TrackingPlan:
                 continue
             for error in validator.iter_errors(message):
                 path = list(error.absolute_path)
-                verdict.violations.append({"path": "/".join(str(p) for p in path), "message": error.message})
+                field = [*path, *_missing(error)]
+                verdict.violations.append(
+                    {
+                        "path": "/".join(str(p) for p in path),
+                        "message": error.message,
+                        "field": ".".join(str(p) for p in field),
+                        "type": str(error.validator).capitalize(),
+                    }
+                )
                 if len(path) >= 2 and path[0] == "properties":
                     offending.add(str(path[1]))
                 elif path == ["properties"] and error.validator == "additionalProperties":

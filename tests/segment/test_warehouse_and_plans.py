@@ -202,6 +202,37 @@ def test_plan_schemas_are_draft_07_unless_they_name_another_draft() -> None:
     assert not named.check(dict(viewed)).blocked  # 2020-12 has no `dependencies`
 
 
+@pytest.mark.parametrize("mode", ["allow", "block"])
+def test_violations_are_forwarded_to_the_named_source_as_violation_generated(mode: str) -> None:
+    plan = TrackingPlan({**PLAN, "mode": mode, "forward_violations_to": "violations"}, "Acme plan")
+    backend = SegmentBackend(
+        SegmentConfig(
+            sources=[Source("app", APP_KEY, "src_app", plan), Source("violations", "violations-key", "src_violations")]
+        )
+    )
+    order = {"userId": "u", "event": "Order Completed", "messageId": "m-1", "properties": {}}
+    backend.ingest("track", order, APP_KEY)
+    [forwarded] = backend.events({"source": "violations"})
+    message = forwarded["message"]
+    assert forwarded["status"] == "good" and message["event"] == "Violation Generated"
+    assert message["userId"] == "schema-violations"
+    assert {k: message["properties"][k] for k in ("eventMessageID", "eventName", "eventType", "sourceName")} == {
+        "eventMessageID": "m-1",
+        "eventName": "Order Completed",
+        "eventType": "track",
+        "sourceName": "app",
+    }
+    assert (message["properties"]["violationField"], message["properties"]["violationType"]) == (
+        "properties.total",
+        "Required",
+    )
+    assert message["properties"]["violationDescription"] == "properties.total is required"
+    assert message["properties"]["trackingPlanName"] == "Acme plan"
+    backend.ingest("track", {**order, "messageId": "m-2", "properties": {"total": 3}}, APP_KEY)
+    assert len(backend.events({"source": "violations"})) == 1  # a conforming event forwards nothing
+    backend.close()
+
+
 def test_plan_omit_drops_offending_properties() -> None:
     backend = plan_backend("omit")
     backend.ingest(
@@ -237,7 +268,15 @@ def test_plan_block_keeps_the_event_out_and_versions_are_honoured() -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", [[], {"mode": "shout"}, {"events": []}, {"events": {"X": {"type": 5}}}, {"common": "nope"}]
+    "spec",
+    [
+        [],
+        {"mode": "shout"},
+        {"events": []},
+        {"events": {"X": {"type": 5}}},
+        {"common": "nope"},
+        {"forward_violations_to": 5},
+    ],
 )
 def test_bad_plans_are_refused(spec: object) -> None:
     with pytest.raises(TrackingPlanError):
