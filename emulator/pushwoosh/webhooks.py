@@ -27,10 +27,11 @@ FORMATS = ("swoosh", "pushwoosh")
 
 
 def generic_webhook(event: dict[str, Any]) -> dict[str, Any]:
-    """One message event as Pushwoosh's generic webhook integration posts it."""
+    """One message event as Pushwoosh's generic webhook integration posts it; `message_id` is numeric, as
+    Pushwoosh's message ids are (derived from the message code, so a message's events share it)."""
     return {
         "event_name": event["event"],
-        "message_id": event["id"],
+        "message_id": int(event["message_code"].replace("-", "")[-12:], 16),
         "message_code": event["message_code"],
         "campaign_id": event["campaign_code"],
         "platform": event["platform"],
