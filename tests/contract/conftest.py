@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
 
 from contracts.pact_bridge import all_cases
 from contracts.pact_consumer import COMMITTED_PACTS, write_pacts
-from emulator.pushwoosh.app import create_app
-from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from tests.pushwoosh.conftest import backend, client  # noqa: F401  (the fake Pushwoosh fixtures, shared)
 
 UPDATE_ENV = "SWOOSH_UPDATE_PACTS"
-
-
-@pytest.fixture
-def backend() -> Iterator[PushwooshBackend]:
-    instance = PushwooshBackend(PushwooshConfig())
-    yield instance
-    instance.close()
-
-
-@pytest.fixture
-def client(backend: PushwooshBackend) -> FlaskClient:
-    return create_app(backend).test_client()
 
 
 @pytest.fixture(scope="session")
