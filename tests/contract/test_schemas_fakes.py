@@ -13,16 +13,10 @@ from hypothesis import strategies as st
 
 import contracts
 from emulator.pushwoosh.backend import PushwooshBackend
+from tests.captured import POST_EVENTS
+from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS
 
-APP = "ABCDE-12345"
-HEADERS = {"Authorization": "Token KEY123", "X-PW-Appcode": APP}
-EVENT = {
-    "user_id": "u1",
-    "app_code": APP,
-    "name": "SubscribedToOffers",
-    "timestamp": "2026-11-22T14:08:43.998Z",
-    "attributes": {"plan": "gold"},
-}
+[EVENT] = POST_EVENTS["events"]
 
 
 def failure(text: str) -> bytes:
@@ -86,15 +80,15 @@ def message(text: str) -> bytes:
     ],
 )
 def test_refusals_are_the_real_service_texts(client: FlaskClient, path: str, body: Any, expected: bytes) -> None:
-    reply = client.post(f"/integration-segment/v1/{path}", json=body, headers=HEADERS)
+    reply = client.post(f"/integration-segment/v1/{path}", json=body, headers=INTEGRATION_HEADERS)
     assert (reply.status_code, reply.data) == (400, expected)
 
 
 def test_more_than_100_events_only_a_strict_fake_refuses(client: FlaskClient, backend: PushwooshBackend) -> None:
     body = {"events": [EVENT] * 101}
-    assert client.post("/integration-segment/v1/post-events", json=body, headers=HEADERS).status_code == 200
+    assert client.post("/integration-segment/v1/post-events", json=body, headers=INTEGRATION_HEADERS).status_code == 200
     backend.strict = True
-    reply = client.post("/integration-segment/v1/post-events", json=body, headers=HEADERS)
+    reply = client.post("/integration-segment/v1/post-events", json=body, headers=INTEGRATION_HEADERS)
     assert (reply.status_code, reply.data) == (400, failure("at most 100 events per request"))
 
 
@@ -116,7 +110,7 @@ BODY = st.one_of(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(["track-user", "post-events", "delete-user"]), body=BODY)
 def test_any_body_gets_2xx_or_a_refusal_in_shape(client: FlaskClient, path: str, body: Any) -> None:
-    reply = client.post(f"/integration-segment/v1/{path}", json=body, headers=HEADERS)
+    reply = client.post(f"/integration-segment/v1/{path}", json=body, headers=INTEGRATION_HEADERS)
     assert reply.status_code in (200, 400), reply.data
     if reply.status_code == 400:
         schema = "pushwoosh/post-event-failure" if path == "post-events" else "pushwoosh/error"
