@@ -172,7 +172,7 @@ def _quoted(instance: Any) -> str:
     return quoted if len(quoted) <= MAX_QUOTED else _short(instance)
 
 
-def _missing(error: jsonschema.ValidationError) -> str | None:
+def missing_property(error: jsonschema.ValidationError) -> str | None:
     """The property a `required` error is about ("'hwid' is a required property" -> "hwid")."""
     if error.validator != "required" or not isinstance(error.validator_value, list):
         return None
@@ -186,7 +186,7 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, bool]:
     subschema. A long quoted value (a whole batch) is summarised so a problem stays one line."""
     subschema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "required":
-        text = subschema.get("x-required-messages", {}).get(_missing(error))
+        text = subschema.get("x-required-messages", {}).get(missing_property(error))
         return (str(text), True) if text else (error.message, False)
     text = subschema.get("x-messages", {}).get(error.validator) or subschema.get("x-message")
     if text:
@@ -211,7 +211,7 @@ def validate(name: str, payload: Any) -> list[ValidationProblem]:
         for error in validator(name).iter_errors(payload):
             text, authored = _message(error)
             path = _json_path(error.absolute_path)
-            missing = _missing(error)
+            missing = missing_property(error)
             subject = _json_path([*error.absolute_path, missing]) if missing is not None else path
             problem = ValidationProblem(path, text, authored, subject)
             found.setdefault(problem, _order(error.absolute_path))

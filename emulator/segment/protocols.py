@@ -19,6 +19,8 @@ from typing import Any
 import jsonschema
 from jsonschema.protocols import Validator
 
+from contracts.schemas import missing_property
+
 MODES = ("allow", "omit", "block")
 
 
@@ -42,13 +44,6 @@ def _validator(schema: Any, where: str) -> Validator:
     except jsonschema.SchemaError as exc:
         raise TrackingPlanError(f"{where}: invalid schema: {exc.message}") from exc
     return cls(schema)
-
-
-def _missing(error: jsonschema.ValidationError) -> list[str]:
-    """The property a `required` violation is about, so its field names it (`properties.products`)."""
-    if error.validator != "required" or not isinstance(error.validator_value, list):
-        return []
-    return [key for key in error.validator_value if error.message == f"{key!r} is a required property"][:1]
 
 
 VIOLATION_EVENT = "Violation Generated"
@@ -137,7 +132,8 @@ class TrackingPlan:
                 continue
             for error in validator.iter_errors(message):
                 path = list(error.absolute_path)
-                field = [*path, *_missing(error)]
+                missing = missing_property(error)
+                field = [*path, missing] if missing is not None else path
                 verdict.violations.append(
                     {
                         "path": "/".join(str(p) for p in path),
