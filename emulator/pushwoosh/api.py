@@ -61,7 +61,6 @@ SERVER_METHODS: dict[str, Handler] = {
 }
 
 
-
 def request_schema(method: str) -> str:
     """The schema of a method's body: registerEmailUser -> pushwoosh/register-email-user."""
     return "pushwoosh/" + re.sub(r"(?<!^)(?=[A-Z])", "-", method).lower()

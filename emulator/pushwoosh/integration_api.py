@@ -4,9 +4,9 @@
 `{"message": "unauthorized"}`; 400 `{"message": "missing application code"}`; a timestamp that is not
 an RFC 3339 string rejects the whole post-events batch with the post-event failure body. Items may
 carry `app_code` or (the upstream batched-mode quirk) `app_id`, accepted like the real service does
-and recorded as a warning; strict mode refuses more than 100 events per request. The request shapes are the JSON Schemas
-`pushwoosh/track-user`, `pushwoosh/post-events` and `pushwoosh/delete-user`, which carry the texts
-the fake replies with.
+and recorded as a warning; strict mode refuses more than 100 events per request. The request shapes
+are the JSON Schemas `pushwoosh/track-user`, `pushwoosh/post-events` and `pushwoosh/delete-user`,
+which carry the texts the fake replies with.
 """
 
 from __future__ import annotations
@@ -115,13 +115,14 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
         if refused_text:  # one bad event rejects the batch
             return _post_event_failure(refused_text)
         by_app: dict[str, list[tuple[str, str | None, str | None, float, dict[str, Any]]]] = {}
+        quirks: list[str] = []  # recorded only once the whole batch is taken
         for item in body["events"]:
             at = _rfc3339(item["timestamp"])
             if at is None:  # RFC 3339 in form, but not a real date (month 13)
                 return _post_event_failure(_RFC3339_HINT)
             name = item["name"]
             if "app_id" in item and "app_code" not in item:  # the real service accepts it: a warning only
-                backend.warn("app_id", f"event {name!r} carries app_id instead of app_code")
+                quirks.append(f"event {name!r} carries app_id instead of app_code")
             item_code = item.get("app_code") or item.get("app_id") or code
             if item_code not in backend.applications:
                 return _post_event_failure(f"application {item_code} not found")
@@ -134,6 +135,8 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
                 backend.post_events(item_code, items, auto_create=True)
         except PushwooshError as exc:
             return _post_event_failure(exc.message)
+        for quirk in quirks:
+            backend.warn("app_id", quirk)
         return Response(status=200)
 
     @bp.post("/delete-user")
