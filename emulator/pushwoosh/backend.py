@@ -413,7 +413,7 @@ class PushwooshBackend:
             if device_id:
                 device = self.devices[app_code].get(str(device_id))
                 if device is None:
-                    device_type = INTEGRATION_PLATFORMS.get(str(profile.get("device_platform")).lower())
+                    device_type = INTEGRATION_PLATFORMS.get((profile.get("device_platform") or "").lower())
                     device = Device(app_code, str(device_id), device_type, self.tag_registry)
                     self.devices[app_code][device.hwid] = device
                 for source, target in (

@@ -17,7 +17,6 @@ import random
 import re
 import ssl
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -376,9 +375,7 @@ class Deliverer:
         reset must not reach its destination after it (a test's reset would otherwise leak into the next)."""
         with self.cond:
             longest_send = max((lane.destination.timeout for lane in self._lanes.values()), default=0.0)
-            deadline = time.monotonic() + longest_send + 1
-            while any(lane.sending for lane in self._lanes.values()) and time.monotonic() < deadline:
-                self.cond.wait(timeout=0.05)
+            self.cond.wait_for(lambda: not any(lane.sending for lane in self._lanes.values()), longest_send + 1)
             self._log.clear()
             for lane in self._lanes.values():
                 lane.heap.clear()
