@@ -347,3 +347,19 @@ def test_the_config_files_plan_wins_over_the_one_saved_in_the_data_dir(tmp_path:
     plan = service.backend.sources["app"].tracking_plan
     assert plan is not None and plan.mode == "omit"
     service.backend.close()
+
+
+def test_a_forwarding_target_that_refuses_the_violations_leaves_the_original_request_answered() -> None:
+    refusing = TrackingPlan({"mode": "block", "common": {"required": ["anonymousId"]}}, "violations plan")
+    plan = TrackingPlan({**PLAN, "mode": "allow", "forward_violations_to": "violations"})
+    backend = SegmentBackend(
+        SegmentConfig(
+            strict=True,
+            sources=[Source("app", APP_KEY, "src_app", plan), Source("violations", "violations-key", "v", refusing)],
+        )
+    )
+    order = {"userId": "u", "event": "Order Completed", "messageId": "m-1", "properties": {}}
+    assert backend.ingest("track", order, APP_KEY).accepted == 1
+    assert [e["status"] for e in backend.events({"source": "app"})] == ["good"]
+    assert backend.events({"source": "violations"}) == []
+    backend.close()
