@@ -16,17 +16,9 @@ from typing import Any
 import orjson
 
 import contracts
-from emulator.pushwoosh.platforms import DEVICE_TYPES, platform_by_name
+from emulator.pushwoosh.platforms import DEVICE_TYPES, MESSAGE_EVENT_NAMES, platform_by_name
 
-SOURCE_EVENTS = (
-    "Email Sent",
-    "Push Sent",
-    "SMS Sent",
-    "Email Delivered",
-    "Push Delivered",
-    "SMS Delivered",
-    "Email Bounced",
-)
+SOURCE_EVENTS = MESSAGE_EVENT_NAMES  # the source sends on every message event the fake Pushwoosh emits
 MAX_BATCH_BYTES = 500 * 1000
 MAX_EVENT_BYTES = 32 * 1024
 ENVELOPE_OVERHEAD = 256

@@ -22,18 +22,10 @@ from flask import Blueprint, Response
 
 from emulator.control import ControlError, json_response, request_json
 from emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
+from emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
 from emulator.segment.backend import SegmentBackend, Source
 
 ACTIONS = ("setup", "teardown")
-MESSAGE_EVENT_NAMES = (
-    "Push Sent",
-    "Push Delivered",
-    "Email Sent",
-    "Email Delivered",
-    "Email Bounced",
-    "SMS Sent",
-    "SMS Delivered",
-)
 # channel -> (device type code, hwid for a user) of the device a message state sends to
 CHANNEL_DEVICES = {"Push": (1, "pact-ios-{user}"), "Email": (14, "{user}@example.com"), "SMS": (18, "+1555{digits}")}
 

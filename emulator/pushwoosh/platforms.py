@@ -11,6 +11,16 @@ from typing import Literal
 
 Channel = Literal["push", "email", "sms", "whatsapp"]
 MessageType = Literal["Push", "Email", "SMS"]
+# The seven message events the delivery simulation emits, which Pushwoosh's Segment source sends on.
+MESSAGE_EVENT_NAMES = (
+    "Email Sent",
+    "Push Sent",
+    "SMS Sent",
+    "Email Delivered",
+    "Push Delivered",
+    "SMS Delivered",
+    "Email Bounced",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from pact import Pact
 
 from contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
 from contracts.pact_verify import VerificationSetupError, pacts_for, verify
-from emulator.provider_states import MESSAGE_EVENT_NAMES
 from emulator.pushwoosh.app import create_app as pushwoosh_app
 from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
 from emulator.segment.app import create_app as segment_app
 from emulator.segment.backend import SegmentBackend, SegmentConfig
 from emulator.serving import ServerThread

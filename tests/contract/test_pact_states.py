@@ -10,9 +10,10 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.provider_states import MESSAGE_EVENT_NAMES, ProviderStateError, ProviderStates, send_message_event
+from emulator.provider_states import ProviderStateError, ProviderStates, send_message_event
 from emulator.pushwoosh.app import create_app as pushwoosh_app
 from emulator.pushwoosh.backend import PushwooshBackend
+from emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
 from emulator.segment.app import create_app as segment_app
 from emulator.segment.backend import SegmentBackend
 
