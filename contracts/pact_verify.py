@@ -68,12 +68,14 @@ def pacts_for(provider: str, pact_dir: Path = COMMITTED_PACTS) -> list[PactSourc
     for path in sorted(Path(pact_dir).glob("*.json")):
         try:
             pact = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise VerificationSetupError(f"{path} is not a readable pact file: {exc}") from exc
-        if not isinstance(pact, dict) or pact.get("provider", {}).get("name") != provider:
+            named, consumer = pact["provider"]["name"], pact["consumer"]["name"]
+            interactions = [i for i in pact.get("interactions", []) if isinstance(i, dict)]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise VerificationSetupError(f"{path} is not a readable pact file: {exc!r}") from exc
+        if named != provider:
             continue
-        messages = any(str(i.get("type", "")).startswith("Asynchronous") for i in pact.get("interactions", []))
-        found.append(PactSource(pact["consumer"]["name"], provider, str(path), contract_hash(pact), messages))
+        messages = any(str(i.get("type", "")).startswith("Asynchronous") for i in interactions)
+        found.append(PactSource(consumer, provider, str(path), contract_hash(pact), messages))
     return found
 
 

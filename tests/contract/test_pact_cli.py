@@ -125,6 +125,15 @@ def test_usage_errors_exit_2(results: Path, tmp_path: Path) -> None:
     assert not results.exists()
 
 
+@pytest.mark.parametrize("text", ['{"provider": "x"}', "[1]", '{"provider": {"name": "p"}}', "{not json"])
+def test_a_malformed_pact_file_is_a_usage_error_not_a_traceback(text: str, tmp_path: Path, results: Path) -> None:
+    (tmp_path / "broken.json").write_text(text)
+    nowhere = "http://127.0.0.1:9"
+    code, output = run("verify", "--provider", INTEGRATION_API, "--url", nowhere, "--pact-dir", str(tmp_path))
+    assert code == 2 and "is not a readable pact file" in output, output
+    assert not results.exists()
+
+
 def test_an_unreachable_broker_fails_readably_and_is_recorded(pushwoosh_url: str, results: Path) -> None:
     broker = "http://127.0.0.1:9"  # nothing listens on the discard port
     code, output = run("verify", "--provider", INTEGRATION_API, "--url", pushwoosh_url, "--broker-url", broker)
