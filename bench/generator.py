@@ -18,9 +18,9 @@ import statistics
 import sys
 import time
 
-from fixtures.cli import write
-from fixtures.generator import generate
-from fixtures.pools import pools_for
+from swoosh.fixtures.cli import write
+from swoosh.fixtures.generator import generate
+from swoosh.fixtures.pools import pools_for
 
 TARGET = 50_000
 

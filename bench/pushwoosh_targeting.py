@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.pushwoosh.seglang import Filter, from_conditions, parse
-from emulator.pushwoosh.tags import TagType, coerce
+from swoosh.emulator.pushwoosh.seglang import Filter, from_conditions, parse
+from swoosh.emulator.pushwoosh.tags import TagType, coerce
 
 APP = "ABCDE-12345"
 NOW = 1_795_000_000.0

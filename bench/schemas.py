@@ -1,9 +1,9 @@
-"""Cost of schema validation on the fakes' hot paths: µs per `contracts.validate` / `is_valid` call.
+"""Cost of schema validation on the fakes' hot paths: µs per `swoosh.contracts.validate` / `is_valid` call.
 
 Run: /work/venv/bin/python bench/schemas.py [--repeat N]. Prints a Markdown table for bench/RESULTS.md and
 docs/contracts.md. Payloads: a typical SDK track call (fixtures), a 10-event post-events body, a message
 event, the fake Pushwoosh's /json/1.3 shape check (`shape_refusal`) on typical registerDevice, setTags and
-createMessage bodies; the fake Segment's own per-message check (`emulator.segment.messages.problem`) for
+createMessage bodies; the fake Segment's own per-message check (`swoosh.emulator.segment.messages.problem`) for
 comparison.
 """
 
@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import contracts
-import fixtures
-from emulator.pushwoosh.api import shape_refusal
-from emulator.segment.messages import problem
+from swoosh.emulator.pushwoosh.api import shape_refusal
+from swoosh.emulator.segment.messages import problem
+
+from swoosh import contracts, fixtures
 
 
 def per_call_us(action: Callable[[], Any], repeat: int) -> float:

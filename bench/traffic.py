@@ -28,8 +28,8 @@ from harness import free_port, stop, swoosh_up, wait_healthy
 
 SINK = """
 import sys, time
-from emulator.serving import ServerThread
-from fixtures.traffic_sink import Sink
+from swoosh.emulator.serving import ServerThread
+from swoosh.fixtures.traffic_sink import Sink
 with ServerThread(Sink(keep_bodies=False), port=int(sys.argv[1]), threads=8):
     time.sleep(float(sys.argv[2]))
 """

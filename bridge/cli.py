@@ -8,13 +8,12 @@ from pathlib import Path
 
 import click
 import httpx
-
-from bridge.core import Bridge
-from bridge.destination import PING
-from bridge.outbox import Outbox
-from bridge.service import create_app, settings_from_env
-from bridge.transport import PushwooshSender
-from emulator.serving import ServerThread
+from swoosh.bridge.core import Bridge
+from swoosh.bridge.destination import PING
+from swoosh.bridge.outbox import Outbox
+from swoosh.bridge.service import create_app, settings_from_env
+from swoosh.bridge.transport import PushwooshSender
+from swoosh.emulator.serving import ServerThread
 
 DEFAULT_URL = "http://127.0.0.1:8003"
 

@@ -16,20 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-import contracts
-from bridge.destination import Mappings, Request, requests_for
-from bridge.outbox import Item, Outbox
-from bridge.source import (
+from swoosh.bridge.destination import Mappings, Request, requests_for
+from swoosh.bridge.outbox import Item, Outbox
+from swoosh.bridge.source import (
     InvalidMessageEvent,
     allowed_events,
     batch_bodies,
     parse_message_event,
     track_message,
 )
-from bridge.transport import Outcome, PushwooshSender, SegmentSender, backoff
-from emulator.clock import Clock, iso_millis
-from emulator.tls import trust_context
+from swoosh.bridge.transport import Outcome, PushwooshSender, SegmentSender, backoff
+from swoosh.emulator.clock import Clock, iso_millis
+from swoosh.emulator.tls import trust_context
+
+from swoosh import contracts
 
 SEGMENT, PUSHWOOSH = "segment", "pushwoosh"
 DIRECTIONS = (SEGMENT, PUSHWOOSH)

@@ -15,13 +15,13 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, request
+from swoosh.bridge.core import Bridge, BridgeSettings, IngressError
+from swoosh.bridge.outbox import Outbox
+from swoosh.emulator.client import ControlClient
+from swoosh.emulator.tls import trust_context
+from swoosh.emulator.wire import BodyError, parse_json, read_raw
 from werkzeug.exceptions import HTTPException
 
-from bridge.core import Bridge, BridgeSettings, IngressError
-from bridge.outbox import Outbox
-from emulator.client import ControlClient
-from emulator.tls import trust_context
-from emulator.wire import BodyError, parse_json, read_raw
 from swoosh.stack import StackOptions
 
 MAX_BODY = 5 * 1024 * 1024

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 import orjson
-
-from bridge.destination import Request
+from swoosh.bridge.destination import Request
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "swoosh-bridge/0.1"

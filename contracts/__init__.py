@@ -1,10 +1,10 @@
 """JSON Schemas and Pact contracts for Segment, Pushwoosh and the bridge.
 
-`contracts.validate(name, payload)`, `contracts.check(name, payload)` and `contracts.names()` are the
+`swoosh.contracts.validate(name, payload)`, `swoosh.contracts.check(name, payload)` and `swoosh.contracts.names()` are the
 schema API (see contracts/schemas.py); the Pact side lives in contracts/pact_*.py.
 """
 
-from contracts.schemas import (
+from swoosh.contracts.schemas import (
     SchemaViolation,
     UnknownSchema,
     ValidationProblem,

@@ -7,10 +7,10 @@ import click
 from swoosh.cli import LazyGroup
 
 SUBCOMMANDS: dict[str, str] = {
-    "verify": "contracts.pact_cli:verify",
-    "can-i-deploy": "contracts.pact_cli:can_i_deploy",
-    "validate": "contracts.schema_cli:validate",
-    "docs": "contracts.schema_cli:docs",
+    "verify": "swoosh.contracts.pact_cli:verify",
+    "can-i-deploy": "swoosh.contracts.pact_cli:can_i_deploy",
+    "validate": "swoosh.contracts.schema_cli:validate",
+    "docs": "swoosh.contracts.schema_cli:docs",
 }
 
 

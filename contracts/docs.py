@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from contracts.schemas import BASE_URI, names, schema
+from swoosh.contracts.schemas import BASE_URI, names, schema
 
 RULE_KEYS = ("const", "enum", "pattern", "minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum")
 

@@ -14,13 +14,19 @@ from typing import Any
 import orjson
 from pact import match
 from pact.interaction import AsyncMessageInteraction, HttpInteraction
-
-from bridge.core import PUSHWOOSH, SEGMENT, Bridge, BridgeSettings
-from bridge.destination import PING, Mappings, Request, requests_for
-from bridge.outbox import Outbox
-from bridge.source import LIBRARY, MAX_BATCH_BYTES, SOURCE_EVENTS, batch_bodies, parse_message_event, track_message
-from bridge.transport import Outcome, PushwooshSender, SegmentSender
-from contracts.pact_consumer import Case, HttpCase, MessageCase
+from swoosh.bridge.core import PUSHWOOSH, SEGMENT, Bridge, BridgeSettings
+from swoosh.bridge.destination import PING, Mappings, Request, requests_for
+from swoosh.bridge.outbox import Outbox
+from swoosh.bridge.source import (
+    LIBRARY,
+    MAX_BATCH_BYTES,
+    SOURCE_EVENTS,
+    batch_bodies,
+    parse_message_event,
+    track_message,
+)
+from swoosh.bridge.transport import Outcome, PushwooshSender, SegmentSender
+from swoosh.contracts.pact_consumer import Case, HttpCase, MessageCase
 
 CONSUMER = "swoosh-bridge"
 INTEGRATION_API = "pushwoosh-integration-api"

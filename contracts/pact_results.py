@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from contracts.pact_verify import PactSource, VerificationResult
+from swoosh.contracts.pact_verify import PactSource, VerificationResult
 
 RESULTS_ENV = "SWOOSH_PACT_RESULTS"
 DEFAULT_RESULTS = Path(".swoosh") / "pact-results.jsonl"

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-
-from contracts.docs import write_all
-from contracts.schemas import names
-from contracts.schemas import validate as validate_payload
+from swoosh.contracts.docs import write_all
+from swoosh.contracts.schemas import names
+from swoosh.contracts.schemas import validate as validate_payload
 
 DEFAULT_DOCS = Path("docs/schemas")
 

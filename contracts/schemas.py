@@ -70,7 +70,7 @@ class UnknownSchema(KeyError):
 
 
 def _files() -> dict[str, Any]:
-    root = resources.files("contracts") / "schemas"
+    root = resources.files("swoosh.contracts") / "schemas"
     found: dict[str, Any] = {}
     for group in sorted(root.iterdir(), key=lambda entry: entry.name):
         if not group.is_dir() or group.name.startswith(("_", ".")):

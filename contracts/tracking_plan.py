@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contracts.schemas import schema
+from swoosh.contracts.schemas import schema
 
 PLAN_FILE = Path(__file__).parent / "plans" / "pushwoosh-source.json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

@@ -13,9 +13,8 @@ from typing import Any, Protocol
 
 import orjson
 from flask import Blueprint, Response, request
-
-from emulator.faults import FaultRuleError
-from emulator.runtime import Runtime
+from swoosh.emulator.faults import FaultRuleError
+from swoosh.emulator.runtime import Runtime
 
 MAX_WAIT_SECONDS = 300.0
 

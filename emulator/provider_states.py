@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response
-
-from emulator.control import ControlError, json_response, request_json
-from emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
-from emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
-from emulator.segment.backend import SegmentBackend, Source
+from swoosh.emulator.control import ControlError, json_response, request_json
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
+from swoosh.emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
+from swoosh.emulator.segment.backend import SegmentBackend, Source
 
 ACTIONS = ("setup", "teardown")
 # channel -> (device type code, hwid for a user) of the device a message state sends to

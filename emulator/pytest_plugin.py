@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+from swoosh.emulator.client import ControlClient, WaitTimeout
+from swoosh.emulator.pushwoosh.client import PushwooshClient
+from swoosh.emulator.segment.client import SegmentClient
+from swoosh.emulator.tls import ensure_tls_files, trust_context
 
-from emulator.client import ControlClient, WaitTimeout
-from emulator.pushwoosh.client import PushwooshClient
-from emulator.segment.client import SegmentClient
-from emulator.tls import ensure_tls_files, trust_context
 from swoosh.stack import Stack, StackOptions, locate_stack
 
 SERVICES = ("segment", "pushwoosh", "bridge")

@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Flask
-
-from emulator.clock import Clock
-from emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
-from emulator.journal import Journal, JournalEntry
+from swoosh.emulator.clock import Clock
+from swoosh.emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
+from swoosh.emulator.journal import Journal, JournalEntry
 
 
 class Runtime:

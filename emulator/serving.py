@@ -15,8 +15,7 @@ from typing import Any
 from cheroot import server as cheroot_server
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
-
-from emulator.faults import DROP_ENVIRON_KEY
+from swoosh.emulator.faults import DROP_ENVIRON_KEY
 
 
 class _DroppingGateway(wsgi.Gateway_10):

@@ -14,11 +14,11 @@ import click
 COMMANDS: dict[str, str] = {
     "up": "swoosh.stack:up",
     "env": "swoosh.stack:env",
-    "sql": "emulator.segment.cli:sql",
-    "bridge": "bridge.cli:bridge",
-    "contracts": "contracts.cli:contracts",
-    "fixtures": "fixtures.cli:fixtures",
-    "traffic": "fixtures.traffic_cli:traffic",
+    "sql": "swoosh.emulator.segment.cli:sql",
+    "bridge": "swoosh.bridge.cli:bridge",
+    "contracts": "swoosh.contracts.cli:contracts",
+    "fixtures": "swoosh.fixtures.cli:fixtures",
+    "traffic": "swoosh.fixtures.traffic_cli:traffic",
 }
 
 

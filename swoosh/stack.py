@@ -21,14 +21,14 @@ from typing import Any, Protocol
 
 import click
 
-from emulator.serving import ServerThread
-from emulator.tls import LOOPBACK_NAMES, TlsFiles, ensure_tls_files
+from swoosh.emulator.serving import ServerThread
+from swoosh.emulator.tls import LOOPBACK_NAMES, TlsFiles, ensure_tls_files
 from swoosh.snippets import environment, snippets
 
 SERVICES: dict[str, str] = {
-    "segment": "emulator.segment.service:build",
-    "pushwoosh": "emulator.pushwoosh.service:build",
-    "bridge": "bridge.service:build",
+    "segment": "swoosh.emulator.segment.service:build",
+    "pushwoosh": "swoosh.emulator.pushwoosh.service:build",
+    "bridge": "swoosh.bridge.service:build",
 }
 STACK_FILE = "stack.json"
 

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from emulator.control import match_filters
-from emulator.pushwoosh import seglang, tags
-from emulator.pushwoosh.lifecycle import Lifecycle
-from emulator.pushwoosh.model import (
+from swoosh.emulator.control import match_filters
+from swoosh.emulator.pushwoosh import seglang, tags
+from swoosh.emulator.pushwoosh.lifecycle import Lifecycle
+from swoosh.emulator.pushwoosh.model import (
     Application,
     Delivery,
     Device,
@@ -30,9 +30,9 @@ from emulator.pushwoosh.model import (
     TagDefinition,
     User,
 )
-from emulator.pushwoosh.templating import compile_template
-from emulator.pushwoosh.webhooks import WebhookSender
-from emulator.runtime import Runtime
+from swoosh.emulator.pushwoosh.templating import compile_template
+from swoosh.emulator.pushwoosh.webhooks import WebhookSender
+from swoosh.emulator.runtime import Runtime
 
 TRANSACTION_WINDOW = 24 * 3600
 # The device platforms Segment's track-user carries that Pushwoosh understands; others get no platform.

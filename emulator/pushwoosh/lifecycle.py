@@ -11,13 +11,12 @@ import random
 from typing import TYPE_CHECKING, Any
 
 import orjson
-
-from emulator.clock import iso_millis
-from emulator.pushwoosh.model import Delivery, Device, Message
-from emulator.pushwoosh.platforms import message_type
+from swoosh.emulator.clock import iso_millis
+from swoosh.emulator.pushwoosh.model import Delivery, Device, Message
+from swoosh.emulator.pushwoosh.platforms import message_type
 
 if TYPE_CHECKING:
-    from emulator.pushwoosh.backend import PushwooshBackend
+    from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 
 EVENT_CAPACITY = 1_000_000
 IOS = 1

@@ -11,8 +11,8 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.pushwoosh.platforms import DEVICE_TYPES, Platform
-from emulator.pushwoosh.tags import TagType
+from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, Platform
+from swoosh.emulator.pushwoosh.tags import TagType
 
 
 @dataclass

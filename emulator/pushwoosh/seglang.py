@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from emulator.pushwoosh.platforms import DEVICE_TYPES, platform_by_name
-from emulator.pushwoosh.tags import Operator, TagType, TagValueError, check_operand, comparison, parse_operator
+from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, platform_by_name
+from swoosh.emulator.pushwoosh.tags import Operator, TagType, TagValueError, check_operand, comparison, parse_operator
 
 MAX_NESTING = 64
 MAX_NUMBER_LENGTH = 40

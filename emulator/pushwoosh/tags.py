@@ -14,8 +14,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 import orjson
-
-from emulator.clock import parse_iso
+from swoosh.emulator.clock import parse_iso
 
 
 class TagType(IntEnum):

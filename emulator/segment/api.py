@@ -11,9 +11,8 @@ import binascii
 
 import orjson
 from flask import Blueprint, Response, request
-
-from emulator.segment.backend import MAX_BATCH_BYTES, MAX_CALL_BYTES, IngestError, SegmentBackend
-from emulator.wire import BodyError, decode_body, parse_json, read_raw
+from swoosh.emulator.segment.backend import MAX_BATCH_BYTES, MAX_CALL_BYTES, IngestError, SegmentBackend
+from swoosh.emulator.wire import BodyError, decode_body, parse_json, read_raw
 
 CALL_ROUTES: dict[str, str | None] = {
     "identify": "identify",

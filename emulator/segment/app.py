@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, request
+from swoosh.emulator.control import ControlError, control_blueprint, json_response, request_json
+from swoosh.emulator.provider_states import register_routes, segment_states
+from swoosh.emulator.runtime import install
+from swoosh.emulator.segment.api import error_body, tracking_blueprint
+from swoosh.emulator.segment.backend import SegmentBackend, Source
+from swoosh.emulator.segment.delivery import SubscriptionError
+from swoosh.emulator.segment.protocols import TrackingPlan, TrackingPlanError
+from swoosh.emulator.segment.warehouse import WarehouseError
 from werkzeug.exceptions import HTTPException
-
-from emulator.control import ControlError, control_blueprint, json_response, request_json
-from emulator.provider_states import register_routes, segment_states
-from emulator.runtime import install
-from emulator.segment.api import error_body, tracking_blueprint
-from emulator.segment.backend import SegmentBackend, Source
-from emulator.segment.delivery import SubscriptionError
-from emulator.segment.protocols import TrackingPlan, TrackingPlanError
-from emulator.segment.warehouse import WarehouseError
 
 
 def create_app(backend: SegmentBackend) -> Flask:

@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from emulator.clock import parse_iso
-from emulator.control import match_filters
-from emulator.runtime import Runtime
-from emulator.segment import messages as m
-from emulator.segment.delivery import Deliverer, Destination
-from emulator.segment.protocols import VIOLATION_EVENT, TrackingPlan, violation_generated
-from emulator.segment.warehouse import Warehouse, snake
+from swoosh.emulator.clock import parse_iso
+from swoosh.emulator.control import match_filters
+from swoosh.emulator.runtime import Runtime
+from swoosh.emulator.segment import messages as m
+from swoosh.emulator.segment.delivery import Deliverer, Destination
+from swoosh.emulator.segment.protocols import VIOLATION_EVENT, TrackingPlan, violation_generated
+from swoosh.emulator.segment.warehouse import Warehouse, snake
 
 MAX_CALL_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024  # "500 KB": the edge counts 512,000 bytes

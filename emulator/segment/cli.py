@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+from swoosh.emulator.segment.client import SegmentClient
+from swoosh.emulator.segment.warehouse import attach_files
 
-from emulator.segment.client import SegmentClient
-from emulator.segment.warehouse import attach_files
 from swoosh.stack import locate_stack
 
 

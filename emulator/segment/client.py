@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.client import ControlClient
+from swoosh.emulator.client import ControlClient
 
 
 class SegmentClient(ControlClient):

@@ -25,8 +25,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from emulator.segment.backend import DEFAULT_SOURCES, SegmentConfig, Source
-from emulator.segment.protocols import TrackingPlan
+from swoosh.emulator.segment.backend import DEFAULT_SOURCES, SegmentConfig, Source
+from swoosh.emulator.segment.protocols import TrackingPlan
 
 
 class ConfigError(ValueError):

@@ -24,9 +24,8 @@ from typing import Any
 
 import httpx
 import orjson
-
-from emulator.control import match_filters
-from emulator.runtime import Runtime
+from swoosh.emulator.control import match_filters
+from swoosh.emulator.runtime import Runtime
 
 RETRY_WINDOW_SECONDS = 4 * 3600
 BASE_BACKOFF_SECONDS = 1.0

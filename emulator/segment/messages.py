@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from emulator.clock import iso_millis, parse_iso
-from emulator.ksuid import ksuid
+from swoosh.emulator.clock import iso_millis, parse_iso
+from swoosh.emulator.ksuid import ksuid
 
 CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 MAX_MESSAGE_ID = 100

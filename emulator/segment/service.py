@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from emulator.segment.app import create_app
-from emulator.segment.backend import SegmentBackend
-from emulator.segment.config import load_config
-from emulator.tls import trust_context
+from swoosh.emulator.segment.app import create_app
+from swoosh.emulator.segment.backend import SegmentBackend
+from swoosh.emulator.segment.config import load_config
+from swoosh.emulator.tls import trust_context
+
 from swoosh.stack import StackOptions
 
 STATE_FILE = "segment-state.json"

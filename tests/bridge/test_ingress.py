@@ -13,10 +13,9 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from bridge.core import Bridge, BridgeSettings
-from bridge.outbox import Outbox
-from bridge.service import create_app
+from swoosh.bridge.core import Bridge, BridgeSettings
+from swoosh.bridge.outbox import Outbox
+from swoosh.bridge.service import create_app
 
 EVENT = {"event": "Push Sent", "message_code": "C-1", "hwid": "h1", "user_id": "u1", "device_type": 3}
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
-
-from bridge.destination import PING, RESERVED_TRAIT_KEYS, Mappings, requests_for, resolve
-from bridge.source import (
+from swoosh.bridge.destination import PING, RESERVED_TRAIT_KEYS, Mappings, requests_for, resolve
+from swoosh.bridge.source import (
     InvalidMessageEvent,
     allowed_events,
     batch_bodies,
@@ -14,6 +13,7 @@ from bridge.source import (
     parse_message_event,
     track_message,
 )
+
 from tests.captured import POST_EVENTS, TRACK_USER
 
 APP = "ABCDE-12345"

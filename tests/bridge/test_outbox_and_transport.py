@@ -11,10 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from bridge.destination import Request
-from bridge.outbox import Outbox
-from bridge.transport import PushwooshSender, backoff, classify, is_retryable
+from swoosh.bridge.destination import Request
+from swoosh.bridge.outbox import Outbox
+from swoosh.bridge.transport import PushwooshSender, backoff, classify, is_retryable
 
 
 @pytest.fixture
@@ -54,7 +53,7 @@ def test_retry_dead_letter_and_replay(outbox: Outbox) -> None:
 
 CHILD = """
 import sys, time
-from bridge.outbox import Outbox
+from swoosh.bridge.outbox import Outbox
 box = Outbox(sys.argv[1])
 n = 0
 while True:

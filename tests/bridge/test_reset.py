@@ -6,10 +6,9 @@ import threading
 from pathlib import Path
 
 import httpx
-
-from bridge.core import Bridge, BridgeSettings
-from bridge.outbox import Outbox
-from bridge.transport import PushwooshSender
+from swoosh.bridge.core import Bridge, BridgeSettings
+from swoosh.bridge.outbox import Outbox
+from swoosh.bridge.transport import PushwooshSender
 
 
 def test_a_reset_mid_pass_stops_the_pass_and_waits_for_its_request_in_flight(tmp_path: Path) -> None:

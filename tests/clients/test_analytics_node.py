@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from emulator.segment.app import create_app
-from emulator.segment.backend import SegmentBackend
-from emulator.segment.client import SegmentClient
-from emulator.segment.config import load_config
-from emulator.serving import ServerThread
+from swoosh.emulator.segment.app import create_app
+from swoosh.emulator.segment.backend import SegmentBackend
+from swoosh.emulator.segment.client import SegmentClient
+from swoosh.emulator.segment.config import load_config
+from swoosh.emulator.serving import ServerThread
 
 SCRIPT = Path(__file__).with_name("node") / "send_events.js"
 # The events send_events.js makes, in call order, keyed by what tells them apart.

@@ -12,14 +12,14 @@ import httpx
 import pytest
 import segment.analytics as sa
 from click.testing import CliRunner
+from swoosh.emulator.pushwoosh.client import PushwooshClient
+from swoosh.emulator.segment.app import create_app
+from swoosh.emulator.segment.backend import SegmentBackend
+from swoosh.emulator.segment.client import SegmentClient
+from swoosh.emulator.segment.config import load_config
+from swoosh.emulator.serving import ServerThread
+from swoosh.emulator.tls import TlsFiles, ensure_tls_files, trust_context
 
-from emulator.pushwoosh.client import PushwooshClient
-from emulator.segment.app import create_app
-from emulator.segment.backend import SegmentBackend
-from emulator.segment.client import SegmentClient
-from emulator.segment.config import load_config
-from emulator.serving import ServerThread
-from emulator.tls import TlsFiles, ensure_tls_files, trust_context
 from swoosh.stack import Stack, StackOptions, env
 
 APP, TOKEN = "ABCDE-12345", "KEY123"

@@ -11,16 +11,15 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from flask import Flask, Response, jsonify, request
-
-from contracts.cli import contracts
-from contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
-from contracts.pact_consumer import COMMITTED_PACTS
-from contracts.pact_results import RESULTS_ENV, load
-from emulator.pushwoosh.app import create_app as pushwoosh_app
-from emulator.pushwoosh.backend import PushwooshBackend
-from emulator.segment.app import create_app as segment_app
-from emulator.segment.backend import SegmentBackend
-from emulator.serving import ServerThread
+from swoosh.contracts.cli import contracts
+from swoosh.contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
+from swoosh.contracts.pact_consumer import COMMITTED_PACTS
+from swoosh.contracts.pact_results import RESULTS_ENV, load
+from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend
+from swoosh.emulator.segment.app import create_app as segment_app
+from swoosh.emulator.segment.backend import SegmentBackend
+from swoosh.emulator.serving import ServerThread
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from contracts.pact_bridge import all_cases
-from contracts.pact_consumer import Case, run_case
+from swoosh.contracts.pact_bridge import all_cases
+from swoosh.contracts.pact_consumer import Case, run_case
 
 CASES = all_cases()
 

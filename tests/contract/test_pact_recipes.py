@@ -12,11 +12,10 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask, Response, request
 from pact import Pact, match
-
-from contracts.cli import contracts
-from emulator.pushwoosh.app import create_app as pushwoosh_app
-from emulator.pushwoosh.backend import PushwooshBackend
-from emulator.serving import ServerThread
+from swoosh.contracts.cli import contracts
+from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend
+from swoosh.emulator.serving import ServerThread
 
 
 # -- Recipe 1: your Segment-side service is a consumer of the Pushwoosh integration API -------------------

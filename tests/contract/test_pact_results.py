@@ -7,9 +7,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from contracts.pact_results import Record, can_i_deploy, load, record
-from contracts.pact_verify import PactSource, VerificationResult
+from swoosh.contracts.pact_results import Record, can_i_deploy, load, record
+from swoosh.contracts.pact_verify import PactSource, VerificationResult
 
 PACT = PactSource("swoosh-bridge", "pushwoosh-integration-api", "/x/swoosh-bridge-p.json", "a" * 64, False)
 

@@ -9,13 +9,12 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from emulator.provider_states import ProviderStateError, ProviderStates, send_message_event
-from emulator.pushwoosh.app import create_app as pushwoosh_app
-from emulator.pushwoosh.backend import PushwooshBackend
-from emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
-from emulator.segment.app import create_app as segment_app
-from emulator.segment.backend import SegmentBackend
+from swoosh.emulator.provider_states import ProviderStateError, ProviderStates, send_message_event
+from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend
+from swoosh.emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
+from swoosh.emulator.segment.app import create_app as segment_app
+from swoosh.emulator.segment.backend import SegmentBackend
 
 
 @pytest.fixture

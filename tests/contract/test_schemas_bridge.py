@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from swoosh.bridge.destination import Mappings, requests_for
+from swoosh.bridge.source import batch_bodies, parse_message_event, track_message
 
-import contracts
-import fixtures
-from bridge.destination import Mappings, requests_for
-from bridge.source import batch_bodies, parse_message_event, track_message
+from swoosh import contracts, fixtures
 
 APP = "ABCDE-12345"
 ENDPOINT_SCHEMAS = {

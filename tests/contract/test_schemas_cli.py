@@ -9,8 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from swoosh.contracts.docs import render_all
 
-from contracts.docs import render_all
 from swoosh.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

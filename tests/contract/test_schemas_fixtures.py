@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import contracts
-import fixtures
+from swoosh import contracts, fixtures
 
 COUNT = 1500
 # Each session action's target -> the schema of its body.

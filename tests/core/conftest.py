@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 from flask import Flask, Response
-
-from emulator.control import control_blueprint, match_filters
-from emulator.runtime import Runtime, install
-from emulator.serving import ServerThread
+from swoosh.emulator.control import control_blueprint, match_filters
+from swoosh.emulator.runtime import Runtime, install
+from swoosh.emulator.serving import ServerThread
 
 
 class NotesBackend:

@@ -5,8 +5,7 @@ import threading
 
 import httpx
 import pytest
-
-from emulator.client import ControlAPIError, ControlClient, WaitTimeout
+from swoosh.emulator.client import ControlAPIError, ControlClient, WaitTimeout
 
 
 def test_health_config_and_inspection(served) -> None:

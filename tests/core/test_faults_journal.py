@@ -1,7 +1,6 @@
 import pytest
-
-from emulator.faults import FaultRuleError, FaultRules
-from emulator.journal import Journal
+from swoosh.emulator.faults import FaultRuleError, FaultRules
+from swoosh.emulator.journal import Journal
 
 
 def test_rule_fires_for_next_n_requests_then_stops() -> None:

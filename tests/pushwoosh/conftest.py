@@ -5,10 +5,9 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-
-from emulator.pushwoosh.app import create_app
-from emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
-from emulator.serving import ServerThread
+from swoosh.emulator.pushwoosh.app import create_app
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from swoosh.emulator.serving import ServerThread
 
 APP = "ABCDE-12345"
 TOKEN = "KEY123"

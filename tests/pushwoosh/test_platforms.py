@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from emulator.pushwoosh.platforms import DEVICE_TYPES, Platform, message_type, platform_by_name
+from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, Platform, message_type, platform_by_name
 
 REFERENCE_CODES = {
     1: "iOS",

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 
-from emulator.pushwoosh.backend import PushwooshBackend
 from tests.pushwoosh.conftest import APP, TOKEN, call, register
 
 
@@ -136,8 +136,8 @@ def test_server_methods_need_a_valid_token(client: FlaskClient) -> None:
 
 
 def test_strict_mode_demands_a_device_token() -> None:
-    from emulator.pushwoosh.app import create_app
-    from emulator.pushwoosh.backend import PushwooshConfig
+    from swoosh.emulator.pushwoosh.app import create_app
+    from swoosh.emulator.pushwoosh.backend import PushwooshConfig
 
     backend = PushwooshBackend(PushwooshConfig(strict=True))
     client = create_app(backend).test_client()

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from emulator.pushwoosh.seglang import (
+from swoosh.emulator.pushwoosh.seglang import (
     AppCondition,
     Conjunction,
     Disjunction,
@@ -23,7 +22,7 @@ from emulator.pushwoosh.seglang import (
     from_conditions,
     parse,
 )
-from emulator.pushwoosh.tags import Operator, TagType, coerce, infer_type
+from swoosh.emulator.pushwoosh.tags import Operator, TagType, coerce, infer_type
 
 APP, OTHER = "ABCDE-12345", "FGHIJ-67890"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC).timestamp()

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from emulator.pushwoosh.tags import (
+from swoosh.emulator.pushwoosh.tags import (
     Operator,
     TagType,
     TagValueError,

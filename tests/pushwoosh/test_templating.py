@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from emulator.pushwoosh.templating import compile_template, placeholders, render, value_text
+from swoosh.emulator.pushwoosh.templating import compile_template, placeholders, render, value_text
 
 
 def test_seed_example() -> None:

@@ -5,10 +5,9 @@ from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
-
-from emulator.segment.app import create_app
-from emulator.segment.backend import SegmentBackend, SegmentConfig
-from emulator.serving import ServerThread
+from swoosh.emulator.segment.app import create_app
+from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig
+from swoosh.emulator.serving import ServerThread
 
 APP_KEY = "app-write-key"
 

@@ -3,11 +3,11 @@
 from datetime import UTC, datetime
 
 import pytest
+from swoosh.emulator.clock import parse_iso
+from swoosh.emulator.ksuid import ksuid_timestamp
+from swoosh.emulator.segment.backend import SegmentBackend
+from swoosh.emulator.segment.messages import corrected_timestamp, merge_envelope
 
-from emulator.clock import parse_iso
-from emulator.ksuid import ksuid_timestamp
-from emulator.segment.backend import SegmentBackend
-from emulator.segment.messages import corrected_timestamp, merge_envelope
 from tests.segment.conftest import APP_KEY
 
 
@@ -135,7 +135,7 @@ def test_since_filter_and_limit(backend: SegmentBackend) -> None:
 
 
 def test_state_import_replaces_sources(backend: SegmentBackend) -> None:
-    from emulator.segment.backend import Source
+    from swoosh.emulator.segment.backend import Source
 
     baseline = backend.export_state()
     backend.add_source(Source("web", "web-key", "src_web"))
