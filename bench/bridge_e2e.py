@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 from harness import free_port, run_wrk, stop, swoosh_up, wait_healthy
+
 from swoosh.bridge.outbox import Outbox
 
 KEY = base64.b64encode(b"app-write-key:").decode()

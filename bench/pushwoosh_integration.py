@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, wait_healthy
+
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 
 APP, TOKEN = "ABCDE-12345", "KEY123"

@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from swoosh import contracts, fixtures
 from swoosh.emulator.pushwoosh.api import shape_refusal
 from swoosh.emulator.segment.messages import problem
-
-from swoosh import contracts, fixtures
 
 
 def per_call_us(action: Callable[[], Any], repeat: int) -> float:

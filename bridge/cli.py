@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import httpx
+
 from swoosh.bridge.core import Bridge
 from swoosh.bridge.destination import PING
 from swoosh.bridge.outbox import Outbox

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from swoosh import contracts
 from swoosh.bridge.destination import Mappings, Request, requests_for
 from swoosh.bridge.outbox import Item, Outbox
 from swoosh.bridge.source import (
@@ -28,8 +30,6 @@ from swoosh.bridge.source import (
 from swoosh.bridge.transport import Outcome, PushwooshSender, SegmentSender, backoff
 from swoosh.emulator.clock import Clock, iso_millis
 from swoosh.emulator.tls import trust_context
-
-from swoosh import contracts
 
 SEGMENT, PUSHWOOSH = "segment", "pushwoosh"
 DIRECTIONS = (SEGMENT, PUSHWOOSH)

@@ -15,14 +15,14 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
 from swoosh.bridge.core import Bridge, BridgeSettings, IngressError
 from swoosh.bridge.outbox import Outbox
 from swoosh.emulator.client import ControlClient
+from swoosh.emulator.options import StackOptions
 from swoosh.emulator.tls import trust_context
 from swoosh.emulator.wire import BodyError, parse_json, read_raw
-from werkzeug.exceptions import HTTPException
-
-from swoosh.stack import StackOptions
 
 MAX_BODY = 5 * 1024 * 1024
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, MESSAGE_EVENT_NAMES, platform_by_name
 
 from swoosh import contracts
+from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, MESSAGE_EVENT_NAMES, platform_by_name
 
 SOURCE_EVENTS = MESSAGE_EVENT_NAMES  # the source sends on every message event the fake Pushwoosh emits
 MAX_BATCH_BYTES = 500 * 1000

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 import orjson
+
 from swoosh.bridge.destination import Request
 
 TIMEOUT_SECONDS = 10.0

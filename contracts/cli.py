@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from swoosh.cli import LazyGroup
+from swoosh.lazy_group import LazyGroup
 
 SUBCOMMANDS: dict[str, str] = {
     "verify": "swoosh.contracts.pact_cli:verify",

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from pact import match
 from pact.interaction import AsyncMessageInteraction, HttpInteraction
+
 from swoosh.bridge.core import PUSHWOOSH, SEGMENT, Bridge, BridgeSettings
 from swoosh.bridge.destination import PING, Mappings, Request, requests_for
 from swoosh.bridge.outbox import Outbox

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from swoosh.contracts.pact_consumer import COMMITTED_PACTS
 from swoosh.contracts.pact_results import can_i_deploy as gate
 from swoosh.contracts.pact_results import load, record, results_path

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from pact import Verifier
+
 from swoosh.contracts.pact_consumer import COMMITTED_PACTS, normalised  # (also opts out of the Pact usage ping)
 
 STATES_PATH = "/_swoosh/provider-states"

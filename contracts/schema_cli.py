@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+
 from swoosh.contracts.docs import write_all
 from swoosh.contracts.schemas import names
 from swoosh.contracts.schemas import validate as validate_payload

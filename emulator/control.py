@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import orjson
 from flask import Blueprint, Response, request
+
 from swoosh.emulator.faults import FaultRuleError
 from swoosh.emulator.runtime import Runtime
 

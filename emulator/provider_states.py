@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response
+
 from swoosh.emulator.control import ControlError, json_response, request_json
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
 from swoosh.emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES

@@ -17,12 +17,14 @@ from typing import Any
 
 import httpx
 import pytest
+
 from swoosh.emulator.client import ControlClient, WaitTimeout
+from swoosh.emulator.locator import locate_stack
+from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.segment.client import SegmentClient
 from swoosh.emulator.tls import ensure_tls_files, trust_context
-
-from swoosh.stack import Stack, StackOptions, locate_stack
+from swoosh.stack import Stack
 
 SERVICES = ("segment", "pushwoosh", "bridge")
 

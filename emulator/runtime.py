@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Flask
+
 from swoosh.emulator.clock import Clock
 from swoosh.emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
 from swoosh.emulator.journal import Journal, JournalEntry

@@ -15,6 +15,7 @@ from typing import Any
 from cheroot import server as cheroot_server
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
+
 from swoosh.emulator.faults import DROP_ENVIRON_KEY
 
 

@@ -12,17 +12,17 @@ import json
 import os
 import shlex
 import signal
-import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import click
 
+from swoosh.emulator.locator import STACK_FILE, locate_stack, runtime_dir
+from swoosh.emulator.options import ServiceHandle, StackOptions
 from swoosh.emulator.serving import ServerThread
-from swoosh.emulator.tls import LOOPBACK_NAMES, TlsFiles, ensure_tls_files
+from swoosh.emulator.tls import LOOPBACK_NAMES, ensure_tls_files
 from swoosh.snippets import environment, snippets
 
 SERVICES: dict[str, str] = {
@@ -30,53 +30,6 @@ SERVICES: dict[str, str] = {
     "pushwoosh": "swoosh.emulator.pushwoosh.service:build",
     "bridge": "swoosh.bridge.service:build",
 }
-STACK_FILE = "stack.json"
-
-
-@dataclass
-class StackOptions:
-    host: str = "127.0.0.1"
-    ports: dict[str, int] = field(default_factory=dict)
-    data_dir: Path | None = None
-    strict: bool = False
-    config_file: Path | None = None
-    tls: tuple[str, str] | None = None  # (certificate chain, key) to serve https with
-    tls_files: TlsFiles | None = None  # a local CA's files: serve https, and trust that CA between services
-    only: tuple[str, ...] = ()
-    locator_dir: Path | None = None  # where stack.json goes; default: the data dir, else the runtime dir
-
-
-class ServiceHandle(Protocol):
-    name: str
-    app: Any
-
-    def on_started(self, urls: dict[str, str]) -> None:
-        """Every service is listening; `urls` maps service name to base URL. Wire up here."""
-
-    def summary(self) -> dict[str, Any]:
-        """What a client needs (write keys, app codes, tokens); shown by `swoosh up` and in stack.json."""
-
-    def close(self) -> None:
-        """Stop workers and persist state to the data dir, if any."""
-
-
-def runtime_dir() -> Path:
-    """Where the locator file goes when no --data-dir is given."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(base) / f"swoosh-{os.getuid()}"
-
-
-def locate_stack(data_dir: Path | None = None) -> dict[str, Any]:
-    """The running stack's locator (URLs and summaries), from DIR, $SWOOSH_DATA_DIR or the runtime dir."""
-    candidates = [data_dir] if data_dir else []
-    if os.environ.get("SWOOSH_DATA_DIR"):
-        candidates.append(Path(os.environ["SWOOSH_DATA_DIR"]))
-    candidates.append(runtime_dir())
-    for folder in candidates:
-        path = Path(folder) / STACK_FILE
-        if path.exists():
-            return json.loads(path.read_text())
-    raise FileNotFoundError("no running swoosh stack found (start one with `swoosh up`)")
 
 
 class Stack:

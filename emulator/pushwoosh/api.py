@@ -16,10 +16,10 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, request
-from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
-from swoosh.emulator.wire import BodyError, parse_json, read_raw
 
 from swoosh import contracts
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
+from swoosh.emulator.wire import BodyError, parse_json, read_raw
 
 MAX_BODY = 10 * 1024 * 1024
 Handler = Callable[[PushwooshBackend, Mapping[str, Any]], Any]

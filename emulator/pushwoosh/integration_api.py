@@ -16,12 +16,12 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, request
+
+from swoosh import contracts
 from swoosh.emulator.clock import parse_iso
 from swoosh.emulator.pushwoosh.api import device_token
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
 from swoosh.emulator.wire import BodyError, parse_json, read_raw
-
-from swoosh import contracts
 
 MAX_BODY = 5 * 1024 * 1024
 MAX_EVENTS = 100

@@ -11,6 +11,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
 from swoosh.emulator.clock import iso_millis
 from swoosh.emulator.pushwoosh.model import Delivery, Device, Message
 from swoosh.emulator.pushwoosh.platforms import message_type

@@ -22,12 +22,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from swoosh.emulator.pushwoosh.model import Application, SegmentSettings
 from swoosh.emulator.tls import trust_context
-
-from swoosh.stack import StackOptions
 
 STATE_FILE = "pushwoosh-state.json"
 TICK_SECONDS = 0.5

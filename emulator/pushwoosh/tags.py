@@ -14,6 +14,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 import orjson
+
 from swoosh.emulator.clock import parse_iso
 
 

@@ -11,6 +11,7 @@ import binascii
 
 import orjson
 from flask import Blueprint, Response, request
+
 from swoosh.emulator.segment.backend import MAX_BATCH_BYTES, MAX_CALL_BYTES, IngestError, SegmentBackend
 from swoosh.emulator.wire import BodyError, decode_body, parse_json, read_raw
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
 from swoosh.emulator.control import ControlError, control_blueprint, json_response, request_json
 from swoosh.emulator.provider_states import register_routes, segment_states
 from swoosh.emulator.runtime import install
@@ -13,7 +15,6 @@ from swoosh.emulator.segment.backend import SegmentBackend, Source
 from swoosh.emulator.segment.delivery import SubscriptionError
 from swoosh.emulator.segment.protocols import TrackingPlan, TrackingPlanError
 from swoosh.emulator.segment.warehouse import WarehouseError
-from werkzeug.exceptions import HTTPException
 
 
 def create_app(backend: SegmentBackend) -> Flask:

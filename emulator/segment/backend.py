@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from swoosh.emulator.clock import parse_iso
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.runtime import Runtime

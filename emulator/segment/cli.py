@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from swoosh.emulator.locator import locate_stack
 from swoosh.emulator.segment.client import SegmentClient
 from swoosh.emulator.segment.warehouse import attach_files
-
-from swoosh.stack import locate_stack
 
 
 def _print_table(columns: list[str], rows: list[Any]) -> None:

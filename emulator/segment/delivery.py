@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import orjson
+
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.runtime import Runtime
 

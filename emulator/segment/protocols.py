@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 from jsonschema.protocols import Validator
+
 from swoosh.contracts.schemas import missing_property
 
 MODES = ("allow", "omit", "block")

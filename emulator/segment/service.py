@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from swoosh.emulator.options import StackOptions
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend
 from swoosh.emulator.segment.config import load_config
 from swoosh.emulator.tls import trust_context
-
-from swoosh.stack import StackOptions
 
 STATE_FILE = "segment-state.json"
 

@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from swoosh.bridge.core import Bridge, BridgeSettings
 from swoosh.bridge.outbox import Outbox
 from swoosh.bridge.service import create_app

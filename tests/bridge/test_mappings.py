@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
+
 from swoosh.bridge.destination import PING, RESERVED_TRAIT_KEYS, Mappings, requests_for, resolve
 from swoosh.bridge.source import (
     InvalidMessageEvent,
@@ -13,7 +14,6 @@ from swoosh.bridge.source import (
     parse_message_event,
     track_message,
 )
-
 from tests.captured import POST_EVENTS, TRACK_USER
 
 APP = "ABCDE-12345"

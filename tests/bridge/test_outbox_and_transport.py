@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from swoosh.bridge.destination import Request
 from swoosh.bridge.outbox import Outbox
 from swoosh.bridge.transport import PushwooshSender, backoff, classify, is_retryable

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import httpx
+
 from swoosh.bridge.core import Bridge, BridgeSettings
 from swoosh.bridge.outbox import Outbox
 from swoosh.bridge.transport import PushwooshSender

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend
 from swoosh.emulator.segment.client import SegmentClient

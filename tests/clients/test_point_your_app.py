@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from click.testing import CliRunner
+
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.segment.client import SegmentClient
-
 from swoosh.stack import Stack, StackOptions, env
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import segment.analytics as sa
 from click.testing import CliRunner
+
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend
@@ -19,7 +20,6 @@ from swoosh.emulator.segment.client import SegmentClient
 from swoosh.emulator.segment.config import load_config
 from swoosh.emulator.serving import ServerThread
 from swoosh.emulator.tls import TlsFiles, ensure_tls_files, trust_context
-
 from swoosh.stack import Stack, StackOptions, env
 
 APP, TOKEN = "ABCDE-12345", "KEY123"

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from flask import Flask, Response, jsonify, request
+
 from swoosh.contracts.cli import contracts
 from swoosh.contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
 from swoosh.contracts.pact_consumer import COMMITTED_PACTS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from swoosh.contracts.pact_bridge import all_cases
 from swoosh.contracts.pact_consumer import Case, run_case
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from flask import Flask, Response
 from pact import Pact
+
 from swoosh.contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
 from swoosh.contracts.pact_verify import VerificationSetupError, pacts_for, verify
 from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app

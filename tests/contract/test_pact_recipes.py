@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask, Response, request
 from pact import Pact, match
+
 from swoosh.contracts.cli import contracts
 from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend

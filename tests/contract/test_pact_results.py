@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from swoosh.contracts.pact_results import Record, can_i_deploy, load, record
 from swoosh.contracts.pact_verify import PactSource, VerificationResult
 

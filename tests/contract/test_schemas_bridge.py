@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from swoosh.bridge.destination import Mappings, requests_for
-from swoosh.bridge.source import batch_bodies, parse_message_event, track_message
 
 from swoosh import contracts, fixtures
+from swoosh.bridge.destination import Mappings, requests_for
+from swoosh.bridge.source import batch_bodies, parse_message_event, track_message
 
 APP = "ABCDE-12345"
 ENDPOINT_SCHEMAS = {

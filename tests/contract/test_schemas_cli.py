@@ -9,9 +9,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from swoosh.contracts.docs import render_all
 
 from swoosh.cli import main
+from swoosh.contracts.docs import render_all
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = {"userId": "u1", "event": "Signed Up"}

@@ -11,9 +11,9 @@ import pytest
 import referencing.exceptions
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from swoosh.contracts.schemas import BASE_URI, registry, schemas, validator, verdict_validator
 
 from swoosh import contracts
+from swoosh.contracts.schemas import BASE_URI, registry, schemas, validator, verdict_validator
 
 
 def _refs(node: Any) -> Iterator[str]:

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from swoosh import contracts
 from swoosh.bridge.source import SOURCE_EVENTS, parse_message_event, track_message
 from swoosh.contracts.tracking_plan import PLAN_FILE, render_plan, source_events_plan
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig
-
-from swoosh import contracts
 
 MESSAGE_EVENT = {
     "id": "307E-76BED83C-D2DF7BA0:45AAD005-C7E9-4E9B-BAF5-EB8E20E024B8:Push Sent",

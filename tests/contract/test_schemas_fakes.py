@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 
 from swoosh import contracts
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 from tests.captured import POST_EVENTS
 from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS
 

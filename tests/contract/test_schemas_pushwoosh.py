@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from swoosh.emulator.pushwoosh.api import DEVICE_METHODS, SERVER_METHODS, request_schema
-from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 
 from swoosh import contracts, fixtures
+from swoosh.emulator.pushwoosh.api import DEVICE_METHODS, SERVER_METHODS, request_schema
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 from tests.captured import POST_EVENTS, POST_EVENTS_BATCHED, TRACK_USER
 
 APP = "ABCDE-12345"

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from swoosh import contracts, fixtures
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig
 from swoosh.emulator.serving import ServerThread
-
-from swoosh import contracts, fixtures
 from tests.segment.test_delivery_and_sdk import Receiver
 
 # Copied from the Segment Tracking API reference and the captured SDK traffic (tests never read /work/shared).

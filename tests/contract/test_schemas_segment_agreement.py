@@ -14,9 +14,9 @@ from typing import Any
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from swoosh.emulator.segment.messages import CALL_TYPES, problem
 
 from swoosh import contracts, fixtures
+from swoosh.emulator.segment.messages import CALL_TYPES, problem
 
 ABSENT = object()
 BASES = list(fixtures.generate("segment", 60, seed=21))

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, Response
+
 from swoosh.emulator.control import control_blueprint, match_filters
 from swoosh.emulator.runtime import Runtime, install
 from swoosh.emulator.serving import ServerThread

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from swoosh.emulator.clock import Clock, iso_millis, parse_iso
 from swoosh.emulator.ksuid import ksuid, ksuid_timestamp
 from swoosh.emulator.wire import BodyError, decode_body, gunzip_bounded, parse_json

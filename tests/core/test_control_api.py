@@ -5,6 +5,7 @@ import threading
 
 import httpx
 import pytest
+
 from swoosh.emulator.client import ControlAPIError, ControlClient, WaitTimeout
 
 

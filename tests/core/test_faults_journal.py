@@ -1,4 +1,5 @@
 import pytest
+
 from swoosh.emulator.faults import FaultRuleError, FaultRules
 from swoosh.emulator.journal import Journal
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 import segment.analytics as sa
+
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.segment.client import SegmentClient
-
 from swoosh.stack import Stack, StackOptions
 
 APP, TOKEN = "ABCDE-12345", "KEY123"

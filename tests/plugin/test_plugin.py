@@ -145,7 +145,6 @@ def test_swoosh_tls_serves_the_fixtures_over_https(pytester: pytest.Pytester) ->
 
 def test_swoosh_url_trusts_a_running_tls_stacks_ca(pytester: pytest.Pytester, tmp_path) -> None:
     from swoosh.emulator.tls import ensure_tls_files
-
     from swoosh.stack import Stack, StackOptions
 
     pytester.makepyfile(test_https=HTTPS_TEST)

@@ -8,12 +8,12 @@ from typing import Any
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from swoosh import contracts
 from swoosh.emulator.pushwoosh.api import DEVICE_METHODS, SERVER_METHODS, request_schema
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from swoosh.emulator.pushwoosh.client import PushwooshClient
-
-from swoosh import contracts
 from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN, call
 
 json_values = st.recursive(

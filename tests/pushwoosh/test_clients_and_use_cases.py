@@ -24,11 +24,11 @@ from pypushwoosh.command import (
     SetTagsCommand,
 )
 from pypushwoosh.notification import Notification
+
+from swoosh import contracts
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.serving import ServerThread
-
-from swoosh import contracts
 from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
+
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
-
 from tests.captured import POST_EVENTS, POST_EVENTS_BATCHED, TRACK_USER
 from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS
 

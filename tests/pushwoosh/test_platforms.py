@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, Platform, message_type, platform_by_name
 
 REFERENCE_CODES = {

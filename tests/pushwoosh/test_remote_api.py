@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
-from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 from tests.pushwoosh.conftest import APP, TOKEN, call, register
 
 

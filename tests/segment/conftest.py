@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
+
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig
 from swoosh.emulator.serving import ServerThread

@@ -8,10 +8,10 @@ import json
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from swoosh.emulator.segment.api import CALL_ROUTES
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import STATUSES, SegmentBackend
-
 from tests.segment.conftest import APP_KEY, basic
 
 ROUTES = [f"/v1/{route}" for route in CALL_ROUTES] + ["/v1/pixel/track", "/v1/projects/k/settings", "/v1/x"]

@@ -12,11 +12,11 @@ import httpx
 import pytest
 import segment.analytics as sa
 from flask import Flask, Response, request
+
 from swoosh.emulator.segment.backend import SegmentBackend
 from swoosh.emulator.segment.client import SegmentClient
 from swoosh.emulator.segment.delivery import SubscriptionError, enabled_for, parse_subscription
 from swoosh.emulator.serving import ServerThread
-
 from tests.segment.conftest import APP_KEY
 
 

@@ -3,11 +3,11 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from swoosh.emulator.clock import parse_iso
 from swoosh.emulator.ksuid import ksuid_timestamp
 from swoosh.emulator.segment.backend import SegmentBackend
 from swoosh.emulator.segment.messages import corrected_timestamp, merge_envelope
-
 from tests.segment.conftest import APP_KEY
 
 

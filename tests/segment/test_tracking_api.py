@@ -6,9 +6,9 @@ import json
 
 import pytest
 from flask.testing import FlaskClient
+
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend
-
 from tests.segment.conftest import APP_KEY, basic
 
 TRACK = {"userId": "u1", "event": "Push Sent"}

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig, Source
 from swoosh.emulator.segment.cli import sql
 from swoosh.emulator.segment.protocols import TrackingPlan, TrackingPlanError
 from swoosh.emulator.segment.service import STATE_FILE, SegmentService
 from swoosh.emulator.segment.warehouse import WarehouseError, event_table, snake
-
 from swoosh.stack import StackOptions
 from tests.segment.conftest import APP_KEY
 
