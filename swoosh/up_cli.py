@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import signal
 import threading
 from pathlib import Path
@@ -31,6 +32,15 @@ def parse_ports(items: tuple[str, ...]) -> dict[str, int]:
             )
         ports[name] = int(value)
     return ports
+
+
+def check_host(host: str) -> None:
+    """A dotted quad that is no IPv4 address is a typo, not a host name to look up."""
+    if host.replace(".", "").isdigit():
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise click.BadParameter(f"{host} is not an IPv4 address (e.g. 127.0.0.1)", param_hint="--host") from None
 
 
 def check_data_dir(data_dir: Path | None) -> None:
@@ -81,6 +91,7 @@ def up(
 ) -> None:
     """Start the local stack and serve until Ctrl-C."""
     port_map = parse_ports(ports)
+    check_host(host)
     check_data_dir(data_dir)
     try:
         read_config(config_file)
@@ -91,19 +102,24 @@ def up(
     )
     if tls:
         options.tls_files = ensure_tls_files((data_dir or runtime_dir()) / "tls", LOOPBACK_NAMES + tls_names)
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
     try:
         stack = Stack(options).start()
     except ServiceStartError as exc:
         raise click.ClickException(str(exc)) from None
     try:
         _print_banner(stack)
-        stopping.wait()
+        wait_for_stop()
     finally:
         click.echo("stopping ...", err=True)
         stack.stop()
+
+
+def wait_for_stop() -> None:
+    """Until Ctrl-C or SIGTERM."""
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    stopping.wait()
 
 
 def _print_banner(stack: Stack) -> None:
