@@ -315,3 +315,8 @@ def _write(text: str) -> Path:
 
 def test_the_default_config_text_is_valid() -> None:
     assert read_config(_write(default_config_text()))["segment"]["strict"] is False
+
+
+def test_docs_list_every_config_key_as_init_writes_them() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    assert f"```toml\n{default_config_text().rstrip()}\n```" in doc
