@@ -56,7 +56,13 @@ def check_data_dir(data_dir: Path | None) -> None:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="SWOOSH_HOST",
+    help="Interface to listen on ($SWOOSH_HOST). Beyond loopback the control API needs its token.",
+)
 @click.option(
     "--port",
     "ports",
@@ -67,15 +73,23 @@ def check_data_dir(data_dir: Path | None) -> None:
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path),
-    help="Persist state here across restarts; stack.json is written here too. Default: state in memory only.",
+    envvar="SWOOSH_DATA_DIR",
+    help="Persist state here across restarts; stack.json is written here too ($SWOOSH_DATA_DIR). "
+    "Default: state in memory only.",
 )
 @click.option(
     "--config",
     "config_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="swoosh.toml with sources, applications and settings (`swoosh init` writes one).",
+    envvar="SWOOSH_CONFIG",
+    help="swoosh.toml with sources, applications and settings ($SWOOSH_CONFIG; `swoosh init` writes one).",
 )
-@click.option("--strict", is_flag=True, help="Make silent real-world failures loud (unknown keys, app_id ...).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    envvar="SWOOSH_STRICT",
+    help="Make silent real-world failures loud: unknown keys, app_id ... ($SWOOSH_STRICT=1).",
+)
 @click.option("--only", multiple=True, type=click.Choice(list(SERVICES)), help="Run only these services. Repeatable.")
 @click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (written to the data dir).")
 @click.option("--tls-name", "tls_names", multiple=True, help="Extra host name or IP for the certificate. Repeatable.")
@@ -114,6 +128,13 @@ def up(
         stack.stop()
 
 
+def reachable(url: str) -> str:
+    """A URL a person can open: a wildcard listening address is reached through localhost."""
+    for wildcard in ("0.0.0.0", "[::]"):
+        url = url.replace(f"://{wildcard}:", "://localhost:")
+    return url
+
+
 def wait_for_stop() -> None:
     """Until Ctrl-C or SIGTERM."""
     stopping = threading.Event()
@@ -126,7 +147,7 @@ def _print_banner(stack: Stack) -> None:
     info = stack.describe()
     click.echo(f"swoosh is up (stack {stack.id}):")
     for name, service in info["services"].items():
-        click.echo(f"  {name:<10} {service['url']}")
+        click.echo(f"  {name:<10} {reachable(service['url'])}")
         for line in service.get("hints", []):
             click.echo(f"             {line}")
     tls = info.get("tls")
