@@ -55,7 +55,6 @@ PENDING_UPWARD = {
 }
 PENDING_BRIDGE_TO_FAKES = {"swoosh.bridge.source -> swoosh.emulator.pushwoosh.platforms"}
 PENDING_MODULE_CYCLES = [
-    ["swoosh.emulator.pushwoosh.backend", "swoosh.emulator.pushwoosh.lifecycle"],
     ["swoosh.fixtures.corruptions", "swoosh.fixtures.generator"],
     ["swoosh.fixtures.traffic_cli", "swoosh.fixtures.traffic_processes"],
 ]
@@ -63,7 +62,6 @@ PENDING_COMPONENT_CYCLES = [
     ["swoosh.bridge", "swoosh.contracts", "swoosh.emulator.pushwoosh"]
 ]
 PENDING_LONG = {
-    "swoosh.emulator.pushwoosh.backend",
     "swoosh.emulator.pushwoosh.seglang",
     "swoosh.emulator.segment.backend",
     "swoosh.fixtures.bad_inputs",
