@@ -7,20 +7,21 @@ from typing import Any
 
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
+from swoosh.emulator.pushwoosh.filter_tree import Filter, SeglangError
 from swoosh.emulator.pushwoosh.model import Device
 
 
 class Filters(BackendState):
     """Named filters and ad-hoc expressions, compiled once by seglang and matched against devices."""
 
-    def compile_filter(self, expression: Any = None, conditions: Any = None, operator: Any = "AND") -> seglang.Filter:
+    def compile_filter(self, expression: Any = None, conditions: Any = None, operator: Any = "AND") -> Filter:
         try:
             if expression is not None:
                 if conditions is not None:
                     raise PushwooshError(210, "Use either filter_expression or conditions, not both")
                 return seglang.parse(expression)
             return seglang.from_conditions(conditions, operator or "AND")
-        except seglang.SeglangError as exc:
+        except SeglangError as exc:
             raise PushwooshError(210, str(exc)) from exc
 
     def create_filter(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -39,7 +40,7 @@ class Filters(BackendState):
             }
         return {"name": name}
 
-    def matching_devices(self, compiled: seglang.Filter, apps: Iterable[str] | None = None) -> list[Device]:
+    def matching_devices(self, compiled: Filter, apps: Iterable[str] | None = None) -> list[Device]:
         now = self.runtime.clock.time()
         scope = compiled.scope()
         codes = [c for c in (apps or self.devices) if scope is None or c in scope]
