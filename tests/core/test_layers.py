@@ -62,7 +62,6 @@ PENDING_COMPONENT_CYCLES = [
     ["swoosh.bridge", "swoosh.contracts", "swoosh.emulator.pushwoosh"]
 ]
 PENDING_LONG = {
-    "swoosh.emulator.segment.backend",
     "swoosh.fixtures.bad_inputs",
 }
 
