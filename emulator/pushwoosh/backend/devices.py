@@ -1,4 +1,4 @@
-"""Devices and users: registration from /json/1.3, track-user and delete-user from the integration API."""
+"""Devices and users: registration, badges, opens (/json/1.3); track-user, delete-user (integration API)."""
 
 from __future__ import annotations
 
