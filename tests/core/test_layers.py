@@ -59,7 +59,8 @@ PENDING_MODULE_CYCLES = [
     ["swoosh.fixtures.traffic_cli", "swoosh.fixtures.traffic_processes"],
 ]
 PENDING_COMPONENT_CYCLES = [
-    ["swoosh.bridge", "swoosh.contracts", "swoosh.emulator.pushwoosh"]
+    ["swoosh.bridge", "swoosh.contracts", "swoosh.emulator", "swoosh.emulator.pushwoosh"],
+]
 ]
 PENDING_LONG = {
     "swoosh.fixtures.bad_inputs",
