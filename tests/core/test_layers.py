@@ -61,7 +61,6 @@ PENDING_MODULE_CYCLES = [
 PENDING_COMPONENT_CYCLES = [
     ["swoosh.bridge", "swoosh.contracts", "swoosh.emulator", "swoosh.emulator.pushwoosh"],
 ]
-]
 PENDING_LONG = {
     "swoosh.fixtures.bad_inputs",
 }
