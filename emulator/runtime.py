@@ -6,6 +6,7 @@ faults apply before routing; the control blueprint (emulator.control) exposes al
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,7 @@ class Runtime:
     """Per-service infrastructure; two fakes in one process each get their own."""
 
     def __init__(self, service: str, clock: Clock | None = None, journal_capacity: int = 1000) -> None:
+        self.log = logging.getLogger(f"swoosh.{service}")  # arrivals, refusals, deliveries; never a secret
         self.service = service
         self.clock = clock or Clock()
         self.journal = Journal(journal_capacity)
@@ -150,6 +152,10 @@ class JournalMiddleware:
             entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             entry.fault = environ.get("swoosh.fault")
             journal.record(entry)
+            log = self.runtime.log
+            if log.isEnabledFor(logging.INFO):  # the path only: query strings can carry write keys
+                fault = f" (fault {entry.fault})" if entry.fault else ""
+                log.info("%s %s -> %d in %.1f ms%s", entry.method, path, entry.status, entry.duration_ms, fault)
 
 
 def install(app: Flask, runtime: Runtime, fault_body: FaultBody = generic_fault_body) -> Flask:
