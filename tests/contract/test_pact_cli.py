@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from flask import Flask, Response, jsonify, request
 
 from swoosh.contracts.cli import contracts
-from swoosh.contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
-from swoosh.contracts.pact_consumer import COMMITTED_PACTS
-from swoosh.contracts.pact_results import RESULTS_ENV, load
+from swoosh.contracts.pact.bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
+from swoosh.contracts.pact.consumer import COMMITTED_PACTS
+from swoosh.contracts.pact.results import RESULTS_ENV, load
 from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 from swoosh.emulator.segment.app import create_app as segment_app

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from swoosh.contracts.pact_bridge import all_cases
-from swoosh.contracts.pact_consumer import Case, run_case
+from swoosh.contracts.pact.bridge import all_cases
+from swoosh.contracts.pact.consumer import Case, run_case
 
 CASES = all_cases()
 

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from swoosh.contracts.pact_consumer import COMMITTED_PACTS, pact_differences
+from swoosh.contracts.pact.consumer import COMMITTED_PACTS, pact_differences
 
 
 def test_committed_pacts_match_the_consumer_tests(generated_pacts: Path) -> None:

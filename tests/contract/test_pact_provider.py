@@ -10,8 +10,9 @@ import pytest
 from flask import Flask, Response
 from pact import Pact
 
-from swoosh.contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
-from swoosh.contracts.pact_verify import VerificationSetupError, pacts_for, verify
+from swoosh.contracts.pact.bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
+from swoosh.contracts.pact.sources import VerificationSetupError, pacts_for
+from swoosh.contracts.pact.verify import verify
 from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from swoosh.emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES

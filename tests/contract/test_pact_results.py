@@ -8,8 +8,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from swoosh.contracts.pact_results import Record, can_i_deploy, load, record
-from swoosh.contracts.pact_verify import PactSource, VerificationResult
+from swoosh.contracts.pact.deploy_gate import can_i_deploy
+from swoosh.contracts.pact.results import Record, load, record
+from swoosh.contracts.pact.sources import PactSource
+from swoosh.contracts.pact.verify import VerificationResult
 
 PACT = PactSource("swoosh-bridge", "pushwoosh-integration-api", "/x/swoosh-bridge-p.json", "a" * 64, False)
 

@@ -49,11 +49,6 @@ PENDING_UPWARD = {
     "swoosh.emulator.provider_states -> swoosh.emulator.pushwoosh.platforms",
     "swoosh.emulator.provider_states -> swoosh.emulator.pushwoosh.backend",
     "swoosh.emulator.provider_states -> swoosh.emulator.segment.backend",
-    "swoosh.contracts.pact_bridge -> swoosh.bridge.outbox",
-    "swoosh.contracts.pact_bridge -> swoosh.bridge.destination",
-    "swoosh.contracts.pact_bridge -> swoosh.bridge.source",
-    "swoosh.contracts.pact_bridge -> swoosh.bridge.transport",
-    "swoosh.contracts.pact_bridge -> swoosh.bridge.core",
     "swoosh.fixtures.traffic_processes -> swoosh.fixtures.traffic_cli",
 }
 PENDING_BRIDGE_TO_FAKES = {"swoosh.bridge.source -> swoosh.emulator.pushwoosh.platforms"}
@@ -63,7 +58,7 @@ PENDING_MODULE_CYCLES = [
     ["swoosh.fixtures.traffic_cli", "swoosh.fixtures.traffic_processes"],
 ]
 PENDING_COMPONENT_CYCLES = [
-    ["swoosh.bridge", "swoosh.contracts", "swoosh.emulator", "swoosh.emulator.pushwoosh", "swoosh.emulator.segment"]
+    ["swoosh.emulator", "swoosh.emulator.pushwoosh", "swoosh.emulator.segment"]
 ]
 PENDING_LONG = {
     "swoosh.emulator.pushwoosh.backend",

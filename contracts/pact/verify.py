@@ -1,7 +1,7 @@
 """Provider verification: replay the pacts of one provider against a running service and report.
 
 Works for any provider on a URL: the fakes, a staging service, a team's own reimplementation. Pacts
-come from a directory (default: the committed contracts/pacts/) or a Pact Broker. Provider states
+come from a directory (default: the committed contracts/pacts/) or a Pact Broker (sources.py). Provider states
 are set up by POSTing to a state URL (`--state-url`); when none is given and the provider answers
 `GET /_swoosh/provider-states` (both fakes do), that is used. Message pacts are verified through an
 HTTP message producer: the provider URL itself when it has a path, else the fake's
@@ -10,8 +10,6 @@ HTTP message producer: the provider URL itself when it has a path, else the fake
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,27 +19,12 @@ from urllib.parse import urlsplit
 import httpx
 from pact import Verifier
 
-from swoosh.contracts.pact_consumer import COMMITTED_PACTS, normalised  # (also opts out of the Pact usage ping)
+from swoosh.contracts.pact.sources import PactSource, VerificationSetupError, add_sources
 
 STATES_PATH = "/_swoosh/provider-states"
 MESSAGES_PATH = "/_swoosh/provider-messages"
 REQUEST_TIMEOUT_MS = 10_000
 PROBE_TIMEOUT_SECONDS = 2.0
-
-
-class VerificationSetupError(ValueError):
-    """Verification could not start (no pacts for the provider, a bad URL); the message says why."""
-
-
-@dataclass(frozen=True)
-class PactSource:
-    """One pact file verified: who it is between and a hash of the contract it holds."""
-
-    consumer: str
-    provider: str
-    location: str
-    sha256: str
-    messages: bool
 
 
 @dataclass
@@ -54,39 +37,6 @@ class VerificationResult:
     pacts: list[PactSource] = field(default_factory=list)
     verified_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     failures: list[str] = field(default_factory=list)
-
-
-def contract_hash(pact: dict[str, Any]) -> str:
-    """Hash of the contract itself (pact library version stamps excluded), stable across installs."""
-    canonical = json.dumps(normalised(pact), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def pacts_for(provider: str, pact_dir: Path = COMMITTED_PACTS) -> list[PactSource]:
-    """The pact files in `pact_dir` whose provider is `provider`."""
-    found: list[PactSource] = []
-    for path in sorted(Path(pact_dir).glob("*.json")):
-        try:
-            pact = json.loads(path.read_text())
-            named, consumer = pact["provider"]["name"], pact["consumer"]["name"]
-            interactions = [i for i in pact.get("interactions", []) if isinstance(i, dict)]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise VerificationSetupError(f"{path} is not a readable pact file: {exc!r}") from exc
-        if named != provider:
-            continue
-        messages = any(str(i.get("type", "")).startswith("Asynchronous") for i in interactions)
-        found.append(PactSource(consumer, provider, str(path), contract_hash(pact), messages))
-    return found
-
-
-def providers_in(pact_dir: Path = COMMITTED_PACTS) -> list[str]:
-    names = set()
-    for path in Path(pact_dir).glob("*.json"):
-        try:
-            names.add(json.loads(path.read_text())["provider"]["name"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return sorted(names)
 
 
 def discover_state_url(url: str) -> str | None:
@@ -152,15 +102,7 @@ def verify(
     base = f"{parts.scheme}://{parts.netloc}"
     verifier = Verifier(provider, host=parts.hostname).set_request_timeout(REQUEST_TIMEOUT_MS)
     verifier.set_coloured_output(enabled=False)
-    if broker_url:
-        sources = [PactSource("*", provider, broker_url, "broker", False)]
-        verifier.broker_source(broker_url)
-    else:
-        sources = pacts_for(provider, pact_dir or COMMITTED_PACTS)
-        if not sources:
-            raise VerificationSetupError(f"no pact in {pact_dir or COMMITTED_PACTS} names provider {provider!r}")
-        for source in sources:
-            verifier.add_source(Path(source.location))
+    sources = add_sources(verifier, provider, pact_dir, broker_url)
     verifier.add_transport(url=url)
     if broker_url or any(source.messages for source in sources):  # a broker's pacts are unknown until fetched
         message_path = parts.path if parts.path.strip("/") else MESSAGES_PATH

@@ -21,7 +21,7 @@ from pact.interaction import AsyncMessageInteraction, HttpInteraction
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # offline by design: no usage ping from the FFI
 
-COMMITTED_PACTS = Path(__file__).resolve().parent / "pacts"
+COMMITTED_PACTS = Path(__file__).resolve().parents[1] / "pacts"  # contracts/pacts, beside the schemas
 SPECIFICATION = "V4"
 # Metadata the pact library stamps with its own versions: different installs, same contract.
 VOLATILE_METADATA = ("pactRust", "pactPython")

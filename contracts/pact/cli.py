@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from swoosh.contracts.pact_consumer import COMMITTED_PACTS
-from swoosh.contracts.pact_results import can_i_deploy as gate
-from swoosh.contracts.pact_results import load, record, results_path
-from swoosh.contracts.pact_verify import VerificationSetupError, pacts_for, providers_in
-from swoosh.contracts.pact_verify import verify as run_verification
+from swoosh.contracts.pact.consumer import COMMITTED_PACTS
+from swoosh.contracts.pact.deploy_gate import can_i_deploy as gate
+from swoosh.contracts.pact.results import load, record, results_path
+from swoosh.contracts.pact.sources import VerificationSetupError, pacts_for, providers_in
+from swoosh.contracts.pact.verify import verify as run_verification
 
 RESULTS_HELP = "Results file (default: $SWOOSH_PACT_RESULTS or .swoosh/pact-results.jsonl)."
 

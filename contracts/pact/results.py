@@ -1,22 +1,19 @@
-"""Verification results on disk, and the local deploy gate that reads them.
+"""Verification results on disk: what the deploy gate (deploy_gate.py) reads.
 
 Each `swoosh contracts verify` appends one JSON line per pact verified to the results file
 (`$SWOOSH_PACT_RESULTS`, default `.swoosh/pact-results.jsonl` in the working directory): provider,
-provider version, consumer, pact file, contract hash, pass/fail, time. `can_i_deploy` answers
-whether every current pact of a provider (by contract hash, so an edited pact needs a new
-verification) has a passing verification for a version.
+provider version, consumer, pact file, contract hash, pass/fail, time.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from swoosh.contracts.pact_verify import PactSource, VerificationResult
+from swoosh.contracts.pact.verify import VerificationResult
 
 RESULTS_ENV = "SWOOSH_PACT_RESULTS"
 DEFAULT_RESULTS = Path(".swoosh") / "pact-results.jsonl"
@@ -47,7 +44,7 @@ def record(result: VerificationResult, path: Path) -> list[Record]:
             result.provider,
             result.provider_version,
             source.consumer,
-            Path(source.location).name if source.sha256 != "broker" else source.location,
+            source.location if source.from_broker else Path(source.location).name,
             source.sha256,
             result.passed,
             result.verified_at,
@@ -88,45 +85,3 @@ def load(path: Path) -> tuple[list[Record], list[str]]:
         except (ValueError, KeyError, TypeError) as exc:
             problems.append(f"{path}:{number}: not a verification record ({exc})")
     return records, problems
-
-
-@dataclass(frozen=True)
-class GateRow:
-    provider: str
-    version: str | None
-    consumer: str
-    pact: str
-    status: str  # verified | failed | not verified (this contract, this version)
-    verified_at: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "verified"
-
-
-def latest_version(records: Iterable[Record], provider: str) -> str | None:
-    mine = newest_last(r for r in records if r.provider == provider)
-    return mine[-1].provider_version if mine else None
-
-
-def newest_last(records: Iterable[Record]) -> list[Record]:
-    """By verification time; records of the same second keep file order (the later line is newer)."""
-    return sorted(records, key=lambda r: r.verified_at)
-
-
-def can_i_deploy(pacts: Iterable[PactSource], records: list[Record], version: str | None) -> list[GateRow]:
-    """One row per current pact: whether `version` of its provider (default: the latest recorded) passed it."""
-    rows: list[GateRow] = []
-    for pact in pacts:
-        wanted = version or latest_version(records, pact.provider)
-        matching = newest_last(
-            r
-            for r in records
-            if (r.provider, r.provider_version, r.sha256) == (pact.provider, wanted, pact.sha256)
-        )
-        last = matching[-1] if matching else None
-        status = "not verified" if last is None else ("verified" if last.passed else "failed")
-        rows.append(
-            GateRow(pact.provider, wanted, pact.consumer, Path(pact.location).name, status, last and last.verified_at)
-        )
-    return rows
