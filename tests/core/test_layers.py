@@ -49,13 +49,11 @@ PENDING_UPWARD = {
     "swoosh.emulator.provider_states -> swoosh.emulator.pushwoosh.platforms",
     "swoosh.emulator.provider_states -> swoosh.emulator.pushwoosh.backend",
     "swoosh.emulator.provider_states -> swoosh.emulator.segment.backend",
-    "swoosh.fixtures.traffic_processes -> swoosh.fixtures.traffic_cli",
 }
 PENDING_BRIDGE_TO_FAKES = {"swoosh.bridge.source -> swoosh.emulator.pushwoosh.platforms"}
 PENDING_MODULE_CYCLES = [
     ["swoosh.emulator.pushwoosh.backend", "swoosh.emulator.pushwoosh.lifecycle"],
     ["swoosh.fixtures.corruptions", "swoosh.fixtures.generator"],
-    ["swoosh.fixtures.traffic_cli", "swoosh.fixtures.traffic_processes"],
 ]
 PENDING_COMPONENT_CYCLES = [
     ["swoosh.emulator", "swoosh.emulator.pushwoosh", "swoosh.emulator.segment"]
