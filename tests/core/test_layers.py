@@ -62,7 +62,6 @@ PENDING_LONG = {
     "swoosh.emulator.pushwoosh.backend",
     "swoosh.emulator.pushwoosh.seglang",
     "swoosh.emulator.segment.backend",
-    "swoosh.fixtures.bad_inputs",
 }
 
 
