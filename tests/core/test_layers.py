@@ -53,7 +53,6 @@ PENDING_UPWARD = {
 PENDING_BRIDGE_TO_FAKES = {"swoosh.bridge.source -> swoosh.emulator.pushwoosh.platforms"}
 PENDING_MODULE_CYCLES = [
     ["swoosh.emulator.pushwoosh.backend", "swoosh.emulator.pushwoosh.lifecycle"],
-    ["swoosh.fixtures.corruptions", "swoosh.fixtures.generator"],
 ]
 PENDING_COMPONENT_CYCLES = [
     ["swoosh.emulator", "swoosh.emulator.pushwoosh", "swoosh.emulator.segment"]
