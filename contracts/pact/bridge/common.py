@@ -42,7 +42,6 @@ def expect(condition: bool, detail: object) -> None:
         raise AssertionError(detail)
 
 
-
 def expect_reply(outcome: Outcome, status: int, retry: bool = False) -> None:
     """The bridge read the reply as the contract says: delivered, or final (dead letter), or retried."""
     expect(outcome.status == status, outcome)

@@ -152,8 +152,9 @@ def _post_events_batch(interaction: HttpInteraction) -> None:
 
 def _delete_user(interaction: HttpInteraction) -> None:
     (
-        _integration_request(interaction.given(APP_STATE).given(f"user u1 has a profile in application {APP_CODE}"),
-                             "delete-user")
+        _integration_request(
+            interaction.given(APP_STATE).given(f"user u1 has a profile in application {APP_CODE}"), "delete-user"
+        )
         .with_body({"external_id": match.str("u1")}, JSON)
         .will_respond_with(200)
     )
@@ -230,4 +231,3 @@ def _engine_sends_events_batched(url: str) -> None:
     expect(accepted["accepted"] == 2, accepted)
     bridge.drain_segment()
     expect(bridge.stats[SEGMENT]["delivered"] == 2, bridge.stats)
-

@@ -26,8 +26,11 @@ from swoosh.contracts.pact.bridge.common import (
 )
 from swoosh.contracts.pact.consumer import Case, MessageCase
 
-CHANNEL_DEVICES = {"Push": ("hwid-ios-1", 1, "iOS"), "Email": ("ann@example.com", 14, "Email"),
-                   "SMS": ("+15555550100", 18, "SMS")}
+CHANNEL_DEVICES = {
+    "Push": ("hwid-ios-1", 1, "iOS"),
+    "Email": ("ann@example.com", 14, "Email"),
+    "SMS": ("+15555550100", 18, "SMS"),
+}
 
 
 def message_event_example(name: str) -> dict[str, Any]:
@@ -104,4 +107,3 @@ def message_event_cases() -> list[Case]:
         )
         for name in SOURCE_EVENTS
     ]
-

@@ -34,6 +34,7 @@ from swoosh.contracts.pact.consumer import Case, HttpCase
 WRITE_KEY = "pushwoosh-write-key"
 SOURCE = "pushwoosh"
 SOURCE_STATE = f"source {SOURCE} exists with write key {WRITE_KEY}"
+# A message event of an anonymous email address (no user), beside common.PUSH_DELIVERED (a user's).
 EMAIL_SENT_ANONYMOUS = {
     **PUSH_DELIVERED,
     "id": "A1B2-C3D4E5F6-A7B8C9D0:ann@example.com:Email Sent",
@@ -81,11 +82,7 @@ def _track_matcher(event: dict[str, Any], campaign: Any = None) -> dict[str, Any
 
 
 def _batch_request(interaction: HttpInteraction, state: str = SOURCE_STATE) -> HttpInteraction:
-    return (
-        interaction.given(state)
-        .with_request("POST", "/v1/batch")
-        .with_header("Authorization", _basic(WRITE_KEY))
-    )
+    return interaction.given(state).with_request("POST", "/v1/batch").with_header("Authorization", _basic(WRITE_KEY))
 
 
 def _tracking_batch(interaction: HttpInteraction) -> None:
@@ -107,9 +104,7 @@ def _send_batch(url: str) -> None:
 def _oversize_messages() -> list[dict[str, Any]]:
     return [
         track_message(
-            parse_message_event(
-                {**PUSH_DELIVERED, "hwid": f"hwid-{n}", "campaign_code": "C" * OVERSIZE_CAMPAIGN_CHARS}
-            )
+            parse_message_event({**PUSH_DELIVERED, "hwid": f"hwid-{n}", "campaign_code": "C" * OVERSIZE_CAMPAIGN_CHARS})
         )
         for n in range(OVERSIZE_MESSAGES)
     ]
@@ -160,4 +155,3 @@ def tracking_api_cases() -> list[Case]:
             lambda url: expect_reply(SegmentSender(url, WRITE_KEY).send(b'{"batch": ['), 400),
         ),
     ]
-
