@@ -20,6 +20,7 @@ SDK_RANGE = ">=2 <4"  # the current 3.x, or the 2.x line if that is what npm res
 INSTALL_TIMEOUT = 240
 OFFLINE_SIGNS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENETUNREACH", "network")
 
+
 def _cache_dir() -> Path:
     default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "swoosh" / "analytics-node"
     return Path(os.environ.get("SWOOSH_NODE_CACHE") or default)

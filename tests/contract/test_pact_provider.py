@@ -10,11 +10,11 @@ import pytest
 from flask import Flask, Response
 from pact import Pact
 
+from swoosh.contracts.names import MESSAGE_EVENT_NAMES
 from swoosh.contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
 from swoosh.contracts.pact_verify import VerificationSetupError, pacts_for, verify
 from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
-from swoosh.emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
 from swoosh.emulator.segment.app import create_app as segment_app
 from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig
 from swoosh.emulator.serving import ServerThread
