@@ -81,17 +81,22 @@ def resolve(event: Mapping[str, Any], path: str) -> Any:
 
 @dataclass(frozen=True)
 class Request:
-    """One request to the Pushwoosh integration API, without credentials (transport adds those)."""
+    """One request to the Pushwoosh integration API, without credentials (transport adds those).
+
+    `sources` are the positions, in the events given to `requests_for`, of the events it carries.
+    """
 
     endpoint: str  # ping | track-user | post-events | delete-user
     body: dict[str, Any]
     message_ids: tuple[str, ...] = ()
+    sources: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Skipped:
     message_id: str | None
     reason: str
+    index: int = 0  # the event's position in the events given to `requests_for`
 
 
 @dataclass
@@ -158,44 +163,53 @@ def post_event_item(event: Mapping[str, Any], mappings: Mappings) -> dict[str, A
 
 
 def requests_for(events: Iterable[Mapping[str, Any]], mappings: Mappings) -> tuple[list[Request], list[Skipped]]:
-    """The integration API requests for a run of Segment events, in order, and what was skipped and why."""
+    """The integration API requests for a run of Segment events, in order, and what was skipped and why.
+
+    The one place events are batched: consecutive track/page/screen events share a post-events
+    request (up to `batch_size` when batching, else one each); any other request ends the run.
+    """
     requests: list[Request] = []
     skipped: list[Skipped] = []
-    pending: list[tuple[dict[str, Any], str | None]] = []
+    pending: list[tuple[dict[str, Any], str | None, int]] = []
 
     def flush_events() -> None:
         size = mappings.batch_size if mappings.batching else 1
         for start in range(0, len(pending), size):
             chunk = pending[start : start + size]
             requests.append(
-                Request("post-events", {"events": [item for item, _ in chunk]}, tuple(mid for _, mid in chunk if mid))
+                Request(
+                    "post-events",
+                    {"events": [item for item, _, _ in chunk]},
+                    tuple(mid for _, mid, _ in chunk if mid),
+                    tuple(index for _, _, index in chunk),
+                )
             )
         pending.clear()
 
-    for event in events:
+    def single(endpoint: str, body: dict[str, Any], message_id: str | None, index: int) -> None:
+        flush_events()
+        requests.append(Request(endpoint, body, (message_id,) if message_id else (), (index,)))
+
+    for index, event in enumerate(events):
         message_id = event.get("messageId") if isinstance(event.get("messageId"), str) else None
         if event.get("type") == "delete" or event.get("type") == "delete_user":
             user_id = resolve(event, "userId")
             if user_id is None:
-                skipped.append(Skipped(message_id, "missing userId"))
-                continue
-            flush_events()
-            requests.append(Request("delete-user", {"external_id": user_id}, (message_id,) if message_id else ()))
+                skipped.append(Skipped(message_id, "missing userId", index))
+            else:
+                single("delete-user", {"external_id": user_id}, message_id, index)
             continue
         action = mappings.action_for(event.get("type"))
         if action is None:
-            skipped.append(Skipped(message_id, f"no action subscribed to type {event.get('type')!r}"))
+            skipped.append(Skipped(message_id, f"no action subscribed to type {event.get('type')!r}", index))
         elif action == PROFILE_ACTION:
-            flush_events()
-            requests.append(
-                Request("track-user", track_user_body(event, mappings), (message_id,) if message_id else ())
-            )
+            single("track-user", track_user_body(event, mappings), message_id, index)
         else:
             item = post_event_item(event, mappings)
             if isinstance(item, str):
-                skipped.append(Skipped(message_id, item))
+                skipped.append(Skipped(message_id, item, index))
             else:
-                pending.append((item, message_id))
+                pending.append((item, message_id, index))
     flush_events()
     return requests, skipped
 
