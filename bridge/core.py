@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import httpx
 import orjson
 
 from swoosh import contracts
-from swoosh.bridge.destination import Mappings, Skipped, requests_for
+from swoosh.bridge.destination import Mappings, Request, Skipped, requests_for
 from swoosh.bridge.outbox import Item, Outbox
 from swoosh.bridge.source import (
     InvalidMessageEvent,
@@ -34,8 +35,23 @@ from swoosh.emulator.tls import trust_context
 
 SEGMENT, PUSHWOOSH = "segment", "pushwoosh"
 DIRECTIONS = (SEGMENT, PUSHWOOSH)
+# Counters per direction: `invalid` events were held back unsent (the integration API's contract refuses
+# them) and dead-lettered alone; `narrowed` counts batches split after a 400/422 to find the bad events.
+STAT_NAMES = (
+    "accepted",
+    "rejected",
+    "filtered",
+    "skipped",
+    "invalid",
+    "delivered",
+    "retried",
+    "dead_lettered",
+    "narrowed",
+)
 MAX_AGE_SECONDS = 4 * 3600
 LEASE_BATCH = 500
+NARROWED_STATUSES = (400, 422)  # a refusal of the content (not of the credentials) is narrowed down
+NAMED_EVENT = re.compile(r"events\[(\d+)\]")
 SKIPS_KEPT = 1000  # skipped events listed by the control API (counts are kept for all)
 
 
@@ -89,6 +105,13 @@ class BridgeSettings:
 
 def _mask(secret: str | None) -> str | None:
     return "<set>" if secret else None
+
+
+def _named_event(detail: str | None, count: int) -> int | None:
+    """The position of the event a refusal names (`events[3].timestamp: ...`), when it names one."""
+    found = NAMED_EVENT.search(detail or "")
+    index = int(found.group(1)) if found else -1
+    return index if 0 <= index < count else None
 
 
 def _label(value: str) -> str:
@@ -256,15 +279,45 @@ class Bridge:
             return 0
         generation = self._generation
         items = self.outbox.lease(SEGMENT, LEASE_BATCH, self.clock.time())
-        requests, skipped = requests_for([orjson.loads(item.payload) for item in items], self.mappings)
+        requests, held = requests_for([orjson.loads(item.payload) for item in items], self.mappings)
+        skipped = [h for h in held if h.kind == "skipped"]
         if skipped:
             self._record_skips(SEGMENT, skipped)
             self.outbox.ack([items[s.index].id for s in skipped])
+        for invalid in (h for h in held if h.kind == "invalid"):  # Pushwoosh would refuse it: alone, unsent
+            self.outbox.bury([items[invalid.index].id], None, invalid.reason)
+            self.stats[SEGMENT]["dead_lettered"] += 1
+            self.stats[SEGMENT]["invalid"] += 1
         for request in requests:
             if self._generation != generation:
                 break
-            self._settle(SEGMENT, [items[i] for i in request.sources], self.pushwoosh.send(request))
+            self._deliver(self.pushwoosh, request, [items[i] for i in request.sources], generation)
         return len(items)
+
+    def _deliver(self, sender: PushwooshSender, request: Request, items: list[Item], generation: int) -> None:
+        """Send and settle; a post-events batch refused with 400/422 is narrowed down to its bad events.
+
+        The item the reply names (`events[3]...`) is dead-lettered with that reply and the rest resent;
+        without such a name the batch is split in halves and each half resent, down to single events.
+        """
+        outcome = sender.send(request)
+        events = request.body.get("events") if request.endpoint == "post-events" else None
+        if outcome.ok or outcome.status not in NARROWED_STATUSES or not events or len(events) == 1:
+            self._settle(SEGMENT, items, outcome)
+            return
+        self.stats[SEGMENT]["narrowed"] += 1
+        named = _named_event(outcome.detail, len(events))
+        if named is not None:
+            self._settle(SEGMENT, [items[named]], outcome)
+            parts = [[i for i in range(len(events)) if i != named]]
+        else:
+            half = len(events) // 2
+            parts = [list(range(half)), list(range(half, len(events)))]
+        for part in parts:
+            if self._generation != generation:
+                return
+            body = {"events": [events[i] for i in part]}
+            self._deliver(sender, Request("post-events", body), [items[i] for i in part], generation)
 
     def drain_pushwoosh(self) -> int:
         if self.segment is None:
@@ -330,10 +383,7 @@ class Bridge:
             direction: {
                 "queued": counts.get(direction, {}).get("queued", 0),
                 "dead": counts.get(direction, {}).get("dead", 0),
-                **{
-                    k: self.stats[direction].get(k, 0)
-                    for k in ("accepted", "rejected", "filtered", "skipped", "delivered", "retried", "dead_lettered")
-                },
+                **{k: self.stats[direction].get(k, 0) for k in STAT_NAMES},
                 "skipped_by_reason": dict(self.skip_reasons[direction]),
             }
             for direction in DIRECTIONS
@@ -343,17 +393,7 @@ class Bridge:
         """Prometheus text exposition of the stats."""
         lines = []
         stats = self.describe_stats()
-        for name in (
-            "queued",
-            "dead",
-            "accepted",
-            "rejected",
-            "filtered",
-            "skipped",
-            "delivered",
-            "retried",
-            "dead_lettered",
-        ):
+        for name in ("queued", "dead", *STAT_NAMES):
             kind = "gauge" if name in ("queued", "dead") else "counter"
             metric = f"swoosh_bridge_{name}" + ("" if kind == "gauge" else "_total")
             lines.append(f"# TYPE {metric} {kind}")

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from swoosh import contracts
-from swoosh.contracts.names import DEVICE_TYPES, MESSAGE_EVENT_NAMES, platform_by_name
+from swoosh.contracts.shared_names import DEVICE_TYPES, MESSAGE_EVENT_NAMES, platform_by_name
 
 SOURCE_EVENTS = MESSAGE_EVENT_NAMES  # the source sends on every message event Pushwoosh emits
 MAX_BATCH_BYTES = 500 * 1000

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from swoosh.contracts.names import MESSAGE_EVENT_NAMES
+from swoosh.contracts.shared_names import MESSAGE_EVENT_NAMES
 from swoosh.emulator.control import ControlError, json_response, request_json
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
 from swoosh.emulator.segment.backend import SegmentBackend, Source

@@ -1,6 +1,6 @@
 """What a device's channel makes of a message in the fake: the `message_type` its events carry.
 
-A device's channel (its device type's, in swoosh.contracts.names) decides what a message to it
+A device's channel (its device type's, in swoosh.contracts.shared_names) decides what a message to it
 becomes (a push, an email, an SMS) and therefore which message events ("Push Sent", "Email
 Bounced", ...) the delivery simulation emits.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from swoosh.contracts.names import Channel
+from swoosh.contracts.shared_names import Channel
 
 MessageType = Literal["Push", "Email", "SMS"]
 

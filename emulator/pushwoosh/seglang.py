@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from swoosh.contracts.names import DEVICE_TYPES, platform_by_name
+from swoosh.contracts.shared_names import DEVICE_TYPES, platform_by_name
 from swoosh.emulator.pushwoosh.tags import Operator, TagType, TagValueError, check_operand, comparison, parse_operator
 
 MAX_NESTING = 64

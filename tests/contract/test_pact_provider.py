@@ -10,9 +10,9 @@ import pytest
 from flask import Flask, Response
 from pact import Pact
 
-from swoosh.contracts.names import MESSAGE_EVENT_NAMES
 from swoosh.contracts.pact_bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
 from swoosh.contracts.pact_verify import VerificationSetupError, pacts_for, verify
+from swoosh.contracts.shared_names import MESSAGE_EVENT_NAMES
 from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from swoosh.emulator.segment.app import create_app as segment_app

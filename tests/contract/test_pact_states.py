@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from swoosh.contracts.names import MESSAGE_EVENT_NAMES
+from swoosh.contracts.shared_names import MESSAGE_EVENT_NAMES
 from swoosh.emulator.provider_states import ProviderStateError, ProviderStates, send_message_event
 from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend

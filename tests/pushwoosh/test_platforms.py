@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from swoosh.contracts.names import DEVICE_TYPES, Platform, platform_by_name
+from swoosh.contracts.shared_names import DEVICE_TYPES, Platform, platform_by_name
 from swoosh.emulator.pushwoosh.platforms import message_type
 
 REFERENCE_CODES = {
