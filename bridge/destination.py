@@ -194,7 +194,7 @@ def track_user_body(event: Mapping[str, Any], mappings: Mappings) -> dict[str, A
 def post_event_item(event: Mapping[str, Any], mappings: Mappings) -> dict[str, Any] | str:
     """One post-events item, or the destination's reason for refusing the event."""
     try:
-        payload = payload_for(event, tuple(f for _, f in mappings.post_event_fields))
+        payload = payload_for(event, tuple(f for _, f in mappings.post_event_fields), batched=mappings.batching)
     except Refused as refusal:
         return str(refusal)
     values = {wire: payload[f.key] for wire, f in mappings.post_event_fields if f.key in payload}

@@ -234,9 +234,9 @@ def _coerce(value: Any, field: Field) -> Any:
         return value
     if not _COERCIBLE.intersection(types):
         raise Refused(_type_refusal(field, value))
-    if isinstance(value, list) and len(value) == 1:  # a one-item array stands for its item
+    if isinstance(value, list) and len(value) == 1:  # a one-item array stands for its item...
         value = value[0]
-        if _matches(value, types):
+        if len(types) == 1 and _matches(value, types):  # ...taken as is only by a single-type field
             return value
     for wanted in types:
         coerced = _coerce_to(value, wanted)
@@ -331,7 +331,11 @@ def _checked(value: Any, field: Field) -> Any:
     return value
 
 
-def payload_for(event: Mapping[str, Any], fields: tuple[Field, ...]) -> dict[str, Any]:
-    """The action's payload for `event`: resolved, emptied of empty values, coerced; Refused if it cannot be."""
+def payload_for(event: Mapping[str, Any], fields: tuple[Field, ...], batched: bool = False) -> dict[str, Any]:
+    """The action's payload for `event`: resolved, emptied of empty values, coerced; Refused if it cannot be.
+
+    `batched`: the runtime's batch path keeps top-level empty strings (so `userId: ""` is sent as "").
+    """
     resolved = {field.key: resolve(event, field) for field in fields}
-    return validate(drop_empty({k: v for k, v in resolved.items() if v is not UNDEFINED}, fields), fields)
+    present = {k: v for k, v in resolved.items() if v is not UNDEFINED}
+    return validate(drop_empty(present, fields, top=not batched), fields)
