@@ -214,14 +214,9 @@ def _humanize_types(types: tuple[str, ...]) -> str:
 
 
 def _type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    kind = "boolean" if isinstance(value, bool) else "number" if isinstance(value, (int, float)) else "string"
-    return f"{_article(kind)} {kind}"
+    """How the runtime's refusals name a value's type ("an array", "a number", "null")."""
+    kind = _json_type(value).replace("integer", "number")
+    return kind if kind == "null" else f"{_article(kind)} {kind}"
 
 
 _COERCIBLE = frozenset({"string", "number", "integer", "boolean", "null"})  # the runtime never coerces to object
