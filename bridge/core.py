@@ -158,7 +158,11 @@ class Bridge:
         self.pushwoosh: PushwooshSender | None = None
         self.segment: SegmentSender | None = None
         self.mappings = Mappings.load(
-            settings.app_code, settings.mappings_file, batching=settings.batching, batch_size=settings.batch_size
+            settings.app_code,
+            settings.mappings_file,
+            batching=settings.batching,
+            batch_size=settings.batch_size,
+            check_contract=True,  # a bad event is dead-lettered alone instead of sinking its batch
         )
         self.configure(settings)
 

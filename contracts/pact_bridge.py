@@ -183,9 +183,8 @@ def _post_events_batch(interaction: HttpInteraction) -> None:
 
 def _delete_user(interaction: HttpInteraction) -> None:
     (
-        _integration_request(
-            interaction.given(APP_STATE).given(f"user u1 has a profile in application {APP_CODE}"), "delete-user"
-        )
+        _integration_request(interaction.given(APP_STATE).given(f"user u1 has a profile in application {APP_CODE}"),
+                             "delete-user")
         .with_body({"external_id": match.str("u1")}, JSON)
         .will_respond_with(200)
     )
@@ -332,7 +331,11 @@ def _track_matcher(event: dict[str, Any], campaign: Any = None) -> dict[str, Any
 
 
 def _batch_request(interaction: HttpInteraction, state: str = SOURCE_STATE) -> HttpInteraction:
-    return interaction.given(state).with_request("POST", "/v1/batch").with_header("Authorization", _basic(WRITE_KEY))
+    return (
+        interaction.given(state)
+        .with_request("POST", "/v1/batch")
+        .with_header("Authorization", _basic(WRITE_KEY))
+    )
 
 
 def _tracking_batch(interaction: HttpInteraction) -> None:
@@ -354,7 +357,9 @@ def _send_batch(url: str) -> None:
 def _oversize_messages() -> list[dict[str, Any]]:
     return [
         track_message(
-            parse_message_event({**PUSH_DELIVERED, "hwid": f"hwid-{n}", "campaign_code": "C" * OVERSIZE_CAMPAIGN_CHARS})
+            parse_message_event(
+                {**PUSH_DELIVERED, "hwid": f"hwid-{n}", "campaign_code": "C" * OVERSIZE_CAMPAIGN_CHARS}
+            )
         )
         for n in range(OVERSIZE_MESSAGES)
     ]
@@ -408,11 +413,8 @@ def tracking_api_cases() -> list[Case]:
 
 
 # -- pushwoosh-message-events -----------------------------------------------------------------------
-CHANNEL_DEVICES = {
-    "Push": ("hwid-ios-1", 1, "iOS"),
-    "Email": ("ann@example.com", 14, "Email"),
-    "SMS": ("+15555550100", 18, "SMS"),
-}
+CHANNEL_DEVICES = {"Push": ("hwid-ios-1", 1, "iOS"), "Email": ("ann@example.com", 14, "Email"),
+                   "SMS": ("+15555550100", 18, "SMS")}
 
 
 def message_event_example(name: str) -> dict[str, Any]:

@@ -120,7 +120,9 @@ def can_i_deploy(pacts: Iterable[PactSource], records: list[Record], version: st
     for pact in pacts:
         wanted = version or latest_version(records, pact.provider)
         matching = newest_last(
-            r for r in records if (r.provider, r.provider_version, r.sha256) == (pact.provider, wanted, pact.sha256)
+            r
+            for r in records
+            if (r.provider, r.provider_version, r.sha256) == (pact.provider, wanted, pact.sha256)
         )
         last = matching[-1] if matching else None
         status = "not verified" if last is None else ("verified" if last.passed else "failed")

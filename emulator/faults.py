@@ -22,19 +22,8 @@ DROP_ENVIRON_KEY = "swoosh.drop_connection"
 CONTROL_PREFIX = "/_swoosh"
 
 
-RULE_FIELDS = (
-    "method",
-    "path",
-    "status",
-    "body",
-    "headers",
-    "retry_after",
-    "delay_ms",
-    "drop",
-    "times",
-    "probability",
-    "seed",
-)
+RULE_FIELDS = ("method", "path", "status", "body", "headers", "retry_after", "delay_ms", "drop", "times",
+               "probability", "seed")
 
 
 class FaultRuleError(ValueError):

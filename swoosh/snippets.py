@@ -53,14 +53,18 @@ def _segment_snippets(segment: dict[str, Any]) -> dict[str, str]:
     sources = segment.get("sources") or [{"write_key": ""}]
     key = sources[0]["write_key"]
     return {
-        "python": (f'import segment.analytics as analytics\nanalytics.write_key = "{key}"\nanalytics.host = "{url}"'),
+        "python": (
+            "import segment.analytics as analytics\n"
+            f'analytics.write_key = "{key}"\n'
+            f'analytics.host = "{url}"'
+        ),
         "node": (
             'const { Analytics } = require("@segment/analytics-node")\n'
             f'const analytics = new Analytics({{ writeKey: "{key}", host: "{url}", path: "/v1/batch" }})'
         ),
         "analytics.js": (
             'import { AnalyticsBrowser } from "@segment/analytics-next"\n'
-            f"// settings come from {url}/v1/projects/{key}/settings and point at apiHost {host}/v1\n"
+            f'// settings come from {url}/v1/projects/{key}/settings and point at apiHost {host}/v1\n'
             f'const analytics = AnalyticsBrowser.load({{ writeKey: "{key}", cdnURL: "{url}" }},\n'
             f'  {{ integrations: {{ "Segment.io": {{ apiHost: "{host}/v1", protocol: "{scheme}" }} }} }})'
         ),
@@ -103,5 +107,10 @@ def _pushwoosh_snippets(pushwoosh: dict[str, Any]) -> dict[str, str]:
             f"<key>Pushwoosh_APPID</key><string>{code}</string>\n"
             f"<key>Pushwoosh_BASEURL</key><string>{base}</string>"
         ),
-        "pushwoosh-web": (f'Pushwoosh.push(["init", {{\n  applicationCode: "{code}",\n  pushwooshUrl: "{base}",\n}}])'),
+        "pushwoosh-web": (
+            "Pushwoosh.push([\"init\", {\n"
+            f'  applicationCode: "{code}",\n'
+            f'  pushwooshUrl: "{base}",\n'
+            "}])"
+        ),
     }

@@ -136,7 +136,7 @@ def test_single_event_mode_sends_exactly_what_segments_destination_sends(
     events = corpus()
     report = run_destination(destination, url, "single", events, tmp_path)
     assert report["version"] == ACTIONS_CORE and len(report["results"]) == len(events)
-    ours, skipped = bridge_requests(url, events, Mappings(APP, check_contract=False))
+    ours, skipped = bridge_requests(url, events, Mappings(APP))
 
     refused = {i: r["reason"] for i, r in enumerate(report["results"]) if not r["sent"]}
     assert {s.index: s.reason for s in skipped} == refused
@@ -156,7 +156,7 @@ def test_batched_mode_differs_only_in_app_code(
     batches = [tracks[start : start + 100] for start in range(0, len(tracks), 100)]
     report = run_destination(destination, url, "batch", batches, tmp_path)
     assert len(captured) == len(batches)
-    mappings = Mappings(APP, batching=True, batch_size=100, check_contract=False)
+    mappings = Mappings(APP, batching=True, batch_size=100)
     for batch, statuses, theirs in zip(batches, report["results"], captured, strict=True):
         ours, skipped = bridge_requests(url, batch, mappings)
         assert {s.index: s.reason for s in skipped} == {i: m for i, m in enumerate(statuses) if m}
