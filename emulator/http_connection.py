@@ -244,7 +244,9 @@ class Exchange:
     def _call_app(self) -> None:
         status_box: list[Any] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             if exc_info is not None and self.head_sent:
                 raise exc_info[1].with_traceback(exc_info[2])
             status_box[:] = [status, headers]
@@ -334,7 +336,7 @@ class Exchange:
             "RAW_URI": request.target,
             "SERVER_NAME": ctx.server_name,
             "SERVER_PORT": str(ctx.server_port),
-            "SERVER_PROTOCOL": "HTTP/%d.%d" % request.version,
+            "SERVER_PROTOCOL": "HTTP/{}.{}".format(*request.version),
             "REMOTE_ADDR": conn.peer[0],
             "REMOTE_PORT": str(conn.peer[1]),
             "CONTENT_LENGTH": str(len(request.body)),

@@ -22,7 +22,7 @@ Head = tuple[str, list[tuple[str, str]]]  # ("431 Request Header Fields Too Larg
 
 def reason(status: int) -> str:
     exc = default_exceptions.get(status)
-    return exc.name if exc is not None else "Error"
+    return str(exc.name) if exc is not None else "Error"
 
 
 def render_error(app: Callable[..., Any], status: int, message: str, path: str = "/") -> tuple[Head, bytes]:

@@ -132,6 +132,11 @@ class ServerThread:
         """Client connections open now (for tests and diagnostics)."""
         return len(self._ctx.connections) if self._ctx is not None else 0
 
+    @property
+    def waiting(self) -> int:
+        """Requests on the waiting pool now (long-polls and streams)."""
+        return self._ctx.waits if self._ctx is not None else 0
+
     def stop(self) -> None:
         loop, ctx, thread = self._loop, self._ctx, self._thread
         if loop is None or ctx is None:
