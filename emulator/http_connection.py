@@ -151,8 +151,11 @@ class HttpConnection(asyncio.Protocol):
         self.busy = True
         pool.submit(Exchange(self, request, pool is ctx.waiters).run)
 
-    def finished(self, keep_alive: bool, was_wait: bool) -> None:
-        """The worker is done with the request; serve the next one (already buffered, maybe) or close."""
+    def finished(self, last: bytes, keep_alive: bool, was_wait: bool) -> None:
+        """The worker is done with the request: write its last bytes, then serve the next request (already
+        buffered, maybe) or close. One hand-off per ordinary answer."""
+        if last:
+            self.write(last)
         self.busy = False
         if was_wait:
             self.ctx.waits -= 1
@@ -224,9 +227,10 @@ class Exchange:
         self.head_sent = False
         self.chunked = False
         self.no_body = request.method == "HEAD"
+        self.last = b""  # the answer's final bytes, handed to the loop together with the end of the exchange
 
     def run(self) -> None:
-        conn, loop = self.conn, self.conn.ctx.loop
+        conn = self.conn
         try:
             self._call_app()
         except Exception:
@@ -236,10 +240,20 @@ class Exchange:
             else:
                 head, body = render_error(conn.ctx.app, 500, "internal error in the emulator", self.request.target)
                 self.keep_alive = False
-                self._send(response_head(head, len(body), close=True) + body)
+                self.last = response_head(head, len(body), close=True) + body
         if self.dropped:
-            loop.call_soon_threadsafe(conn.abort)
-        loop.call_soon_threadsafe(conn.finished, self.keep_alive, self.is_wait)
+            self.last = b""
+            self._to_loop(conn.abort)
+        self._to_loop(conn.finished, self.last, self.keep_alive, self.is_wait)
+
+    def _to_loop(self, callback: Callable[..., None], *args: Any) -> bool:
+        """Hand `callback` to the loop; False when the server has stopped meanwhile (nothing left to do)."""
+        try:
+            self.conn.ctx.loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop is closed: the server stopped while this request ran
+            self.dropped = True
+            return False
+        return True
 
     def _call_app(self) -> None:
         status_box: list[Any] = []
@@ -290,7 +304,9 @@ class Exchange:
                     out += b"0\r\n\r\n"
             else:
                 out += data
-        if out:
+        if last:
+            self.last = out
+        elif out:
             self._send(out)
 
     def _head(self, first: bytes, last: bool) -> bytes:
@@ -316,7 +332,8 @@ class Exchange:
 
     def _send(self, data: bytes) -> None:
         conn = self.conn
-        conn.ctx.loop.call_soon_threadsafe(conn.write, data)
+        if not self._to_loop(conn.write, data):
+            return
         if not conn.writable.is_set() and not conn.writable.wait(conn.ctx.timeouts.write):
             self.dropped = True  # the client stopped reading: give the worker back
 

@@ -13,6 +13,7 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from swoosh.emulator.segment.app import create_app as segment_app
 from swoosh.emulator.segment.backend import SegmentBackend
@@ -42,26 +43,23 @@ def test_idle_connections_do_not_stall_a_service(segment: ServerThread, flood_si
         close_all(socks)
 
 
-def test_trickling_request_heads_do_not_stall_a_service(segment: ServerThread, flood_size: int) -> None:
-    socks = open_connections(segment.port, flood_size)
-    try:
-        for sock in socks:
-            sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        for sock in socks:  # a second trickle: the heads are under way, never whole
-            sock.sendall(b"Content-Type: application/json\r\n")
-        assert eventually(lambda: segment.connections >= flood_size)
-        _normal_request(segment, "trickling-header flood", segment.connections)
-    finally:
-        close_all(socks)
+TRICKLES = {
+    # the head under way, never whole (two trickles)
+    "trickling-header": [b"POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"Content-Type: application/json\r\n"],
+    # the head whole, 6 of the 100 body bytes sent
+    "trickling-body": [b"POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n", b'{"user'],
+}
 
 
-def test_trickling_bodies_do_not_stall_a_service(segment: ServerThread, flood_size: int) -> None:
+@pytest.mark.parametrize("kind", sorted(TRICKLES))
+def test_trickling_requests_do_not_stall_a_service(segment: ServerThread, flood_size: int, kind: str) -> None:
     socks = open_connections(segment.port, flood_size)
     try:
-        for sock in socks:
-            sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"user")
+        for piece in TRICKLES[kind]:
+            for sock in socks:
+                sock.sendall(piece)
         assert eventually(lambda: segment.connections >= flood_size)
-        _normal_request(segment, "trickling-body flood", segment.connections)
+        _normal_request(segment, f"{kind} flood", segment.connections)
     finally:
         close_all(socks)
 
