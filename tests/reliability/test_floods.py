@@ -25,13 +25,19 @@ TRACK = {"userId": "u-1", "event": "Order Completed"}
 
 
 def _normal_request(server: ServerThread, label: str, held: int) -> float:
-    started = time.perf_counter()
-    response = httpx.post(f"{server.url}/v1/track", json=TRACK, auth=("wk", ""), timeout=BOUND_S)
-    latency = time.perf_counter() - started
-    assert response.status_code == 200, response.text
-    print(f"\n[reliability] {label}: {held} connections held, normal request answered in {latency * 1000:.1f} ms")
-    assert latency < BOUND_S
-    return latency
+    """A new connection's first request (accept included), then four more on it; the client is built untimed."""
+    latencies = []
+    with httpx.Client(base_url=server.url, auth=("wk", ""), timeout=BOUND_S) as client:
+        for _ in range(5):
+            started = time.perf_counter()
+            response = client.post("/v1/track", json=TRACK)
+            latencies.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.text
+    first, median = latencies[0] * 1000, sorted(latencies)[2] * 1000
+    print(f"\n[reliability] {label}: {held} connections held; normal request on a new connection answered in "
+          f"{first:.1f} ms, median of 5 {median:.1f} ms")
+    assert max(latencies) < BOUND_S
+    return latencies[0]
 
 
 def test_idle_connections_do_not_stall_a_service(segment: ServerThread, flood_size: int) -> None:
