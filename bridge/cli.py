@@ -37,8 +37,8 @@ def bridge() -> None:
     show_default=True,
     help="Where the outbox database lives.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8003, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8003, show_default=True, type=click.IntRange(0, 65535), help="Port (0 = any).")
 def run(
     segment_url: str | None,
     pushwoosh_url: str | None,
@@ -78,7 +78,7 @@ def run(
 
 @bridge.command("dead-letters")
 @click.option("--url", default=DEFAULT_URL, show_default=True, help="The running bridge.")
-@click.option("--direction", type=click.Choice(["segment", "pushwoosh"]))
+@click.option("--direction", type=click.Choice(["segment", "pushwoosh"]), help="Only this direction's dead letters.")
 def dead_letters(url: str, direction: str | None) -> None:
     """List events the downstream refused for good (with its reply)."""
     params = {"direction": direction} if direction else {}
@@ -102,7 +102,7 @@ def replay(ids: tuple[int, ...], replay_all: bool, url: str) -> None:
 
 @bridge.command()
 @click.option("--pushwoosh-url", required=True, help="Pushwoosh integration API base URL.")
-@click.option("--app-code", required=True)
+@click.option("--app-code", required=True, help="Pushwoosh application code to check against.")
 def ping(pushwoosh_url: str, app_code: str) -> None:
     """Check the Pushwoosh credentials (API key from SWOOSH_BRIDGE_API_KEY)."""
     settings = settings_from_env()

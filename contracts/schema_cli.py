@@ -41,6 +41,8 @@ def payloads(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
     except UnicodeDecodeError as exc:
         yield 1, _Unparseable(f"not UTF-8 text: {exc.reason} at byte {exc.start}")
         return
+    if not text.strip():
+        return  # an empty file holds no payload (validate says so), not a JSON error on line 1
     whole, error_line = _parse(text)
     lines = text.splitlines()
     first_line = next((line for line in lines if line.strip()), "")
@@ -70,9 +72,11 @@ def _schema_name(_ctx: click.Context, _param: click.Parameter, value: str) -> st
 def validate(files: tuple[IO[bytes], ...], schema_name: str) -> None:
     """Validate JSON or NDJSON FILES ('-' = stdin) against a schema; one line per problem, exit 1 if any."""
     checked = invalid = 0
+    empty = []
     for stream in files:
         name = getattr(stream, "name", None)
         label = name if isinstance(name, str) and name not in ("-", "<stdin>") else "<stdin>"
+        before = checked
         for line, payload in payloads(stream):
             checked += 1
             problems = (
@@ -84,6 +88,11 @@ def validate(files: tuple[IO[bytes], ...], schema_name: str) -> None:
                 invalid += 1
             for problem in problems:
                 click.echo(f"{label}:{line}: {problem}")
+        if checked == before:
+            empty.append(label)
+            click.echo(f"{label}: empty, no payload to check")
+    if empty:
+        raise click.ClickException(f"{len(empty)} of {len(files)} inputs held no payload")
     if invalid:
         click.echo(f"{invalid} of {checked} payloads do not match {schema_name}", err=True)
         raise SystemExit(1)

@@ -6,13 +6,18 @@ the others down.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from swoosh.errors import report
 from swoosh.lazy_group import LazyGroup
 
 COMMANDS: dict[str, str] = {
-    "up": "swoosh.stack:up",
-    "env": "swoosh.stack:env",
+    "up": "swoosh.up_cli:up",
+    "env": "swoosh.stacks_cli:env",
+    "ps": "swoosh.stacks_cli:ps",
+    "init": "swoosh.stacks_cli:init",
     "sql": "swoosh.emulator.segment.cli:sql",
     "bridge": "swoosh.bridge.cli:bridge",
     "contracts": "swoosh.contracts.cli:contracts",
@@ -21,7 +26,26 @@ COMMANDS: dict[str, str] = {
 }
 
 
-@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+class RootGroup(LazyGroup):
+    """Turns any failure below it into one `Error:` line (see swoosh.errors); `--debug` shows tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(130) from None
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise report(exc) from None
+
+
+@click.group(cls=RootGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="swoosh")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback when swoosh fails.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """swoosh: local fakes of Segment and Pushwoosh, the bridge between them, and contracts."""
+    ctx.obj = {"debug": debug}

@@ -7,29 +7,42 @@ writes the locator file `stack.json` so tools, the pytest plugin and scripts can
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
-import json
 import os
-import shlex
-import signal
-import threading
+import secrets
+import socket
 import time
 from pathlib import Path
 from typing import Any
 
-import click
-
-from swoosh.emulator.locator import STACK_FILE, locate_stack, runtime_dir
+from swoosh.emulator.locator import STACK_FILE, stacks_dir, write_locator
 from swoosh.emulator.options import ServiceHandle, StackOptions
 from swoosh.emulator.serving import ServerThread
-from swoosh.emulator.tls import LOOPBACK_NAMES, ensure_tls_files
-from swoosh.snippets import environment, snippets
 
 SERVICES: dict[str, str] = {
     "segment": "swoosh.emulator.segment.service:build",
     "pushwoosh": "swoosh.emulator.pushwoosh.service:build",
     "bridge": "swoosh.bridge.service:build",
 }
+
+
+class ServiceStartError(RuntimeError):
+    """A service could not listen; the message names the service, the port and the way out."""
+
+
+def _why_not_listening(name: str, host: str, port: int, exc: OSError) -> str:
+    text = str(exc)
+    if exc.errno == errno.EADDRINUSE or "Address already in use" in text:
+        return f"port {port} for {name} is already in use on {host}; choose another: --port {name}=PORT (0 = any free)"
+    if exc.errno in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return f"not allowed to listen on port {port} for {name} (below 1024 needs privileges); --port {name}=PORT"
+    if isinstance(exc, socket.gaierror) or "Name or service not known" in text or "nodename nor servname" in text:
+        return f"cannot listen on {host}: not a host name or address this machine knows (--host)"
+    if exc.errno == errno.EADDRNOTAVAIL or "Cannot assign requested address" in text:
+        return f"cannot listen on {host}: no such address on this machine (--host 127.0.0.1 for loopback)"
+    return f"cannot listen on {host}:{port} for {name}: {text}"
 
 
 class Stack:
@@ -39,7 +52,9 @@ class Stack:
         self.options = options or StackOptions()
         self.handles: dict[str, ServiceHandle] = {}
         self.servers: dict[str, ServerThread] = {}
-        self.locator_path: Path | None = None
+        self.id = f"{os.getpid()}-{secrets.token_hex(2)}"  # in-process stacks (tests) share a pid
+        self.started_at = 0.0
+        self.locator_paths: list[Path] = []
 
     def start(self) -> Stack:
         names = self.options.only or tuple(SERVICES)
@@ -48,13 +63,8 @@ class Stack:
                 module, _, attr = SERVICES[name].partition(":")
                 self.handles[name] = getattr(importlib.import_module(module), attr)(self.options)
             for name, handle in self.handles.items():
-                self.servers[name] = ServerThread(
-                    handle.app,
-                    self.options.host,
-                    self.options.ports.get(name, 0),
-                    name=f"swoosh-{name}",
-                    tls=self.options.tls_files.server_pair if self.options.tls_files else self.options.tls,
-                ).start()
+                self.servers[name] = self._serve(name, handle)
+            self.started_at = time.time()
             urls = self.urls
             for handle in self.handles.values():
                 handle.on_started(urls)
@@ -64,14 +74,29 @@ class Stack:
             raise
         return self
 
+    def _serve(self, name: str, handle: ServiceHandle) -> ServerThread:
+        host, port = self.options.host, self.options.ports.get(name, 0)
+        tls = self.options.tls_files.server_pair if self.options.tls_files else self.options.tls
+        try:
+            return ServerThread(handle.app, host, port, name=f"swoosh-{name}", tls=tls).start()
+        except OSError as exc:
+            raise ServiceStartError(_why_not_listening(name, host, port, exc)) from None
+
+    @property
+    def locator_path(self) -> Path | None:
+        """The locator other tools read (the data dir's, or the one in the runtime dir)."""
+        return self.locator_paths[0] if self.locator_paths else None
+
     @property
     def urls(self) -> dict[str, str]:
         return {name: server.url for name, server in self.servers.items()}
 
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {
+            "id": self.id,
             "pid": os.getpid(),
-            "started_at": time.time(),
+            "started_at": self.started_at,
+            "data_dir": str(self.options.data_dir) if self.options.data_dir else None,
             "services": {
                 name: {"url": self.servers[name].url, **handle.summary()}
                 for name, handle in self.handles.items()
@@ -83,20 +108,27 @@ class Stack:
         return info
 
     def _write_locator(self) -> None:
-        folder = self.options.locator_dir or self.options.data_dir or runtime_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        self.locator_path = folder / STACK_FILE
-        tmp = self.locator_path.with_suffix(f".{os.getpid()}.tmp")  # two stacks starting at once both succeed
-        tmp.write_text(json.dumps(self.describe(), indent=2))
-        tmp.replace(self.locator_path)
+        """Its own locators only: the data dir's `stack.json` and one per stack in the runtime dir
+        (or just `locator_dir`'s, for the pytest plugin's private stacks)."""
+        if self.options.locator_dir:
+            self.locator_paths = [self.options.locator_dir / STACK_FILE]
+        else:
+            self.locator_paths = [stacks_dir() / f"{self.id}.json"]
+            if self.options.data_dir:
+                self.locator_paths.insert(0, self.options.data_dir / STACK_FILE)
+        info = self.describe()
+        for path in self.locator_paths:
+            write_locator(path, {**info, "locator": str(path)})
 
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop()
         for handle in self.handles.values():
             handle.close()
-        if self.locator_path is not None and self.locator_path.exists():
-            self.locator_path.unlink()
+        for path in self.locator_paths:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        self.locator_paths = []
         self.servers.clear()
         self.handles.clear()
 
@@ -105,97 +137,3 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option(
-    "--port",
-    "ports",
-    multiple=True,
-    metavar="SERVICE=PORT",
-    help="Port for a service (0 = any free port), e.g. --port segment=8001. Repeatable.",
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Persist state here across restarts; stack.json is written here too.",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML file with sources, applications and settings.",
-)
-@click.option("--strict", is_flag=True, help="Make silent real-world failures loud (unknown keys, app_id ...).")
-@click.option("--only", multiple=True, help="Run only these services (repeatable).")
-@click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (written to the data dir).")
-@click.option("--tls-name", "tls_names", multiple=True, help="Extra host name or IP for the certificate (repeatable).")
-def up(
-    host: str,
-    ports: tuple[str, ...],
-    data_dir: Path | None,
-    config_file: Path | None,
-    strict: bool,
-    only: tuple[str, ...],
-    tls: bool,
-    tls_names: tuple[str, ...],
-) -> None:
-    """Start the local stack and serve until Ctrl-C."""
-    port_map: dict[str, int] = {}
-    for item in ports:
-        name, sep, value = item.partition("=")
-        if not sep or not value.isdigit() or name not in SERVICES:
-            raise click.BadParameter(f"expected SERVICE=PORT with SERVICE in {sorted(SERVICES)}", param_hint="--port")
-        port_map[name] = int(value)
-    unknown = [name for name in only if name not in SERVICES]
-    if unknown:
-        raise click.BadParameter(f"unknown service(s) {unknown}; known: {sorted(SERVICES)}", param_hint="--only")
-    options = StackOptions(
-        host=host, ports=port_map, data_dir=data_dir, strict=strict, config_file=config_file, only=only
-    )
-    if tls:
-        options.tls_files = ensure_tls_files((data_dir or runtime_dir()) / "tls", LOOPBACK_NAMES + tls_names)
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
-    stack = Stack(options).start()
-    try:
-        _print_banner(stack)
-        stopping.wait()
-    finally:
-        click.echo("stopping ...", err=True)
-        stack.stop()
-
-
-def _print_banner(stack: Stack) -> None:
-    info = stack.describe()["services"]
-    click.echo("swoosh is up:")
-    for name, service in info.items():
-        click.echo(f"  {name:<10} {service['url']}")
-        for line in service.get("hints", []):
-            click.echo(f"             {line}")
-    tls = stack.describe().get("tls")
-    if tls:
-        click.echo(f"tls: CA {tls['ca_cert']} (trust it; `swoosh env` shows how), bundle {tls['ca_bundle']}")
-    click.echo(f"locator: {stack.locator_path}")
-    click.echo("Ctrl-C to stop.", err=True)
-
-
-@click.command()
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--sdk", help="Print only this SDK's snippet, ready to paste (e.g. python, node, pypushwoosh).")
-def env(data_dir: Path | None, sdk: str | None) -> None:
-    """Print environment variables (eval-able) and per-SDK snippets for pointing apps at the running stack."""
-    locator = locate_stack(data_dir)
-    found = snippets(locator)
-    if sdk is not None:
-        if sdk not in found:
-            raise click.BadParameter(f"no snippet for {sdk!r}; known: {', '.join(found)}", param_hint="--sdk")
-        click.echo(found[sdk])
-        return
-    for key, value in environment(locator).items():
-        click.echo(f"export {key}={shlex.quote(value)}")
-    for name, text in found.items():
-        click.echo(f"\n# --- {name} (swoosh env --sdk {name}) ---")
-        click.echo("\n".join(f"# {line}" for line in text.splitlines()))

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import threading
-import tomllib
 from pathlib import Path
 from typing import Any
 
+from swoosh.emulator.config_file import read_config
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
@@ -33,9 +33,7 @@ TICK_SECONDS = 0.5
 
 
 def load_config(path: Path | None, strict: bool = False) -> PushwooshConfig:
-    table: dict[str, Any] = {}
-    if path is not None:
-        table = tomllib.loads(Path(path).read_text()).get("pushwoosh", {})
+    table: dict[str, Any] = read_config(path).get("pushwoosh", {})
     config = PushwooshConfig(
         strict=strict or bool(table.get("strict", False)), auto_create_tags=bool(table.get("auto_create_tags", False))
     )
@@ -84,7 +82,7 @@ class PushwooshService:
         self.url = urls[self.name]
 
     def summary(self) -> dict[str, Any]:
-        host = self.url.split("://", 1)[-1]
+        scheme, _, host = self.url.partition("://")
         code = self.backend.default_app().code
         token = self.backend.api_tokens[0] if self.backend.api_tokens else ""
         return {
@@ -92,7 +90,7 @@ class PushwooshService:
             "api_token": token,
             "hints": [
                 f"application {code}, API token {token}",
-                f'pypushwoosh: client.scheme = "http"; client.hostname = "{host}"',
+                f'pypushwoosh: client.scheme = "{scheme}"; client.hostname = "{host}"',
             ],
             "env": {
                 "SWOOSH_PUSHWOOSH_APP_CODE": code,

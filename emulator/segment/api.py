@@ -13,26 +13,27 @@ import orjson
 from flask import Blueprint, Response, request
 
 from swoosh.emulator.segment.backend import MAX_BATCH_BYTES, MAX_CALL_BYTES, IngestError, SegmentBackend
+from swoosh.emulator.segment.messages import BATCH, CALL_TYPES, CallType
 from swoosh.emulator.wire import BodyError, decode_body, parse_json, read_raw
 
-CALL_ROUTES: dict[str, str | None] = {
+CALL_ROUTES: dict[str, CallType] = {
     "identify": "identify",
     "track": "track",
     "page": "page",
     "screen": "screen",
     "group": "group",
     "alias": "alias",
-    "batch": None,
-    "import": None,
+    "batch": "batch",
+    "import": "batch",
     "i": "identify",
     "t": "track",
     "p": "page",
     "s": "screen",
     "g": "group",
     "a": "alias",
-    "b": None,
+    "b": "batch",
 }
-PIXEL_TYPES = {"identify", "track", "page", "screen", "group", "alias"}
+PIXEL_TYPES = frozenset(CALL_TYPES)
 SUCCESS = b'{"success":true}'
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-Retry-Count, Content-Encoding"
@@ -81,7 +82,7 @@ def basic_write_key(authorization: str | None) -> tuple[str | None, bool]:
 def tracking_blueprint(backend: SegmentBackend) -> Blueprint:
     bp = Blueprint("segment_tracking", __name__)
 
-    def ingest(call_type: str | None, body: object, body_bytes: int) -> Response:
+    def ingest(call_type: CallType, body: object, body_bytes: int) -> Response:
         key, bearer = basic_write_key(request.headers.get("Authorization"))
         try:
             backend.ingest(call_type, body, key, bearer, body_bytes)
@@ -102,7 +103,7 @@ def tracking_blueprint(backend: SegmentBackend) -> Blueprint:
         if route not in CALL_ROUTES:
             return _json(error_body("not_found", f"No route /v1/{rest}"), 404)
         call_type = CALL_ROUTES[route]
-        limit = MAX_CALL_BYTES if call_type else MAX_BATCH_BYTES
+        limit = MAX_BATCH_BYTES if call_type == BATCH else MAX_CALL_BYTES
         encoding = request.headers.get("Content-Encoding")
         raw_limit = limit + 4096 if encoding else limit
         try:
@@ -119,7 +120,7 @@ def tracking_blueprint(backend: SegmentBackend) -> Blueprint:
             try:
                 if parts[1] in PIXEL_TYPES:
                     body = parse_json(base64.b64decode(request.args.get("data", ""), validate=False))
-                    backend.ingest(parts[1], body, None, False, 0)
+                    backend.ingest(CALL_ROUTES[parts[1]], body, None, False, 0)
             except (BodyError, IngestError, ValueError, binascii.Error):
                 pass
             return _cors(Response(GIF, mimetype="image/gif"))

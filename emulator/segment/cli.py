@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
-from swoosh.emulator.locator import locate_stack
+from swoosh.emulator.client import ControlAPIError
 from swoosh.emulator.segment.client import SegmentClient
 from swoosh.emulator.segment.warehouse import attach_files
+from swoosh.stack_choice import service_url
 
 
 def _print_table(columns: list[str], rows: list[Any]) -> None:
@@ -28,11 +29,14 @@ def _print_table(columns: list[str], rows: list[Any]) -> None:
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Read DIR/warehouse/*.db directly (no running stack needed).",
+    help="Read DIR/warehouse/*.db directly (no running stack needed), else the stack started with it.",
 )
-@click.option("--url", help="The fake Segment's URL (default: the running stack's).")
-def sql(statement: str, data_dir: Path | None, url: str | None) -> None:
-    """Run a read-only SQL query over every source's schema, e.g. "select * from pushwoosh.push_sent"."""
+@click.option("--stack", metavar="ID", help="The running stack to query (`swoosh ps`). Default: the only, else newest.")
+@click.option("--url", help="The fake Segment's URL. Default: the running stack's.")
+def sql(statement: str, data_dir: Path | None, stack: str | None, url: str | None) -> None:
+    """Run a read-only SQL query over every source's schema: swoosh sql "select * from pushwoosh.push_sent"."""
+    if not statement.strip():
+        raise click.BadParameter("the SQL statement is empty", param_hint="STATEMENT")
     if data_dir is not None and url is None and (data_dir / "warehouse").is_dir():
         db = attach_files(data_dir / "warehouse")
         try:
@@ -42,9 +46,9 @@ def sql(statement: str, data_dir: Path | None, url: str | None) -> None:
             raise click.ClickException(str(exc)) from exc
         return
     if url is None:
-        try:
-            url = locate_stack(data_dir)["services"]["segment"]["url"]
-        except (FileNotFoundError, KeyError) as exc:
-            raise click.ClickException(f"no running fake Segment found ({exc}); pass --url or --data-dir") from exc
-    result = SegmentClient(url).call("POST", "/sql", json={"sql": statement})
+        url = service_url(stack, data_dir, "segment")
+    try:
+        result = SegmentClient(url).call("POST", "/sql", json={"sql": statement})
+    except ControlAPIError as exc:
+        raise click.ClickException(str(exc).partition(": ")[2] or str(exc)) from None
     _print_table(result["columns"], result["rows"])

@@ -21,25 +21,16 @@ max_batch = 1
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
+from swoosh.emulator.config_file import ConfigFileError, read_config
 from swoosh.emulator.segment.backend import DEFAULT_SOURCES, SegmentConfig, Source
 from swoosh.emulator.segment.protocols import TrackingPlan
 
 
-class ConfigError(ValueError):
-    """The configuration file is wrong; the message names the key."""
-
-
 def load_config(path: Path | None, strict: bool = False, warehouse_dir: Path | None = None) -> SegmentConfig:
-    table: dict[str, Any] = {}
-    if path is not None:
-        try:
-            table = tomllib.loads(Path(path).read_text()).get("segment", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
+    table: dict[str, Any] = read_config(path).get("segment", {})
     config = SegmentConfig(strict=strict or bool(table.get("strict", False)), warehouse_dir=warehouse_dir)
     if "max_events" in table:
         config.max_events = int(table["max_events"])
@@ -54,9 +45,14 @@ def load_config(path: Path | None, strict: bool = False, warehouse_dir: Path | N
 
 
 def _source(item: dict[str, Any], base: Path) -> Source:
+    """One `[[segment.sources]]` entry (already checked against the config schema)."""
+    name = item["name"]
+    plan = _plan(base / item["tracking_plan"]) if item.get("tracking_plan") else None
+    return Source(name, item["write_key"], item.get("source_id") or f"src_{name}", plan)
+
+
+def _plan(path: Path) -> TrackingPlan:
     try:
-        name, write_key = str(item["name"]), str(item["write_key"])
-    except KeyError as exc:
-        raise ConfigError(f"[[segment.sources]] needs {exc.args[0]}") from exc
-    plan = TrackingPlan.load(base / item["tracking_plan"]) if item.get("tracking_plan") else None
-    return Source(name, write_key, str(item.get("source_id") or f"src_{name}"), plan)
+        return TrackingPlan.load(path)
+    except ValueError as exc:
+        raise ConfigFileError(f"{path}: not a usable tracking plan: {exc}") from None

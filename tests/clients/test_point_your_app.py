@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.segment.client import SegmentClient
-from swoosh.stack import Stack, StackOptions, env
+from swoosh.stack import Stack, StackOptions
+from swoosh.stacks_cli import env
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ from swoosh.emulator.segment.client import SegmentClient
 from swoosh.emulator.segment.config import load_config
 from swoosh.emulator.serving import ServerThread
 from swoosh.emulator.tls import TlsFiles, ensure_tls_files, trust_context
-from swoosh.stack import Stack, StackOptions, env
+from swoosh.stack import Stack, StackOptions
+from swoosh.stacks_cli import env
 
 APP, TOKEN = "ABCDE-12345", "KEY123"
 

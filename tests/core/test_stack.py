@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from swoosh import stack as stack_module
-from swoosh.stack import Stack, StackOptions, locate_stack
+from swoosh.emulator.locator import locate_stack
+from swoosh.stack import Stack, StackOptions
 from tests.core.conftest import NotesBackend, make_app
 
 
