@@ -165,7 +165,7 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
                 runtime.clock.advance(float(body["advance"]))
             else:
                 runtime.clock.set_offset(float(body["offset"]))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ControlError(f"bad clock value: {exc}") from exc
         tick = getattr(backend, "tick", None)
         if tick is not None:

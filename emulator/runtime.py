@@ -1,7 +1,8 @@
 """What every fake carries besides its own state: clock, journal, fault rules and a change signal.
 
 `install(app, runtime)` wraps a Flask app's WSGI callable so that every request is journaled and
-faults apply before routing; the control blueprint (emulator.control) exposes all of it.
+faults apply before routing, behind the control guard (emulator.guard); the control blueprint
+(emulator.control) exposes all of it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Flask
 
 from swoosh.emulator.clock import Clock
 from swoosh.emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
+from swoosh.emulator.guard import protect
 from swoosh.emulator.journal import Journal, JournalEntry
 
 
@@ -158,4 +160,4 @@ def install(app: Flask, runtime: Runtime, fault_body: FaultBody = generic_fault_
     faults = FaultMiddleware(app.wsgi_app, runtime.faults, body=fault_body, now=runtime.clock.time)
     app.wsgi_app = JournalMiddleware(faults, runtime)  # type: ignore[method-assign]
     app.extensions["swoosh.runtime"] = runtime
-    return app
+    return protect(app)

@@ -8,8 +8,10 @@ writes the locator file `stack.json` so tools, the pytest plugin and scripts can
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import json
 import os
+import secrets
 import shlex
 import signal
 import threading
@@ -19,6 +21,7 @@ from typing import Any
 
 import click
 
+from swoosh.emulator.guard import access_of
 from swoosh.emulator.locator import STACK_FILE, locate_stack, runtime_dir
 from swoosh.emulator.options import ServiceHandle, StackOptions
 from swoosh.emulator.serving import ServerThread
@@ -55,6 +58,10 @@ class Stack:
                     name=f"swoosh-{name}",
                     tls=self.options.tls_files.server_pair if self.options.tls_files else self.options.tls,
                 ).start()
+            for handle in self.handles.values():
+                access_of(handle.app).configure(
+                    self.options.host, self.options.allowed_hosts, self.options.control_token
+                )
             urls = self.urls
             for handle in self.handles.values():
                 handle.on_started(urls)
@@ -80,6 +87,8 @@ class Stack:
         }
         if self.options.tls_files:
             info["tls"] = self.options.tls_files.describe()
+        if self.options.control_token:
+            info["control_token"] = self.options.control_token
         return info
 
     def _write_locator(self) -> None:
@@ -87,7 +96,11 @@ class Stack:
         folder.mkdir(parents=True, exist_ok=True)
         self.locator_path = folder / STACK_FILE
         tmp = self.locator_path.with_suffix(f".{os.getpid()}.tmp")  # two stacks starting at once both succeed
-        tmp.write_text(json.dumps(self.describe(), indent=2))
+        # 0600 from the first byte: it holds write keys, API tokens and, when exposed, the control token
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(json.dumps(self.describe(), indent=2))
+        os.chmod(tmp, 0o600)  # O_CREAT's mode does not apply to a file left over from a crash
         tmp.replace(self.locator_path)
 
     def stop(self) -> None:
@@ -108,7 +121,19 @@ class Stack:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback by default).")
+@click.option(
+    "--expose",
+    is_flag=True,
+    help="Allow --host beyond loopback; the control API then requires a generated token (kept in stack.json).",
+)
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another Host name the control API answers to (e.g. a compose service name). Repeatable.",
+)
 @click.option(
     "--port",
     "ports",
@@ -133,6 +158,8 @@ class Stack:
 @click.option("--tls-name", "tls_names", multiple=True, help="Extra host name or IP for the certificate (repeatable).")
 def up(
     host: str,
+    expose: bool,
+    allowed_hosts: tuple[str, ...],
     ports: tuple[str, ...],
     data_dir: Path | None,
     config_file: Path | None,
@@ -151,8 +178,22 @@ def up(
     unknown = [name for name in only if name not in SERVICES]
     if unknown:
         raise click.BadParameter(f"unknown service(s) {unknown}; known: {sorted(SERVICES)}", param_hint="--only")
+    exposed = not is_loopback(host)
+    if exposed and not expose:
+        raise click.BadParameter(
+            f"{host} is reachable from other machines: add --expose to serve there (the control API then "
+            "needs a token)",
+            param_hint="--host",
+        )
     options = StackOptions(
-        host=host, ports=port_map, data_dir=data_dir, strict=strict, config_file=config_file, only=only
+        host=host,
+        ports=port_map,
+        data_dir=data_dir,
+        strict=strict,
+        config_file=config_file,
+        only=only,
+        allowed_hosts=allowed_hosts + tls_names,
+        control_token=secrets.token_urlsafe(24) if exposed else None,
     )
     if tls:
         options.tls_files = ensure_tls_files((data_dir or runtime_dir()) / "tls", LOOPBACK_NAMES + tls_names)
@@ -162,10 +203,28 @@ def up(
     stack = Stack(options).start()
     try:
         _print_banner(stack)
+        if options.control_token:
+            click.echo(
+                f"WARNING: listening on {host}: other machines can reach these services. The control API "
+                f"(/_swoosh/) needs `Authorization: Bearer {options.control_token}` (shown once; also in "
+                f"{stack.locator_path}, mode 0600).",
+                err=True,
+            )
         stopping.wait()
     finally:
         click.echo("stopping ...", err=True)
         stack.stop()
+
+
+def is_loopback(host: str) -> bool:
+    """True for names and addresses only this machine can reach."""
+    plain = host.strip("[]").lower()
+    if plain == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(plain).is_loopback
+    except ValueError:
+        return False
 
 
 def _print_banner(stack: Stack) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import click
 
+from swoosh.emulator.client import ControlAPIError
 from swoosh.emulator.locator import locate_stack
 from swoosh.emulator.segment.client import SegmentClient
 from swoosh.emulator.segment.warehouse import attach_files
@@ -41,10 +43,16 @@ def sql(statement: str, data_dir: Path | None, url: str | None) -> None:
         except sqlite3.Error as exc:
             raise click.ClickException(str(exc)) from exc
         return
+    token = os.environ.get("SWOOSH_CONTROL_TOKEN")
     if url is None:
         try:
-            url = locate_stack(data_dir)["services"]["segment"]["url"]
+            locator = locate_stack(data_dir)
+            url = locator["services"]["segment"]["url"]
         except (FileNotFoundError, KeyError) as exc:
             raise click.ClickException(f"no running fake Segment found ({exc}); pass --url or --data-dir") from exc
-    result = SegmentClient(url).call("POST", "/sql", json={"sql": statement})
+        token = locator.get("control_token") or token
+    try:
+        result = SegmentClient(url, token=token).call("POST", "/sql", json={"sql": statement})
+    except ControlAPIError as exc:
+        raise click.ClickException(str(exc)) from exc
     _print_table(result["columns"], result["rows"])
