@@ -17,7 +17,7 @@ from flask import Flask
 from swoosh.emulator.clock import Clock
 from swoosh.emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
 from swoosh.emulator.guard import protect
-from swoosh.emulator.journal import Journal, JournalEntry
+from swoosh.emulator.journal import Journal, JournalEntry, redact_text
 
 
 class Runtime:
@@ -148,7 +148,7 @@ class JournalMiddleware:
                 bytes(tee.captured),
             )
             entry.status = status_box[0]
-            entry.response_body = journal.clip(b"".join(chunks))[0]
+            entry.response_body = redact_text(journal.clip(b"".join(chunks))[0])
             entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             entry.fault = environ.get("swoosh.fault")
             journal.record(entry)

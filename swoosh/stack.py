@@ -204,16 +204,18 @@ def up(
     try:
         _print_banner(stack)
         if options.control_token:
-            click.echo(
-                f"WARNING: listening on {host}: other machines can reach these services. The control API "
-                f"(/_swoosh/) needs `Authorization: Bearer {options.control_token}` (shown once; also in "
-                f"{stack.locator_path}, mode 0600).",
-                err=True,
-            )
+            click.echo(exposure_warning(host, options.control_token, stack.locator_path), err=True)
         stopping.wait()
     finally:
         click.echo("stopping ...", err=True)
         stack.stop()
+
+
+def exposure_warning(host: str, token: str, locator: Path | None) -> str:
+    return (
+        f"WARNING: listening on {host}: other machines can reach these services. The control API "
+        f"(/_swoosh/) needs `Authorization: Bearer {token}` (shown once; also in {locator}, mode 0600)."
+    )
 
 
 def is_loopback(host: str) -> bool:

@@ -46,7 +46,7 @@ def _validator(schema: Any, where: str) -> Validator:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise TrackingPlanError(f"{where}: invalid schema: {exc.message}") from exc
-    return cls(schema, registry=Registry(retrieve=_never_retrieve))  # type: ignore[call-arg]
+    return cls(schema, registry=Registry(retrieve=_never_retrieve))
 
 
 REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")

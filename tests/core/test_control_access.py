@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from swoosh.emulator.client import ControlClient
 from swoosh.emulator.guard import access_of
-from swoosh.stack import Stack, StackOptions, is_loopback, up
+from swoosh.stack import Stack, StackOptions, exposure_warning, is_loopback, up
 from tests.core.conftest import NotesBackend, make_app
 from tests.core.test_stack import two_services  # noqa: F401  (fixture)
 
@@ -109,6 +109,8 @@ def test_binding_beyond_loopback_needs_expose(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--expose" in result.output
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2") and not is_loopback("host.lan")
+    warning = exposure_warning("0.0.0.0", "tok-1", tmp_path / "stack.json")
+    assert warning.startswith("WARNING") and "Bearer tok-1" in warning and "stack.json" in warning
 
 
 def test_a_stale_locator_file_is_rewritten_private(two_services, tmp_path: Path) -> None:  # noqa: F811
