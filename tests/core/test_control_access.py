@@ -129,3 +129,16 @@ def test_under_the_stack_the_bridge_ingress_refuses_unsigned_requests(tmp_path: 
         assert unsigned.status_code == 401 and unsigned.json()["error"]["code"] == "bad_signature"
         assert httpx.post(f"{bridge}/pushwoosh", json={"events": []}).status_code == 401
         assert httpx.get(f"{bridge}/_swoosh/stats").json()["segment"].get("accepted", 0) == 0
+
+
+def test_the_plugin_reads_the_control_token_of_a_running_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from swoosh.emulator.pytest_plugin import _remote_stack
+
+    options = StackOptions(data_dir=tmp_path, control_token="tok-plugin")
+    with Stack(options) as running:
+        target = _remote_stack(str(tmp_path))
+        assert target["token"] == "tok-plugin" and target["urls"] == running.urls
+        monkeypatch.setenv("SWOOSH_CONTROL_TOKEN", "tok-plugin")
+        bare = _remote_stack(",".join(f"{name}={url}" for name, url in running.urls.items()))
+        assert bare["token"] == "tok-plugin"
+        assert ControlClient(running.urls["pushwoosh"], token=bare["token"]).health()["status"] == "ok"
