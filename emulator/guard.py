@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import orjson
 from flask import Flask
 
-CONTROL_PREFIX = "/_swoosh"
+from swoosh.emulator.faults import CONTROL_PREFIX
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
