@@ -14,6 +14,7 @@ from swoosh.bridge.destination import PING
 from swoosh.bridge.outbox import Outbox
 from swoosh.bridge.service import create_app, settings_from_env
 from swoosh.bridge.transport import PushwooshSender
+from swoosh.emulator.guard import access_of
 from swoosh.emulator.serving import ServerThread
 
 DEFAULT_URL = "http://127.0.0.1:8003"
@@ -65,7 +66,9 @@ def run(
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    server = ServerThread(create_app(core), host, port, name="swoosh-bridge").start()
+    app = create_app(core)
+    access_of(app).configure(host)  # its control routes answer the address it listens on, and loopback
+    server = ServerThread(app, host, port, name="swoosh-bridge").start()
     core.start()
     click.echo(f"bridge listening on {server.url} (outbox {data_dir / 'bridge' / 'outbox.db'})")
     try:

@@ -129,6 +129,17 @@ def _events_of(body: Any, key: str) -> list[Any]:
     raise IngressError(400, "invalid_shape", f'expected an object, a list, or {{"{key}": [...]}}')
 
 
+TOO_DEEP = "nested too deeply to store (more than 255 levels)"
+
+
+def _encoded(event: Any) -> bytes | None:
+    """The event as stored in the outbox; None when JSON cannot hold it (orjson stops at 255 levels)."""
+    try:
+        return orjson.dumps(event)
+    except orjson.JSONEncodeError:
+        return None
+
+
 class Bridge:
     def __init__(
         self,
@@ -189,7 +200,8 @@ class Bridge:
         if not secret:
             return
         expected = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
-        if not signature or not hmac.compare_digest(expected, signature.strip().lower()):
+        given = (signature or "").strip().lower().encode("utf-8", "replace")  # a non-ASCII header is just wrong
+        if not given or not hmac.compare_digest(expected.encode(), given):
             raise IngressError(401, "bad_signature", "X-Signature does not match the body")
 
     def check_token(self, authorization: str | None) -> None:
@@ -197,7 +209,8 @@ class Bridge:
         if not token:
             return
         scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+        presented = given.strip().encode("utf-8", "replace")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented, token.encode()):
             raise IngressError(401, "unauthorized", "a valid Bearer token is required")
 
     def accept_segment(self, body: Any) -> dict[str, Any]:
@@ -207,10 +220,11 @@ class Bridge:
         rejected: list[dict[str, Any]] = []
         for index, event in enumerate(items):
             problems = contracts.validate("events/bridge-segment-event", event)
-            if problems:
-                rejected.append({"index": index, "reason": problems[0].message})
+            payload = _encoded(event) if not problems else None
+            if payload is None:
+                rejected.append({"index": index, "reason": problems[0].message if problems else TOO_DEEP})
                 continue
-            good.append(orjson.dumps(event))
+            good.append(payload)
         return self._enqueue(SEGMENT, good, rejected)
 
     def accept_pushwoosh(self, body: Any) -> dict[str, Any]:
@@ -229,7 +243,11 @@ class Bridge:
             if allowed is not None and event.event not in allowed:
                 filtered += 1
                 continue
-            good.append(orjson.dumps(raw))
+            payload = _encoded(raw)
+            if payload is None:
+                rejected.append({"index": index, "reason": TOO_DEEP})
+                continue
+            good.append(payload)
         self.stats[PUSHWOOSH]["filtered"] += filtered
         return {**self._enqueue(PUSHWOOSH, good, rejected), "filtered": filtered}
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import jsonschema
 from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
 
 from swoosh.contracts.schemas import missing_property
 
@@ -39,11 +41,38 @@ def _validator(schema: Any, where: str) -> Validator:
         raise TrackingPlanError(f"{where}: a schema must be a JSON object")
     # Segment's tracking plans are draft-07 JSON Schema; a schema naming another draft gets that one.
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    _refuse_outside_refs(schema, where)
     try:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise TrackingPlanError(f"{where}: invalid schema: {exc.message}") from exc
-    return cls(schema)
+    return cls(schema, registry=Registry(retrieve=_never_retrieve))
+
+
+REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def _refuse_outside_refs(schema: dict[str, Any], where: str) -> None:
+    """A plan is checked on every event: a `$ref` to a URL or a file would be fetched each time (or make
+    every event a 500), so only references inside the plan's own schema (`#/...`) are accepted."""
+    pending: list[Any] = [schema]
+    while pending:  # iterative: a plan may nest deeper than Python's recursion limit
+        node = pending.pop()
+        if isinstance(node, dict):
+            for keyword in REF_KEYWORDS:
+                ref = node.get(keyword)
+                if ref is not None and not (isinstance(ref, str) and ref.startswith("#")):
+                    raise TrackingPlanError(
+                        f"{where}: {keyword} {str(ref)[:200]!r} points outside the plan; tracking plans never fetch "
+                        "anything: inline the schema or use a local reference such as '#/definitions/name'"
+                    )
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+
+
+def _never_retrieve(uri: str) -> Resource[Any]:
+    raise NoSuchResource(ref=uri)
 
 
 VIOLATION_EVENT = "Violation Generated"

@@ -138,7 +138,7 @@ def test_skips_are_counted_per_reason_and_listed_per_event(tmp_path: Path) -> No
     metrics = bridge.metrics()
     assert f'swoosh_bridge_skipped_by_reason_total{{direction="segment",reason="{missing_reason}"}} 2' in metrics
     client = BridgeClient(
-        "http://bridge.test", http=httpx.Client(transport=httpx.WSGITransport(app=create_app(bridge)))
+        "http://bridge.localhost", http=httpx.Client(transport=httpx.WSGITransport(app=create_app(bridge)))
     )
     assert [s["message_id"] for s in client.skipped(reason=missing_reason)] == ["m2", "m3"]
     [array] = client.skipped(message_id="m1")
