@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import random
 import re
 import threading
@@ -29,8 +30,9 @@ from swoosh.bridge.source import (
     parse_message_event,
     track_message,
 )
-from swoosh.bridge.transport import TIMEOUT_SECONDS, Outcome, PushwooshSender, SegmentSender, backoff
+from swoosh.bridge.transport import RETRY, TIMEOUT_SECONDS, PushwooshSender, SegmentSender
 from swoosh.emulator.clock import Clock, iso_millis
+from swoosh.emulator.retry import Outcome
 from swoosh.emulator.tls import trust_context
 
 SEGMENT, PUSHWOOSH = "segment", "pushwoosh"
@@ -53,6 +55,8 @@ LEASE_BATCH = 500
 NARROWED_STATUSES = (400, 422)  # a refusal of the content (not of the credentials) is narrowed down
 NAMED_EVENT = re.compile(r"events\[(\d+)\]")
 SKIPS_KEPT = 1000  # skipped events listed by the control API (counts are kept for all)
+
+log = logging.getLogger("swoosh.bridge")  # deliveries, retries, dead letters, skips; never a key
 
 
 class IngressError(Exception):
@@ -367,6 +371,7 @@ class Bridge:
         if outcome.ok:
             self.outbox.ack(ids)
             stats["delivered"] += len(ids)
+            log.info("%s: delivered %d event(s) (%s)", direction, len(ids), outcome.status)
             return
         now = self.clock.time()
         expired = [i.id for i in items if now - i.created_at >= self.settings.max_age]
@@ -374,13 +379,16 @@ class Bridge:
             dead = ids if not outcome.retry else expired
             self.outbox.bury(dead, outcome.status, outcome.detail or "max age reached")
             stats["dead_lettered"] += len(dead)
+            log.warning("%s: dead-lettered %d event(s): %s", direction, len(dead), outcome.status or outcome.detail)
             ids = [i for i in ids if i not in dead]
         if ids:
             attempts = max(item.attempts for item in items)
-            self.outbox.retry(
-                ids, now + backoff(attempts, outcome.retry_after, self._rng), outcome.status, outcome.detail
-            )
+            delay = RETRY.delay(attempts + 1, outcome.retry_after, self._rng)
+            self.outbox.retry(ids, now + delay, outcome.status, outcome.detail)
             stats["retried"] += len(ids)
+            log.info(
+                "%s: will retry %d event(s) in %.1f s: %s", direction, len(ids), delay, outcome.status or outcome.detail
+            )
 
     def _record_skips(self, direction: str, skipped: list[Skipped]) -> None:
         """Count each skip under its reason and keep the latest ones for the control API."""
@@ -392,6 +400,7 @@ class Bridge:
                 self._skips.append(
                     {"direction": direction, "message_id": skip.message_id, "reason": skip.reason, "at": at}
                 )
+                log.info("%s: skipped %s: %s", direction, skip.message_id, skip.reason)
 
     # -- inspection ---------------------------------------------------------------------------------
     def skipped_events(self) -> list[dict[str, Any]]:

@@ -68,7 +68,8 @@ class ControlAccess:
                 f"Host {host!r} is not this stack's address; the control API answers only loopback, the "
                 "listening address and names given with --allow-host (DNS rebinding protection)"
             )
-        if self.token and not _bearer_matches(environ.get("HTTP_AUTHORIZATION", ""), self.token):
+        is_health = environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in SAFE_METHODS
+        if self.token and not is_health and not _bearer_matches(environ.get("HTTP_AUTHORIZATION", ""), self.token):
             return 401, "token_required", (
                 "this stack is exposed beyond loopback: send the control token from stack.json as "
                 "`Authorization: Bearer <token>`"
@@ -84,6 +85,10 @@ class ControlAccess:
                 f"control requests that change state must be sent as application/json, not {content_type!r}"
             )
         return None
+
+
+# A health probe (a container's HEALTHCHECK, a load balancer) cannot carry a token; it reveals nothing.
+HEALTH_PATH = f"{CONTROL_PREFIX}/health"
 
 
 class ControlGuard:

@@ -72,6 +72,9 @@ def test_an_exposed_service_needs_the_token_on_every_control_route() -> None:
         assert client.get("/_swoosh/config", headers={**granted, "Host": host}).status_code == 200
     assert client.get("/_swoosh/config", headers={**granted, "Host": "attacker.example"}).status_code == 403
     assert client.post("/notes/hi", headers={"Host": "192.168.1.20"}).status_code == 201  # wire API: no token
+    # a health probe (a container's HEALTHCHECK) carries no token; health alone answers without one
+    assert client.get("/_swoosh/health", headers={"Host": "192.168.1.20:8000"}).status_code == 200
+    assert client.post("/_swoosh/health", headers={"Host": "192.168.1.20:8000"}).status_code in (401, 405)
 
 
 def test_every_service_of_the_stack_guards_its_control_api(tmp_path: Path) -> None:
