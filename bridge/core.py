@@ -15,6 +15,7 @@ import re
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -174,7 +175,7 @@ class Bridge:
         self.segment: SegmentSender | None = None
         self.mappings = Mappings.load(
             settings.app_code,
-            settings.mappings_file,
+            Path(settings.mappings_file) if settings.mappings_file else None,
             batching=settings.batching,
             batch_size=settings.batch_size,
             check_contract=True,  # a bad event is dead-lettered alone instead of sinking its batch

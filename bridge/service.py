@@ -111,7 +111,7 @@ class BridgeService:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
         self._tmp = None if options.data_dir else tempfile.TemporaryDirectory(prefix="swoosh-bridge-")
-        folder = Path(options.data_dir) / "bridge" if options.data_dir else Path(self._tmp.name)  # type: ignore[union-attr]
+        folder = Path(options.data_dir) / "bridge" if options.data_dir else Path(self._tmp.name)  # type: ignore[union-attr]  # _tmp is set exactly when no data dir is given
         ca_file = str(options.tls_files.ca_cert) if options.tls_files else ""
         self.bridge = Bridge(BridgeSettings(batching=True, ca_file=ca_file), Outbox(folder / "outbox.db"))
         self.verify = trust_context(ca_file) if ca_file else True

@@ -28,8 +28,11 @@ class UnknownCollection(KeyError):
 class ControlledBackend(Protocol):
     """What the control API needs from a fake's backend (which knows nothing of HTTP)."""
 
-    runtime: Runtime
-    collections: tuple[str, ...]
+    @property
+    def runtime(self) -> Runtime: ...
+
+    @property
+    def collections(self) -> tuple[str, ...]: ...
 
     def reset(self) -> None: ...
 

@@ -7,10 +7,11 @@ probability drawn from its own seeded RNG (so a failing test replays exactly), a
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import random
 import re
-import re._parser as re_parser
+import re._parser as re_parser  # type: ignore[import-not-found]  # no stubs for the regex parser
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -210,7 +211,7 @@ class FaultRules:
                 return rule
         return None
 
-    def export(self) -> list[dict[str, Any]]:
+    def export(self) -> builtins.list[dict[str, Any]]:  # `list` here is the method below
         return [r.describe() for r in self.list()]
 
     def load(self, specs: Iterable[dict[str, Any]]) -> None:

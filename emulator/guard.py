@@ -120,7 +120,7 @@ _REASONS = {401: "Unauthorized", 403: "Forbidden", 415: "Unsupported Media Type"
 def protect(app: Flask, error_body: ErrorBody = control_error_body) -> Flask:
     """Put the control guard outermost on `app`; `access_of(app)` configures it."""
     access = ControlAccess()
-    app.wsgi_app = ControlGuard(app.wsgi_app, access, error_body)  # type: ignore[method-assign]
+    app.wsgi_app = ControlGuard(app.wsgi_app, access, error_body)  # type: ignore[method-assign]  # Flask's own documented way to wrap its WSGI callable
     app.extensions[ACCESS_EXTENSION] = access
     return app
 

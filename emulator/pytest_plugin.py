@@ -170,7 +170,7 @@ class SegmentView(_View):
                 f"bad events: {_show([{k: e[k] for k in ('reason', 'type')} for e in self.bad_events()])}",
                 pytrace=False,
             )
-        return message  # type: ignore[return-value]
+        return message
 
 
 class PushwooshView(_View):

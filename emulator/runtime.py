@@ -171,6 +171,6 @@ def install(app: Flask, runtime: Runtime, fault_body: FaultBody = generic_fault_
     """Put journal and fault handling in front of the app's routing (outermost: journal); an injected fault
     without a body of its own answers `fault_body(status, path, text)`, the service's error shape."""
     faults = FaultMiddleware(app.wsgi_app, runtime.faults, body=fault_body, now=runtime.clock.time)
-    app.wsgi_app = JournalMiddleware(faults, runtime)  # type: ignore[method-assign]
+    app.wsgi_app = JournalMiddleware(faults, runtime)  # type: ignore[method-assign]  # Flask's own documented way to wrap its WSGI callable
     app.extensions["swoosh.runtime"] = runtime
     return protect(app)

@@ -46,7 +46,7 @@ def _validator(schema: Any, where: str) -> Validator:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise TrackingPlanError(f"{where}: invalid schema: {exc.message}") from exc
-    return cls(schema, registry=Registry(retrieve=_never_retrieve))
+    return cls(schema, registry=Registry(retrieve=_never_retrieve))  # type: ignore[call-arg]  # attrs __init__
 
 
 REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
@@ -72,7 +72,7 @@ def _refuse_outside_refs(schema: dict[str, Any], where: str) -> None:
 
 
 def _never_retrieve(uri: str) -> Resource[Any]:
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs __init__ mypy cannot see
 
 
 VIOLATION_EVENT = "Violation Generated"
@@ -81,8 +81,8 @@ VIOLATION_EVENT = "Violation Generated"
 def violation_generated(message: dict[str, Any], violation: dict[str, str], source: Any, plan: str) -> dict[str, Any]:
     """A violation as Segment forwards it: a track call from user `schema-violations` describing the
     offending event (`eventMessageID`, `eventName`, ...) and the violation (field, type, description)."""
-    context = message.get("context") if isinstance(message.get("context"), dict) else {}
-    app = context.get("app") if isinstance(context.get("app"), dict) else {}
+    context: dict[str, Any] = message["context"] if isinstance(message.get("context"), dict) else {}
+    app: dict[str, Any] = context["app"] if isinstance(context.get("app"), dict) else {}
     field = violation["field"]
     return {
         "type": "track",
@@ -147,8 +147,8 @@ class TrackingPlan:
         versions = self.events.get(name) if isinstance(name, str) else None
         if not versions:
             return None
-        context = message.get("context") if isinstance(message.get("context"), dict) else {}
-        protocols = context.get("protocols") if isinstance(context.get("protocols"), dict) else {}
+        context: dict[str, Any] = message["context"] if isinstance(message.get("context"), dict) else {}
+        protocols: dict[str, Any] = context["protocols"] if isinstance(context.get("protocols"), dict) else {}
         wanted = str(protocols.get("event_version", ""))
         return versions.get(wanted) or versions[max(versions, key=int)]
 
@@ -175,7 +175,8 @@ class TrackingPlan:
                     offending.add(str(path[1]))
                 elif path == ["properties"] and error.validator == "additionalProperties":
                     allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-                    offending.update(k for k in error.instance if k not in allowed)
+                    instance: Any = error.instance  # typed `Any | Unset`: set on every error raised
+                    offending.update(k for k in instance if k not in allowed)
         if verdict.violations and self.mode == "block":
             verdict.blocked = True
         elif offending and self.mode == "omit" and isinstance(message.get("properties"), dict):

@@ -145,7 +145,7 @@ class Warehouse:
         max_pending: int = 1_000_000,
     ) -> None:
         self._tmp = None if folder else tempfile.TemporaryDirectory(prefix="swoosh-warehouse-")
-        self.folder = Path(folder) if folder else Path(self._tmp.name)  # type: ignore[union-attr]
+        self.folder = Path(folder) if folder else Path(self._tmp.name)  # type: ignore[union-attr]  # _tmp is set exactly when no folder is given
         self.folder.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
