@@ -10,6 +10,7 @@ from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
 from swoosh.emulator.pushwoosh.model import Device, PostedEvent
+from swoosh.emulator.wire import shown
 
 
 class State(Events, Tags):
@@ -71,7 +72,7 @@ class State(Events, Tags):
             return self.webhooks.describe()
         if collection == "tags":
             return self._tags_view(filters)
-        raise ValueError(f"unknown collection {collection!r}")
+        raise ValueError(f"unknown collection {shown(collection)}")
 
     def _tags_view(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
         if "hwid" in filters:
