@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from swoosh.emulator.pushwoosh.seglang import Filter, from_conditions, parse
+from swoosh.emulator.pushwoosh.filter_tree import Filter
+from swoosh.emulator.pushwoosh.seglang import from_conditions, parse
 from swoosh.emulator.pushwoosh.tags import TagType, coerce
 
 APP = "ABCDE-12345"

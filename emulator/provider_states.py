@@ -6,9 +6,9 @@ verifier posts `{"state", "params", "action"}` to `POST /_swoosh/provider-states
 interaction; `GET` lists the patterns. Setup only adds what the state needs, it does not wipe the
 fake, so a user's own configuration survives verification. Teardown is accepted and does nothing.
 
-The fake Pushwoosh also serves as the producer of the message-events pact: its message states send
-a real message through the delivery simulation, and `POST /_swoosh/provider-messages` answers the
-verifier with the newest message event of the kind the interaction describes.
+This module is the mechanism only and knows neither fake: each fake builds its own `ProviderStates`
+(emulator/segment/provider_states.py, emulator/pushwoosh/provider_states.py) and its app registers
+them on its control blueprint with `register_routes`.
 """
 
 from __future__ import annotations
@@ -21,13 +21,10 @@ from typing import Any
 from flask import Blueprint, Response
 
 from swoosh.emulator.control import ControlError, json_response, request_json
-from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
-from swoosh.emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
-from swoosh.emulator.segment.backend import SegmentBackend, Source
 
 ACTIONS = ("setup", "teardown")
-# channel -> (device type code, hwid for a user) of the device a message state sends to
-CHANNEL_DEVICES = {"Push": (1, "pact-ios-{user}"), "Email": (14, "{user}@example.com"), "SMS": (18, "+1555{digits}")}
+# What a setup raises when the fake refuses the state's parameters; a fake adds its own error types.
+SETUP_ERRORS: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError)
 
 
 class ProviderStateError(ValueError):
@@ -41,12 +38,21 @@ class StateHandler:
 
 
 class ProviderStates:
-    """The sentence patterns one fake understands, each with the setup that makes it true."""
+    """The sentence patterns one fake understands, each with the setup that makes it true.
 
-    def __init__(self, handlers: Mapping[str, Callable[[dict[str, Any]], None]]) -> None:
+    `refusals` are the fake's own error types a setup may raise (beside `SETUP_ERRORS`): they become a
+    `ProviderStateError`, so the verifier gets a 400 naming the state instead of a server error.
+    """
+
+    def __init__(
+        self,
+        handlers: Mapping[str, Callable[[dict[str, Any]], None]],
+        refusals: tuple[type[Exception], ...] = (),
+    ) -> None:
         self.handlers = [
             StateHandler(re.compile(f"^{pattern}$", re.IGNORECASE), setup) for pattern, setup in handlers.items()
         ]
+        self.refusals = SETUP_ERRORS + refusals
 
     def patterns(self) -> list[str]:
         return [handler.pattern.pattern for handler in self.handlers]
@@ -66,7 +72,7 @@ class ProviderStates:
                 values = {**found.groupdict(), **(params or {})}
                 try:
                     handler.setup(values)
-                except (KeyError, TypeError, ValueError, PushwooshError) as exc:
+                except self.refusals as exc:
                     raise ProviderStateError(f"state {state!r} could not be set up: {exc}") from exc
                 return {"state": state, "action": action, "applied": True, "params": values}
         raise ProviderStateError(f"unknown provider state {state!r}; known patterns: {'; '.join(self.patterns())}")
@@ -88,111 +94,3 @@ def register_routes(bp: Blueprint, states: ProviderStates) -> None:
             return json_response(states.apply(body.get("state"), body.get("params"), body.get("action", "setup")))
         except ProviderStateError as exc:
             raise ControlError(str(exc)) from exc
-
-
-# -- the fake Pushwoosh ------------------------------------------------------------------------------
-def pushwoosh_states(backend: PushwooshBackend) -> ProviderStates:
-    def application_with_key(values: dict[str, Any]) -> None:
-        code, key = str(values["app_code"]), str(values["api_key"])
-        with backend.lock:
-            if code not in backend.applications:
-                backend.add_application(code)
-            if key not in backend.api_tokens:
-                backend.api_tokens.append(key)
-
-    def key_refused(values: dict[str, Any]) -> None:
-        with backend.lock:
-            while values["api_key"] in backend.api_tokens:
-                backend.api_tokens.remove(values["api_key"])
-
-    def user_profile(values: dict[str, Any]) -> None:
-        code = str(values["app_code"])
-        if code not in backend.applications:
-            backend.add_application(code)
-        backend.track_user(code, {"user_id": str(values["user_id"])})
-
-    def message_outcome(values: dict[str, Any]) -> None:
-        send_message_event(
-            backend,
-            str(values["kind"]),
-            str(values["outcome"]),
-            str(values["user_id"]),
-            str(values["campaign"]),
-            str(values.get("app_code") or backend.default_app().code),
-        )
-
-    return ProviderStates(
-        {
-            r"application (?P<app_code>\S+) exists with API key (?P<api_key>\S+)": application_with_key,
-            r"API key (?P<api_key>\S+) is not accepted": key_refused,
-            r"user (?P<user_id>\S+) has a profile in application (?P<app_code>\S+)": user_profile,
-            r"an? (?P<kind>Push|Email|SMS) message of campaign (?P<campaign>\S+) to user (?P<user_id>\S+)"
-            r" (?P<outcome>was sent|was delivered|bounced)": message_outcome,
-        }
-    )
-
-
-def send_message_event(
-    backend: PushwooshBackend, kind: str, outcome: str, user_id: str, campaign: str, app_code: str
-) -> list[dict[str, Any]]:
-    """Send one real message to a device of `user_id` on `kind`'s channel; returns the events it produced.
-
-    `outcome` picks the channel's delivery rate for this one send: "was sent" (an undelivered push or
-    SMS), "was delivered", or "bounced" (emails only, as in the real service).
-    """
-    kind = {"push": "Push", "email": "Email", "sms": "SMS"}.get(kind.lower(), kind)
-    if kind not in CHANNEL_DEVICES:
-        raise ValueError(f"kind must be Push, Email or SMS, not {kind!r}")
-    if outcome == "bounced" and kind != "Email":
-        raise ValueError("only emails bounce")
-    device_type, hwid_format = CHANNEL_DEVICES[kind]
-    digits = "".join(str(ord(c) % 10) for c in user_id)[:7].ljust(7, "0")
-    hwid = hwid_format.format(user=user_id, digits=digits)
-    channel = kind.lower()
-    message_kind = "email" if kind == "Email" else "push"  # an SMS device receives the push-kind message as SMS
-    with backend.lock:
-        app = backend.applications.get(app_code) or backend.add_application(app_code)
-        backend.register_device({"application": app.code, "hwid": hwid, "device_type": device_type, "userId": user_id})
-        saved = dict(app.delivery_rates)
-        app.delivery_rates[channel] = 1.0 if outcome == "was delivered" else 0.0
-        before = len(backend.lifecycle.events)
-        notification: dict[str, Any] = {"devices": [hwid], "campaign": campaign, "content": "Your order has shipped"}
-        if kind == "Email":
-            notification["subject"] = "Your order has shipped"
-        try:
-            backend.create_messages({"application": app.code, "notifications": [notification]}, message_kind)
-        finally:
-            app.delivery_rates.clear()
-            app.delivery_rates.update(saved)
-        return backend.lifecycle.events[before:]
-
-
-def register_message_producer(bp: Blueprint, backend: PushwooshBackend) -> None:
-    """`POST /_swoosh/provider-messages`: the Pact message producer over HTTP, as the verifier calls it."""
-
-    @bp.post("/provider-messages")
-    def produce() -> Response:
-        body = request_json()
-        description = body.get("description") if isinstance(body, dict) else None
-        if not isinstance(description, str):
-            raise ControlError('send {"description": "<the interaction description>"}')
-        named = [name for name in MESSAGE_EVENT_NAMES if name.lower() in description.lower()]
-        if not named:
-            raise ControlError(f"{description!r} names none of the message events: {', '.join(MESSAGE_EVENT_NAMES)}")
-        with backend.lock:
-            events = [event for event in backend.lifecycle.events if event["event"] == named[0]]
-        if not events:
-            raise ControlError(f"no {named[0]} message event produced yet: set up a state that sends one", 404)
-        return json_response(events[-1])
-
-
-# -- the fake Segment --------------------------------------------------------------------------------
-def segment_states(backend: SegmentBackend) -> ProviderStates:
-    def source_with_key(values: dict[str, Any]) -> None:
-        name, key = str(values["source"]), str(values["write_key"])
-        existing = backend.sources.get(name)
-        if existing is None or existing.write_key != key:
-            kept = (existing.source_id, existing.tracking_plan) if existing else (f"src_{name}", None)
-            backend.add_source(Source(name, key, *kept))
-
-    return ProviderStates({r"source (?P<source>\S+) exists with write key (?P<write_key>\S+)": source_with_key})

@@ -8,10 +8,11 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from swoosh.emulator.control import ControlError, control_blueprint, json_response, request_json
-from swoosh.emulator.provider_states import pushwoosh_states, register_message_producer, register_routes
+from swoosh.emulator.provider_states import register_routes
 from swoosh.emulator.pushwoosh.api import envelope, remote_api_blueprint
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 from swoosh.emulator.pushwoosh.integration_api import integration_blueprint
+from swoosh.emulator.pushwoosh.provider_states import pushwoosh_states, register_message_producer
 from swoosh.emulator.runtime import install
 
 

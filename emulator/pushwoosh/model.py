@@ -2,7 +2,7 @@
 
 Compact `__slots__` classes: the targets are 100,000 devices with 10 tags each in well under 500 MB
 and a 100,000-device send in under 2 s, so devices evaluate segment filters directly (they are the
-`seglang.Facts` the filters see).
+`filter_tree.Facts` the filters see).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class User:
 
 
 class Device:
-    """One registered device; implements `seglang.Facts`."""
+    """One registered device; implements `filter_tree.Facts`."""
 
     __slots__ = (
         "app_version",

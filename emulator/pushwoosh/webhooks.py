@@ -1,14 +1,15 @@
 """Posting message events to webhooks (the bridge), in order, retrying until the receiver takes them.
 
 Each webhook has its own queue and thread. Batches of at most 100 events go out as
-`{"events": [...]}` with `Authorization: Bearer <token>` when a token is set. Connection errors,
-408, 429 and 5xx are retried with capped exponential backoff (nothing is lost while the receiver is
-briefly down); other 4xx drop that batch and are recorded as failures.
+`{"events": [...]}` with `Authorization: Bearer <token>` when a token is set. What the shared retry
+policy (emulator/retry.py) calls retryable is retried with capped exponential backoff (nothing is
+lost while the receiver is briefly down); any other answer drops that batch and is a failure.
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 import ssl
 import threading
 from collections import deque
@@ -18,8 +19,10 @@ from typing import Any
 import httpx
 import orjson
 
+from swoosh.emulator.retry import Outcome, RetryPolicy, classify
+
 BATCH = 100
-MAX_BACKOFF = 5.0
+RETRY = RetryPolicy(base=0.1, cap=5.0)  # the receiver is the local bridge: retry soon, for as long as it takes
 POST_TIMEOUT = 10.0
 
 
@@ -58,11 +61,12 @@ class _Hook:
         self.posting = False  # a batch is on the wire; `clear` waits for its answer
         self.wakeup = threading.Condition()
         self.http = httpx.Client(timeout=POST_TIMEOUT, verify=verify)
+        self.rng = random.Random(hook_id)
         self.thread = threading.Thread(target=self.run, name=f"swoosh-webhook-{hook_id}", daemon=True)
         self.thread.start()
 
     def run(self) -> None:
-        backoff = 0.1
+        failed_in_a_row = 0
         while True:
             with self.wakeup:
                 self.wakeup.wait_for(lambda: self.stopped or bool(self.pending))
@@ -74,33 +78,31 @@ class _Hook:
             with self.wakeup:
                 self.posting = False
                 self.wakeup.notify_all()
-                if outcome in ("ok", "rejected"):
+                if not outcome.retry:
                     for _ in batch:
                         self.pending.popleft()
-                    backoff = 0.1
+                    failed_in_a_row = 0
                     continue
-                self.wakeup.wait_for(lambda: self.stopped, timeout=backoff)
-                backoff = min(MAX_BACKOFF, backoff * 2)
+                failed_in_a_row += 1
+                delay = RETRY.delay(failed_in_a_row, outcome.retry_after, self.rng)
+                self.wakeup.wait_for(lambda: self.stopped, timeout=delay)
         self.http.close()
 
-    def post(self, batch: list[dict[str, Any]]) -> str:
+    def post(self, batch: list[dict[str, Any]]) -> Outcome:
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         self.attempts += 1
+        body = {"events": batch} if self.format == "swoosh" else generic_webhook(batch[0])
         try:
-            body = {"events": batch} if self.format == "swoosh" else generic_webhook(batch[0])
-            response = self.http.post(self.url, content=orjson.dumps(body), headers=headers)
-        except httpx.HTTPError:
-            return "retry"
-        status = response.status_code
-        if 200 <= status < 300:
+            outcome = classify(self.http.post(self.url, content=orjson.dumps(body), headers=headers))
+        except httpx.HTTPError as exc:
+            return classify(None, exc)
+        if outcome.ok:
             self.delivered += len(batch)
-            return "ok"
-        if status in (408, 429) or status >= 500:
-            return "retry"
-        self.failures.append({"status": status, "body": response.text[:500], "events": len(batch)})
-        return "rejected"
+        elif not outcome.retry:
+            self.failures.append({"status": outcome.status, "body": (outcome.detail or "")[:500], "events": len(batch)})
+        return outcome
 
     def clear(self) -> None:
         """Drop pending events and counts once no batch is on the wire (the receiver has answered)."""

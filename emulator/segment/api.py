@@ -16,26 +16,27 @@ from flask import Blueprint, Response, request
 
 from swoosh.emulator.faults import CONTROL_PREFIX
 from swoosh.emulator.segment.backend import MAX_BATCH_BYTES, MAX_CALL_BYTES, IngestError, SegmentBackend
+from swoosh.emulator.segment.messages import BATCH, CALL_TYPES, CallType
 from swoosh.emulator.wire import BodyError, decode_body, parse_json, read_raw
 
-CALL_ROUTES: dict[str, str | None] = {
+CALL_ROUTES: dict[str, CallType] = {
     "identify": "identify",
     "track": "track",
     "page": "page",
     "screen": "screen",
     "group": "group",
     "alias": "alias",
-    "batch": None,
-    "import": None,
+    "batch": "batch",
+    "import": "batch",
     "i": "identify",
     "t": "track",
     "p": "page",
     "s": "screen",
     "g": "group",
     "a": "alias",
-    "b": None,
+    "b": "batch",
 }
-PIXEL_TYPES = {"identify", "track", "page", "screen", "group", "alias"}
+PIXEL_TYPES = frozenset(CALL_TYPES)
 SUCCESS = b'{"success":true}'
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-Retry-Count, Content-Encoding"
@@ -119,11 +120,14 @@ def add_client_ip(body: object, remote_addr: str | None) -> None:
     """Segment fills `context.ip` from the connection for events of client-side libraries, unless set."""
     if not remote_addr or not isinstance(body, dict):
         return
-    items = body.get("batch") if isinstance(body.get("batch"), list) else [body]
+    batch = body.get("batch")
+    items: list[object] = batch if isinstance(batch, list) else [body]
     for item in items:
         context = item.get("context") if isinstance(item, dict) else None
-        library = context.get("library") if isinstance(context, dict) else None
-        if isinstance(library, dict) and library.get("name") in CLIENT_LIBRARIES and "ip" not in context:
+        if not isinstance(context, dict) or "ip" in context:
+            continue
+        library = context.get("library")
+        if isinstance(library, dict) and library.get("name") in CLIENT_LIBRARIES:
             context["ip"] = remote_addr
 
 
@@ -147,7 +151,7 @@ def basic_write_key(authorization: str | None) -> tuple[str | None, bool]:
 def tracking_blueprint(backend: SegmentBackend, metrics: ClientMetrics) -> Blueprint:
     bp = Blueprint("segment_tracking", __name__)
 
-    def ingest(call_type: str | None, body: object, body_bytes: int) -> Response:
+    def ingest(call_type: CallType, body: object, body_bytes: int) -> Response:
         key, bearer = basic_write_key(request.headers.get("Authorization"))
         add_client_ip(body, request.remote_addr)
         try:
@@ -166,22 +170,31 @@ def tracking_blueprint(backend: SegmentBackend, metrics: ClientMetrics) -> Bluep
             return Response(status=200)
         if request.method == "GET":
             return _get(route)
-        if route not in CALL_ROUTES and route != "m":
+        if route == "m":
+            try:
+                metrics.record(_read_json(MAX_CALL_BYTES)[0])
+            except BodyError as exc:
+                return _body_error(exc)
+            return _json(SUCCESS)
+        if route not in CALL_ROUTES:
             return _json(error_body("not_found", f"No route /v1/{rest}"), 404)
-        call_type = CALL_ROUTES.get(route)
-        limit = MAX_CALL_BYTES if call_type or route == "m" else MAX_BATCH_BYTES
+        call_type = CALL_ROUTES[route]
+        try:
+            body, size = _read_json(MAX_BATCH_BYTES if call_type == BATCH else MAX_CALL_BYTES)
+        except BodyError as exc:
+            return _body_error(exc)
+        return ingest(call_type, body, size)
+
+    def _read_json(limit: int) -> tuple[object, int]:
+        """The request's JSON body and its decoded size; BodyError past `limit` or when unreadable."""
         encoding = request.headers.get("Content-Encoding")
         raw_limit = limit + 4096 if encoding else limit
-        try:
-            raw = read_raw(request.environ["wsgi.input"], request.content_length, raw_limit)
-            data = decode_body(raw, encoding, limit)
-            body = parse_json(data)
-            if route == "m":
-                metrics.record(body)
-                return _json(SUCCESS)
-        except BodyError as exc:
-            return _json(error_body(exc.code, exc.message), exc.status, close=exc.code == "request_too_large")
-        return ingest(call_type, body, len(data))
+        raw = read_raw(request.environ["wsgi.input"], request.content_length, raw_limit)
+        data = decode_body(raw, encoding, limit)
+        return parse_json(data), len(data)
+
+    def _body_error(exc: BodyError) -> Response:
+        return _json(error_body(exc.code, exc.message), exc.status, close=exc.code == "request_too_large")
 
     def _get(route: str) -> Response:
         parts = route.split("/")
@@ -189,7 +202,7 @@ def tracking_blueprint(backend: SegmentBackend, metrics: ClientMetrics) -> Bluep
             try:
                 if parts[1] in PIXEL_TYPES:
                     body = parse_json(base64.b64decode(request.args.get("data", ""), validate=False))
-                    backend.ingest(parts[1], body, None, False, 0)
+                    backend.ingest(CALL_ROUTES[parts[1]], body, None, False, 0)
             except (BodyError, IngestError, ValueError, binascii.Error):
                 pass
             return Response(GIF, mimetype="image/gif")

@@ -9,12 +9,13 @@ from werkzeug.exceptions import HTTPException
 
 from swoosh.emulator.control import ControlError, control_blueprint, json_response, request_json
 from swoosh.emulator.cors import CorsMiddleware
-from swoosh.emulator.provider_states import register_routes, segment_states
+from swoosh.emulator.provider_states import register_routes
 from swoosh.emulator.runtime import install
 from swoosh.emulator.segment.api import ClientMetrics, cors_headers, error_body, tracking_blueprint
 from swoosh.emulator.segment.backend import SegmentBackend, Source
 from swoosh.emulator.segment.delivery import SubscriptionError
 from swoosh.emulator.segment.protocols import TrackingPlan, TrackingPlanError
+from swoosh.emulator.segment.provider_states import segment_states
 from swoosh.emulator.segment.warehouse import WarehouseError
 
 

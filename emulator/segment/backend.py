@@ -6,7 +6,6 @@ No HTTP here: the api blueprint turns requests into `ingest()` calls and renders
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 from collections import Counter, OrderedDict, deque
 from collections.abc import Mapping
@@ -16,24 +15,28 @@ from typing import Any
 
 import orjson
 
-from swoosh.emulator.clock import parse_iso
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import messages as m
 from swoosh.emulator.segment.delivery import Deliverer, Destination
 from swoosh.emulator.segment.protocols import VIOLATION_EVENT, TrackingPlan, violation_generated
+from swoosh.emulator.segment.stored import (
+    BAD,
+    DROPPED,
+    DUPLICATE,
+    FILTER_FIELDS,
+    GOOD,
+    STATUSES,
+    StoredEvent,
+    serialize,
+    since_time,
+)
 from swoosh.emulator.segment.warehouse import Warehouse, snake
 
 MAX_CALL_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024  # "500 KB": the edge counts 512,000 bytes
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_EVENTS = 2500
-STORED_BAD_PAYLOAD_BYTES = 64 * 1024
-
-GOOD, BAD, DUPLICATE, DROPPED = "good", "bad", "duplicate", "dropped"
-STATUSES = (GOOD, BAD, DUPLICATE, DROPPED)
-
-
 class IngestError(Exception):
     """The whole request is refused; rendered as `{"success": false, "code", "message"}`."""
 
@@ -71,102 +74,6 @@ DEFAULT_SOURCES = (
     Source("app", "app-write-key", "src_app"),
     Source("pushwoosh", "pushwoosh-write-key", "src_pushwoosh"),
 )
-
-
-def _interned(value: Any) -> Any:
-    return sys.intern(value) if type(value) is str else value
-
-
-class StoredEvent:
-    """One received message, compact: the payload is kept as JSON bytes."""
-
-    __slots__ = (
-        "anonymous_id",
-        "call_type",
-        "event",
-        "message_id",
-        "payload",
-        "reason",
-        "received_at",
-        "seq",
-        "source",
-        "status",
-        "user_id",
-        "violations",
-    )
-
-    def __init__(
-        self,
-        seq: int,
-        status: str,
-        reason: str | None,
-        source: str | None,
-        call_type: str | None,
-        message: Any,
-        received_at: float,
-        violations: list[dict[str, str]] | None = None,
-        payload: bytes | None = None,
-    ) -> None:
-        self.seq = seq
-        self.status = status
-        self.reason = reason
-        self.source = source
-        self.call_type = call_type
-        self.received_at = received_at
-        self.violations = violations
-        fields = message if isinstance(message, dict) else {}
-        # Interned: names and ids repeat across events, and a million stored events should share them.
-        self.event = _interned(fields.get("event") if isinstance(fields.get("event"), str) else fields.get("name"))
-        self.user_id = _interned(fields.get("userId"))
-        self.anonymous_id = _interned(fields.get("anonymousId"))
-        self.message_id = fields.get("messageId")
-        if payload is None:
-            payload = serialize(message) or orjson.dumps({"unserializable": "nested deeper than JSON output allows"})
-        if status != GOOD and len(payload) > STORED_BAD_PAYLOAD_BYTES:
-            payload = orjson.dumps({"truncated": True, "bytes": len(payload)})
-        self.payload = payload
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "status": self.status,
-            "reason": self.reason,
-            "source": self.source,
-            "type": self.call_type,
-            "received_at": self.received_at,
-            "violations": self.violations,
-            "message": orjson.loads(self.payload),
-        }
-
-    @property
-    def filter_view(self) -> dict[str, Any]:
-        return {
-            "type": self.call_type,
-            "event": self.event,
-            "userId": self.user_id,
-            "anonymousId": self.anonymous_id,
-            "source": self.source,
-            "status": self.status,
-            "reason": self.reason,
-            "messageId": self.message_id,
-        }
-
-
-def serialize(message: Any) -> bytes | None:
-    """The message as JSON bytes; None when it nests deeper than orjson writes (it reads deeper).
-
-    Copied to an exact-size object: orjson's result keeps its whole output buffer (about 8 KB even for a
-    600-byte event), which would make a million stored events cost 8 GB instead of under 1 GB.
-    """
-    try:
-        return bytes(memoryview(orjson.dumps(message, default=str, option=orjson.OPT_NON_STR_KEYS)))
-    except TypeError:
-        return None
-
-
-FILTER_FIELDS = {
-    name: name for name in ("type", "event", "userId", "anonymousId", "source", "status", "reason", "messageId")
-}
 
 
 @dataclass
@@ -239,9 +146,9 @@ class SegmentBackend:
 
     # -- ingest ----------------------------------------------------------------------------
     def ingest(
-        self, call_type: str | None, body: Any, basic_key: str | None = None, bearer: bool = False, body_bytes: int = 0
+        self, call_type: m.CallType, body: Any, basic_key: str | None = None, bearer: bool = False, body_bytes: int = 0
     ) -> IngestResult:
-        """One request's messages: `call_type` None means a batch envelope."""
+        """One request's messages: a single call of `call_type`, or a batch envelope when it is `BATCH`."""
         envelope = body if isinstance(body, dict) else {}
         body_key = envelope.get("writeKey")
         write_key = basic_key if basic_key else body_key if isinstance(body_key, str) else None
@@ -273,7 +180,7 @@ class SegmentBackend:
                     stored.append(self._record(BAD, reason, source.name, item_type, item, now))
                     result.rejected.append({"index": index, "reason": reason})
                     continue
-                if call_type is None:
+                if call_type == m.BATCH:
                     m.merge_envelope(item, envelope)
                 message_id = item.get("messageId")
                 if isinstance(message_id, str) and message_id:
@@ -329,25 +236,25 @@ class SegmentBackend:
             return
         batch = [violation_generated(item, v, source, plan.name) for item, violations in flagged for v in violations]
         with contextlib.suppress(IngestError):  # the target refused them (its plan, strict): the request stands
-            self.ingest(None, {"batch": batch}, target.write_key)
+            self.ingest(m.BATCH, {"batch": batch}, target.write_key)
 
-    def _items(self, call_type: str | None, body: Any) -> tuple[list[Any], list[str | None]]:
-        if call_type is not None:
+    def _items(self, call_type: m.CallType, body: Any) -> tuple[list[Any], list[str | None]]:
+        if call_type != m.BATCH:
             return [body], [call_type]
         batch = body.get("batch") if isinstance(body, dict) else None
         if not isinstance(batch, list):
-            return [body], ["batch"]
+            return [body], [m.BATCH]  # no list: the body is one item of type batch, refused as invalid_batch
         types = [item.get("type") if isinstance(item, dict) else None for item in batch]
         return batch, [t if isinstance(t, str) else None for t in types]
 
     def _problem(
-        self, index: int, item: Any, item_type: str | None, call_type: str | None, body_bytes: int
+        self, index: int, item: Any, item_type: str | None, call_type: m.CallType, body_bytes: int
     ) -> str | None:
         if item_type == "batch":
             return m.INVALID_BATCH
         if index >= MAX_BATCH_EVENTS:
             return m.TOO_MANY_EVENTS
-        if call_type is None and body_bytes > MAX_EVENT_BYTES and len(orjson.dumps(item)) > MAX_EVENT_BYTES:
+        if call_type == m.BATCH and body_bytes > MAX_EVENT_BYTES and len(orjson.dumps(item)) > MAX_EVENT_BYTES:
             return m.MESSAGE_TOO_LARGE
         return m.problem(item, item_type)
 
@@ -400,7 +307,7 @@ class SegmentBackend:
     def events(self, filters: Mapping[str, str], limit: int | None = None) -> list[dict[str, Any]]:
         filters = dict(filters)
         since = filters.pop("since", None)
-        since_ts = _since(since)
+        since_ts = since_time(since)
         with self._lock:
             snapshot = list(self._events)
         found = [
@@ -486,7 +393,7 @@ class SegmentBackend:
         events = state.get("events", [])
         if not isinstance(events, list):
             raise ValueError("events must be a list")
-        restored = [self._restore(e) for e in events]
+        restored = [StoredEvent.from_dict(e) for e in events]
         self.reset()
         with self._lock:
             self.strict = bool(state.get("strict", self.strict))
@@ -508,22 +415,6 @@ class SegmentBackend:
                 self.warehouse.add(source.schema, [event.payload])
         self.runtime.notify()
 
-    @staticmethod
-    def _restore(data: dict[str, Any]) -> StoredEvent:
-        event = StoredEvent(
-            int(data["seq"]),
-            str(data["status"]),
-            data.get("reason"),
-            data.get("source"),
-            data.get("type"),
-            data.get("message"),
-            float(data["received_at"]),
-            data.get("violations"),
-        )
-        if event.status not in STATUSES:
-            raise ValueError(f"unknown event status {event.status!r}")
-        return event
-
     def close(self) -> None:
         self.deliverer.close()
         self.warehouse.close()
@@ -533,13 +424,3 @@ def _restored_plan(saved: dict[str, Any] | None) -> TrackingPlan | None:
     return TrackingPlan(saved["spec"], saved.get("name", "plan")) if saved else None
 
 
-def _since(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        parsed = parse_iso(value)
-        if parsed is None:
-            raise ValueError(f"since must be a unix time or an ISO-8601 time, got {value!r}") from None
-        return parsed.timestamp()

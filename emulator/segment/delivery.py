@@ -2,9 +2,10 @@
 
 One POST per event (or `{"batch": [...]}` of up to `max_batch` events when a destination asks for
 it), `User-Agent: Segment.io/1.0`, `X-Signature` = hex HMAC-SHA1 of the body when a secret is set.
-408, 423, 429, 5xx except 501, connection errors and timeouts are retried with exponential backoff
-(Retry-After honoured) until 4 hours after the first attempt, measured on the injectable clock; other
-statuses are final. Each destination has its own worker thread, so a slow one delays no other.
+Failed attempts are retried by the shared policy (emulator/retry.py: 408, 423, 429, 5xx except 501,
+connection errors and timeouts; exponential backoff, Retry-After honoured) until 4 hours after the
+first attempt, measured on the injectable clock; other statuses are final. Each destination has its
+own worker thread, so a slow one delays no other.
 """
 
 from __future__ import annotations
@@ -26,17 +27,13 @@ import httpx
 import orjson
 
 from swoosh.emulator.control import match_filters
+from swoosh.emulator.retry import Outcome, RetryPolicy, classify
 from swoosh.emulator.runtime import Runtime
 
 RETRY_WINDOW_SECONDS = 4 * 3600
-BASE_BACKOFF_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 600.0
+RETRY = RetryPolicy(base=1.0, cap=600.0)
 LOG_CAPACITY = 200_000
 USER_AGENT = "Segment.io/1.0"
-
-
-def is_retryable(status: int) -> bool:
-    return status in (408, 423, 429) or (status >= 500 and status != 501)
 
 
 # -- subscriptions -----------------------------------------------------------------------------
@@ -245,21 +242,11 @@ class _Lane:
         headers = {"Content-Type": "application/json"}
         if destination.secret:
             headers["X-Signature"] = hmac.new(destination.secret.encode(), body, hashlib.sha1).hexdigest()
-        status, error, retry_after = 0, None, None
         try:
-            response = self.http.post(destination.url, content=body, headers=headers)
-            status = response.status_code
-            retry_after = _retry_after(response.headers.get("Retry-After"))
+            outcome = classify(self.http.post(destination.url, content=body, headers=headers))
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        self.owner.settle(self, batch, status, error, retry_after)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
+            outcome = classify(None, exc)
+        self.owner.settle(self, batch, outcome)
 
 
 class Deliverer:
@@ -339,21 +326,18 @@ class Deliverer:
                         heapq.heappush(lane.heap, (now, delivery.id, delivery))
             self.cond.notify_all()
 
-    def settle(
-        self, lane: _Lane, batch: list[Delivery], status: int, error: str | None, retry_after: float | None
-    ) -> None:
+    def settle(self, lane: _Lane, batch: list[Delivery], outcome: Outcome) -> None:
         now = self.runtime.clock.time()
         with self.cond:
             lane.sending = False
             self.cond.notify_all()
             for delivery in batch:
-                delivery.attempts.append({"at": now, "status": status or None, "error": error})
-                if error is None and 200 <= status < 300:
+                error = outcome.detail if outcome.status is None else None
+                delivery.attempts.append({"at": now, "status": outcome.status, "error": error})
+                if outcome.ok:
                     delivery.state = "delivered"
-                elif (error is not None or is_retryable(status)) and now - delivery.first_at < RETRY_WINDOW_SECONDS:
-                    backoff = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** (len(delivery.attempts) - 1))
-                    backoff *= 0.8 + 0.4 * self._rng.random()
-                    delivery.next_at = now + max(backoff, retry_after or 0.0)
+                elif outcome.retry and now - delivery.first_at < RETRY_WINDOW_SECONDS:
+                    delivery.next_at = now + RETRY.delay(len(delivery.attempts), outcome.retry_after, self._rng)
                     if not lane.stopped:
                         heapq.heappush(lane.heap, (delivery.next_at, delivery.id, delivery))
                 else:

@@ -6,12 +6,15 @@ Pure functions over plain dicts; the backend decides where results go.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from swoosh.emulator.clock import iso_millis, parse_iso
 from swoosh.emulator.ksuid import ksuid
 
 CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+# What one request to the Tracking API carries: a single call, or a batch envelope of calls.
+CallType = Literal["identify", "track", "page", "screen", "group", "alias", "batch"]
+BATCH: CallType = "batch"
 MAX_MESSAGE_ID = 100
 DEFAULT_LIBRARY = {"name": "unknown", "version": "unknown"}
 

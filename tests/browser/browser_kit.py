@@ -72,8 +72,19 @@ def bundle(packages: Mapping[str, str], entry: str, defines: Mapping[str, str], 
     shutil.copytree(PAGES, src, dirs_exist_ok=True)
     flags = [f"--define:{name}={json.dumps(value)}" for name, value in defines.items()]
     esbuild = folder / "node_modules" / ".bin" / "esbuild"
-    _run([str(esbuild), str(src / entry), "--bundle", "--format=iife", "--target=es2020",
-          f"--outfile={out}", "--log-level=warning", *flags], folder)
+    _run(
+        [
+            str(esbuild),
+            str(src / entry),
+            "--bundle",
+            "--format=iife",
+            "--target=es2020",
+            f"--outfile={out}",
+            "--log-level=warning",
+            *flags,
+        ],
+        folder,
+    )
     return out
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swoosh.emulator.pushwoosh.seglang import (
+from swoosh.emulator.pushwoosh.filter_tree import (
     AppCondition,
     Conjunction,
     Disjunction,
@@ -20,9 +20,8 @@ from swoosh.emulator.pushwoosh.seglang import (
     SeglangError,
     TagCondition,
     check_types,
-    from_conditions,
-    parse,
 )
+from swoosh.emulator.pushwoosh.seglang import from_conditions, parse
 from swoosh.emulator.pushwoosh.tags import Operator, TagType, coerce, infer_type
 
 APP, OTHER = "ABCDE-12345", "FGHIJ-67890"

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from swoosh.emulator.segment.api import CALL_ROUTES
 from swoosh.emulator.segment.app import create_app
-from swoosh.emulator.segment.backend import STATUSES, SegmentBackend
+from swoosh.emulator.segment.backend import SegmentBackend
+from swoosh.emulator.segment.stored import STATUSES
 from tests.segment.conftest import APP_KEY, basic
 
 ROUTES = [f"/v1/{route}" for route in CALL_ROUTES] + ["/v1/pixel/track", "/v1/projects/k/settings", "/v1/x"]
@@ -125,7 +126,7 @@ def test_eviction_keeps_memory_bounded_and_counts_it() -> None:
     backend = SegmentBackend(SegmentConfig(max_events=10))
     try:
         backend.ingest(
-            None, {"writeKey": APP_KEY, "batch": [{"type": "identify", "userId": f"u{i}"} for i in range(25)]}
+            "batch", {"writeKey": APP_KEY, "batch": [{"type": "identify", "userId": f"u{i}"} for i in range(25)]}
         )
         counts = backend.counts()
         assert counts["stored"] == 10 and counts["evicted"] == 15 and counts["good"] == 25

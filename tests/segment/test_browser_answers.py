@@ -107,8 +107,13 @@ def test_a_bad_metrics_post_counts_nothing(client: FlaskClient) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(body=st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda inner: st.lists(inner)
-                         | st.dictionaries(st.text(), inner), max_leaves=20))
+@given(
+    body=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=20,
+    )
+)
 def test_any_json_to_v1_m_is_a_200_or_a_clear_400(body: object) -> None:
     client = create_app(SegmentBackend()).test_client()
     answer = client.post("/v1/m", data=json.dumps(body))

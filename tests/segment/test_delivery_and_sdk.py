@@ -162,7 +162,7 @@ def test_batched_destination_and_subscription(backend: SegmentBackend, receiver:
     hook, url = receiver
     backend.add_destination({"url": url, "max_batch": 50, "subscription": 'type = "identify" or event = "B"'})
     backend.ingest(
-        None,
+        "batch",
         {
             "writeKey": APP_KEY,
             "batch": [

@@ -88,7 +88,7 @@ def test_corrected_timestamp_rule(received: str, original: str | None, sent: str
 
 def test_batch_envelope_merges_into_items_and_item_keys_win(backend: SegmentBackend) -> None:
     backend.ingest(
-        None,
+        "batch",
         {
             "writeKey": APP_KEY,
             "sentAt": "2026-01-01T00:00:01Z",

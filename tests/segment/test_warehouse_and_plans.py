@@ -95,7 +95,7 @@ def test_users_table_keeps_latest_traits(backend: SegmentBackend) -> None:
 
 def test_every_call_type_has_its_table(backend: SegmentBackend) -> None:
     backend.ingest(
-        None,
+        "batch",
         {
             "writeKey": APP_KEY,
             "batch": [

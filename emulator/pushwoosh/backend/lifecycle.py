@@ -8,23 +8,36 @@ message event, kept for inspection and handed to the webhook sender (the bridge'
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
 from swoosh.emulator.clock import iso_millis
-from swoosh.emulator.pushwoosh.model import Delivery, Device, Message
+from swoosh.emulator.pushwoosh.model import Application, Delivery, Device, Message
 from swoosh.emulator.pushwoosh.platforms import message_type
-
-if TYPE_CHECKING:
-    from swoosh.emulator.pushwoosh.backend import PushwooshBackend
+from swoosh.emulator.pushwoosh.webhooks import WebhookSender
+from swoosh.emulator.runtime import Runtime
 
 EVENT_CAPACITY = 1_000_000
 IOS = 1
 
 
+class Sender(Protocol):
+    """What delivering reads and writes of the backend; a protocol, so this module imports no backend."""
+
+    applications: dict[str, Application]
+    runtime: Runtime
+    deliveries: list[Delivery]
+    inboxes: dict[str, list[dict[str, Any]]]
+    webhooks: WebhookSender
+
+    def targets(self, message: Message) -> tuple[list[Device], list[str]]: ...
+
+    def render(self, message: Message, device: Device, key: str) -> str | None: ...
+
+
 class Lifecycle:
-    def __init__(self, backend: PushwooshBackend) -> None:
+    def __init__(self, backend: Sender) -> None:
         self.backend = backend
         self.events: list[dict[str, Any]] = []
         self._rngs: dict[str, random.Random] = {}

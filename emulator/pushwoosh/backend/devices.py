@@ -1,0 +1,148 @@
+"""Devices and users: registration, badges, opens (/json/1.3); track-user, delete-user (integration API)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from swoosh.emulator.pushwoosh.backend.tagging import Tags
+from swoosh.emulator.pushwoosh.model import Device
+
+# The device platforms Segment's track-user carries that Pushwoosh understands; others get no platform.
+INTEGRATION_PLATFORMS = {"ios": 1, "android": 3, "web": 11}
+
+
+class DevicesAndUsers(Tags):
+    """Devices and the users they belong to; registering a device writes its tags, so this builds on tags."""
+
+    def register_device(self, request: Mapping[str, Any]) -> None:
+        app = self.app(request.get("application"))
+        hwid, device_type = request["hwid"], int(request["device_type"])  # JSON Schema's integer admits 3.0
+        with self.lock:
+            device = self.devices[app.code].get(hwid)
+            if device is None:
+                device = Device(app.code, hwid, device_type, self.tag_registry)
+            device.device_type = device_type
+            if request.get("push_token"):
+                device.push_token, device.unsubscribed = request["push_token"], False
+            for key in ("language", "app_version", "device_model", "os_version"):
+                if request.get(key) is not None:
+                    setattr(device, key, str(request[key]))
+            if request.get("timezone") is not None:
+                device.timezone = request["timezone"]
+            if device.platform and device.platform.channel == "email":
+                device.email = hwid
+            self._apply_tags(device, request.get("tags") or {}, app.code, strict_types=False)
+            self.devices[app.code][device.hwid] = device
+            self._link_user(device, request.get("userId") or None)
+        self.runtime.notify()
+
+    def unregister_device(self, request: Mapping[str, Any]) -> None:
+        app = self.app(request.get("application"))
+        with self.lock:
+            device = self.device(app.code, request["hwid"])
+            device.push_token, device.unsubscribed = None, True
+        self.runtime.notify()
+
+    def delete_device(self, request: Mapping[str, Any]) -> None:
+        app = self.app(request.get("application"))
+        with self.lock:
+            device = self.device(app.code, request["hwid"])
+            self._drop_device(device)
+        self.runtime.notify()
+
+    def register_user(self, request: Mapping[str, Any]) -> None:
+        app = self.app(request.get("application"))
+        user_id = request["userId"]
+        with self.lock:
+            hwid = request.get("hwid")
+            if hwid is not None:
+                device = self.devices[app.code].get(hwid)
+                if device is None:
+                    device = Device(app.code, hwid, int(request.get("device_type", 3)), self.tag_registry)
+                    self.devices[app.code][device.hwid] = device
+                self._link_user(device, user_id)
+            else:
+                self.user(user_id)
+        self.runtime.notify()
+
+    def register_email(self, request: Mapping[str, Any]) -> None:
+        self.register_device({**request, "hwid": request["email"], "device_type": 14})
+
+    def delete_email(self, request: Mapping[str, Any]) -> None:
+        self.delete_device({**request, "hwid": request.get("email")})
+
+    def application_open(self, request: Mapping[str, Any]) -> None:
+        app = self.app(request.get("application"))
+        if request.get("hwid") is not None:
+            self.device(app.code, request["hwid"])
+
+    def set_badge(self, request: Mapping[str, Any]) -> None:
+        app = self.app(request.get("application"))
+        with self.lock:
+            self.device(app.code, request["hwid"]).badge = request["badge"]
+        self.runtime.notify()
+
+    def track_user(self, app_code: str, profile: Mapping[str, Any]) -> None:
+        """Upsert the user and its device; attributes become tags (created as needed) with the mapped fields."""
+        user_id = profile.get("user_id")
+        device_id = profile.get("device_id")
+        with self.lock:
+            device = None
+            if device_id:
+                device = self.devices[app_code].get(str(device_id))
+                if device is None:
+                    device_type = INTEGRATION_PLATFORMS.get((profile.get("device_platform") or "").lower())
+                    device = Device(app_code, str(device_id), device_type, self.tag_registry)
+                    self.devices[app_code][device.hwid] = device
+                for source, target in (
+                    ("device_token", "push_token"),
+                    ("language", "language"),
+                    ("app_version", "app_version"),
+                    ("device_model", "device_model"),
+                    ("device_os_version", "os_version"),
+                    ("timezone", "timezone"),
+                ):
+                    if profile.get(source) is not None:
+                        setattr(device, target, profile[source])
+            user = self.user(str(user_id)) if user_id else None
+            if device is not None and user is not None:
+                self._link_user(device, user.user_id)
+            fields = {
+                k: profile[k]
+                for k in (
+                    "email",
+                    "language",
+                    "country",
+                    "city",
+                    "current_location",
+                    "timezone",
+                    "app_version",
+                    "device_model",
+                    "device_os_version",
+                    "user_agent",
+                )
+                if profile.get(k) is not None
+            }
+            if user is not None:
+                user.profile.update(fields)
+            attributes = profile.get("attributes") or {}
+            self._apply_tags(
+                device if user is None else None, attributes, app_code, strict_types=False, user=user, auto_create=True
+            )
+        self.runtime.notify()
+
+    def delete_user(self, app_code: str, user_id: str) -> bool:
+        with self.lock:
+            user = self.users.pop(user_id, None)
+            if user is None:
+                return False
+            for hwid in list(user.hwids):
+                device = self.devices[app_code].get(hwid)
+                if device is not None:
+                    self._drop_device(device)
+            subject = f"user:{user_id}"
+            self.posted = deque((e for e in self.posted if e.subject != subject), maxlen=self.posted.maxlen)
+        self.runtime.notify()
+        return True

@@ -1,0 +1,201 @@
+"""The whole state at once: reset, export and import, and the control API's collections and config view."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from swoosh.emulator.control import match_filters
+from swoosh.emulator.pushwoosh import seglang
+from swoosh.emulator.pushwoosh.backend.events import Events
+from swoosh.emulator.pushwoosh.backend.tagging import Tags
+from swoosh.emulator.pushwoosh.model import Device, PostedEvent
+
+
+class State(Events, Tags):
+    """The state as a whole: what reset forgets, what export carries, what the control API lists."""
+
+    collections = (
+        "devices",
+        "users",
+        "events",
+        "messages",
+        "deliveries",
+        "inbox",
+        "message-events",
+        "warnings",
+        "applications",
+        "tags",
+        "webhooks",
+    )
+
+    def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
+        with self.lock:
+            items = self._collection(collection, filters)
+        if collection not in ("tags", "inbox") and filters and items:
+            keys = {k: k for k in items[0]}
+            items = [i for i in items if match_filters(i, filters, keys)]
+        if limit is not None:
+            items = items[-limit:] if limit else []
+        return items
+
+    def _collection(self, collection: str, filters: Mapping[str, str]) -> list[dict[str, Any]]:
+        if collection == "devices":
+            return [d.describe() for d in self.all_devices()]
+        if collection == "users":
+            return [
+                {**u.describe(), "tags": {k: self._render_tag(k, v) for k, v in self.user_tag_values(u).items()}}
+                for u in self.users.values()
+            ]
+        if collection == "events":
+            return [e.describe() for e in self.posted]
+        if collection == "messages":
+            return [
+                {**m.describe(), "notification": {k: v for k, v in m.notification.items() if k != "_filter"}}
+                for m in self.messages.values()
+            ]
+        if collection == "deliveries":
+            return [d.describe() for d in self.deliveries]
+        if collection == "inbox":
+            hwid = filters.get("hwid")
+            if hwid is None:
+                raise ValueError("inbox needs ?hwid=")
+            return list(self.inboxes.get(hwid, []))
+        if collection == "message-events":
+            return list(self.lifecycle.events)
+        if collection == "warnings":
+            return list(self.warnings)
+        if collection == "applications":
+            return [a.describe() for a in self.applications.values()]
+        if collection == "webhooks":
+            return self.webhooks.describe()
+        if collection == "tags":
+            return self._tags_view(filters)
+        raise ValueError(f"unknown collection {collection!r}")
+
+    def _tags_view(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
+        if "hwid" in filters:
+            devices = [d for d in self.all_devices() if d.hwid == filters["hwid"]]
+            return [
+                {
+                    "hwid": d.hwid,
+                    "application": d.application,
+                    "tags": {k: self._render_tag(k, v) for k, v in d.tag_values().items()},
+                }
+                for d in devices
+            ]
+        if "user_id" in filters:
+            user = self.users.get(filters["user_id"])
+            if user is None:
+                return []
+            return [
+                {
+                    "user_id": user.user_id,
+                    "tags": {k: self._render_tag(k, v) for k, v in self.user_tag_values(user).items()},
+                }
+            ]
+        return [d.describe() for d in self.tag_registry.values()]
+
+    def config_view(self) -> dict[str, Any]:
+        return {
+            "strict": self.strict,
+            "auto_create_tags": self.config.auto_create_tags,
+            "api_tokens": list(self.api_tokens),
+            "device_tokens": list(self.device_tokens),
+            "applications": [a.describe() for a in self.applications.values()],
+            "webhooks": self.webhooks.describe(),
+            "max_posted_events": self.posted.maxlen,
+            "evicted_posted_events": self.evicted_posted,
+        }
+
+    def reset(self) -> None:
+        """Forget devices, users, events, messages, deliveries and unsent message events; keep applications,
+        tokens, tag and event definitions, filters and webhooks (configuration)."""
+        with self.lock:
+            self.devices = {code: {} for code in self.applications}
+            self.users.clear()
+            self.posted.clear()
+            self.evicted_posted = 0
+            self.messages.clear()
+            self.deliveries.clear()
+            self.inboxes.clear()
+            self.warnings.clear()
+            self.opens.clear()
+            self.transactions.clear()
+            self.stats_requests.clear()
+            self.lifecycle.clear()
+        self.webhooks.clear()  # message events not yet posted are data too; waits for a post on the wire
+        self.runtime.notify()
+
+    def export_state(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "applications": [a.describe() for a in self.applications.values()],
+                "api_tokens": self.api_tokens,
+                "device_tokens": self.device_tokens,
+                "tag_registry": [t.describe() for t in self.tag_registry.values()],
+                "event_registry": list(self.event_registry.values()),
+                "filters": [{k: v for k, v in f.items() if k != "filter"} for f in self.filters.values()],
+                "devices": [{**d.describe(), "tags": d.tags} for d in self.all_devices()],
+                "users": [{"user_id": u.user_id, "tags": u.tags, "profile": u.profile} for u in self.users.values()],
+                "events": [e.describe() for e in self.posted],
+                "webhooks": self.webhooks.specs(),
+            }
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Replace everything with `state` (as export_state gives); messages and deliveries are not carried."""
+        with self.lock:
+            self.applications = {}
+            for app in state.get("applications", []):
+                self.add_application(
+                    app["code"], app.get("name", ""), app.get("segment"), app.get("delivery_rates"), app.get("seed", 0)
+                )
+            self.api_tokens = [str(t) for t in state.get("api_tokens", self.api_tokens)]
+            self.device_tokens = [str(t) for t in state.get("device_tokens", self.device_tokens)]
+            self.reset()
+            self.tag_registry.clear()
+            for tag in state.get("tag_registry", []):
+                self.define_tag(
+                    tag["name"], tag["type"], tag.get("isApplicationSpecific", False), tag.get("isUserSpecific", False)
+                )
+            self.event_registry = {e["name"]: e for e in state.get("event_registry", [])}
+            self.filters = {}
+            for item in state.get("filters", []):
+                self.filters[item["name"]] = {**item, "filter": seglang.parse(item["expression"])}
+            for user in state.get("users", []):
+                record = self.user(user["user_id"])
+                record.tags.update(user.get("tags", {}))
+                record.profile.update(user.get("profile", {}))
+            for item in state.get("devices", []):
+                code = item.get("device_type")
+                device_type = None if code is None else int(code)
+                device = Device(item["application"], item["hwid"], device_type, self.tag_registry)
+                for key in ("push_token", "language", "timezone", "app_version", "device_model", "os_version", "email"):
+                    setattr(device, key, item.get(key))
+                device.unsubscribed = bool(item.get("unsubscribed", False))
+                device.badge = int(item.get("badge", 0))
+                device.tags.update(item.get("tags", {}))
+                self.devices.setdefault(device.application, {})[device.hwid] = device
+                self._link_user(device, item.get("user_id"))
+            for event in state.get("events", []):
+                kind, _, who = str(event["subject"]).partition(":")
+                if kind == "user":
+                    self.user(who).events.add(event["name"], float(event["timestamp"]), event["application"])
+                elif who in self.devices.get(event["application"], {}):
+                    self.devices[event["application"]][who].events.add(
+                        event["name"], float(event["timestamp"]), event["application"]
+                    )
+                self._log_posted(
+                    PostedEvent(
+                        event["name"],
+                        float(event["timestamp"]),
+                        event["application"],
+                        event.get("attributes", {}),
+                        event["subject"],
+                    )
+                )
+            self.webhooks.replace(state.get("webhooks", []))
+        self.runtime.notify()
+
+    def close(self) -> None:
+        self.webhooks.close()
