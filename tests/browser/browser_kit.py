@@ -65,11 +65,19 @@ def install_packages(packages: Mapping[str, str]) -> Path:
     return folder
 
 
-def bundle(packages: Mapping[str, str], entry: str, defines: Mapping[str, str], out: Path) -> Path:
-    """esbuild `pages/<entry>` (and the page files beside it) into one browser script at `out`."""
+def bundle(
+    packages: Mapping[str, str],
+    entry: str,
+    defines: Mapping[str, str],
+    out: Path,
+    sources: Mapping[str, str] | None = None,
+) -> Path:
+    """esbuild `entry` among the files of pages/ (plus `sources`: name -> text) into one script at `out`."""
     folder = install_packages(packages)
     src = folder / "src" / hashlib.sha256(str(out).encode()).hexdigest()[:12]
     shutil.copytree(PAGES, src, dirs_exist_ok=True)
+    for name, text in (sources or {}).items():
+        (src / name).write_text(text)
     flags = [f"--define:{name}={json.dumps(value)}" for name, value in defines.items()]
     esbuild = folder / "node_modules" / ".bin" / "esbuild"
     _run(

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page
 
 from swoosh.emulator.pytest_plugin import SegmentView, StackView
+from swoosh.snippets import snippets
 from tests.browser.browser_kit import PageServer, bundle
 from tests.browser.conftest import ConsoleWatch
 
@@ -217,6 +218,18 @@ def test_a_session_past_the_metrics_flush_logs_no_console_error(shop: Shop) -> N
     assert metrics["posts"] >= 1, "analytics.js posted no metrics within 45 s"
     assert any(c["metric"].startswith("analytics_js.") for c in metrics["counters"])
     assert all(e["status"] == 200 for e in shop.requests("/v1/m"))
+
+
+def test_the_swoosh_env_snippet_delivers_from_a_page(page: Page, segment_emulator: SegmentView, tmp_path: Path) -> None:
+    """`swoosh env --sdk analytics.js` pasted into a page module, bundled, run: its track arrives."""
+    segment = {"url": segment_emulator.url, "sources": [{"write_key": segment_emulator.write_key}]}
+    snippet = snippets({"services": {"segment": segment}})["analytics.js"]
+    entry = {"env_snippet.js": f"{snippet}\nwindow.analytics = analytics\n"}
+    script = bundle(SDK, "env_snippet.js", {}, tmp_path / "app.js", entry).read_bytes()
+    with PageServer({"/": (HTML, "text/html"), "/app.js": (script, "text/javascript")}) as server:
+        page.goto(server.origin + "/")
+        page.evaluate("async () => { await analytics.track('From Env Snippet') }")
+    segment_emulator.assert_tracked("From Env Snippet")
 
 
 def test_docs_show_the_module_the_page_runs() -> None:
