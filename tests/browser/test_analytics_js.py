@@ -129,9 +129,12 @@ def test_batching_delivers_one_request_to_v1_b(shop: Shop) -> None:
 
 def test_keepalive_delivery_survives_leaving_the_page(shop: Shop) -> None:
     shop.open(KEEPALIVE)
-    shop.fire("track", "Left Quickly")
+    shop.segment.faults.add(delay_ms=1500, path="^/v1/t$")  # still in flight when the page is gone
+    with shop.page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/v1/t")):
+        shop.fire("track", "Left Quickly")
     shop.page.goto("about:blank")  # a keepalive fetch outlives the page that started it
     shop.segment.assert_tracked("Left Quickly", timeout=10)
+    assert [e["status"] for e in shop.requests("/v1/t")] == [200]
 
 
 def test_unload_flushes_the_waiting_batch(shop: Shop) -> None:
