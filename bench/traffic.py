@@ -5,7 +5,7 @@ fake Segment busy at the fake's own capacity.
 
 Every run is the real command in a subprocess (`swoosh traffic --json`, unbounded `--rate`, a track /
 identify / page mix, 100-event batches, 4 connections), against:
-  - a trivial receiver (fixtures.traffic_sink.Sink in its own process, answering `{"success":true}` at
+  - a trivial receiver (swoosh.fixtures.traffic.sink.Sink in its own process, answering `{"success":true}` at
     once): the command's ceiling, in one sender process and with `--processes 2`;
   - the fake Segment (`swoosh up --only segment`, full processing): what a load test against it gets.
 The figures are medians of the runs' events/s as the command reports them (sent over its own elapsed time).
@@ -29,7 +29,7 @@ from harness import free_port, stop, swoosh_up, wait_healthy
 SINK = """
 import sys, time
 from swoosh.emulator.serving import ServerThread
-from swoosh.fixtures.traffic_sink import Sink
+from swoosh.fixtures.traffic.sink import Sink
 with ServerThread(Sink(keep_bodies=False), port=int(sys.argv[1]), threads=8):
     time.sleep(float(sys.argv[2]))
 """

@@ -7,8 +7,8 @@ import click
 from swoosh.lazy_group import LazyGroup
 
 SUBCOMMANDS: dict[str, str] = {
-    "verify": "swoosh.contracts.pact_cli:verify",
-    "can-i-deploy": "swoosh.contracts.pact_cli:can_i_deploy",
+    "verify": "swoosh.contracts.pact.cli:verify",
+    "can-i-deploy": "swoosh.contracts.pact.cli:can_i_deploy",
     "validate": "swoosh.contracts.schema_cli:validate",
     "docs": "swoosh.contracts.schema_cli:docs",
 }

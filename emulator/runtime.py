@@ -6,6 +6,7 @@ faults apply before routing; the control blueprint (emulator.control) exposes al
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -17,11 +18,16 @@ from swoosh.emulator.clock import Clock
 from swoosh.emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
 from swoosh.emulator.journal import Journal, JournalEntry
 
+# The server puts a `threading.Event` under this environ key that is set when the client disconnects
+# (or the server stops), so a long-poll ends with its client instead of holding a thread.
+CLIENT_GONE_KEY = "swoosh.client_gone"
+
 
 class Runtime:
     """Per-service infrastructure; two fakes in one process each get their own."""
 
     def __init__(self, service: str, clock: Clock | None = None, journal_capacity: int = 1000) -> None:
+        self.log = logging.getLogger(f"swoosh.{service}")  # arrivals, refusals, deliveries; never a secret
         self.service = service
         self.clock = clock or Clock()
         self.journal = Journal(journal_capacity)
@@ -36,14 +42,17 @@ class Runtime:
             self._version += 1
             self._changed.notify_all()
 
-    def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        """Block until `predicate()` holds or `timeout` seconds pass; re-checks on every change."""
+    def wait_until(
+        self, predicate: Callable[[], bool], timeout: float, cancelled: threading.Event | None = None
+    ) -> bool:
+        """Block until `predicate()` holds or `timeout` seconds pass (or `cancelled` is set: its client
+        went away); re-checks on every change."""
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
             if predicate():
                 return True
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or (cancelled is not None and cancelled.is_set()):
                 return False
             self._wait_for_change(min(remaining, 0.25))
 
@@ -150,6 +159,10 @@ class JournalMiddleware:
             entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             entry.fault = environ.get("swoosh.fault")
             journal.record(entry)
+            log = self.runtime.log
+            if log.isEnabledFor(logging.INFO):  # the path only: query strings can carry write keys
+                fault = f" (fault {entry.fault})" if entry.fault else ""
+                log.info("%s %s -> %d in %.1f ms%s", entry.method, path, entry.status, entry.duration_ms, fault)
 
 
 def install(app: Flask, runtime: Runtime, fault_body: FaultBody = generic_fault_body) -> Flask:

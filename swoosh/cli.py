@@ -22,7 +22,7 @@ COMMANDS: dict[str, str] = {
     "bridge": "swoosh.bridge.cli:bridge",
     "contracts": "swoosh.contracts.cli:contracts",
     "fixtures": "swoosh.fixtures.cli:fixtures",
-    "traffic": "swoosh.fixtures.traffic_cli:traffic",
+    "traffic": "swoosh.fixtures.traffic.cli:traffic",
 }
 
 

@@ -9,6 +9,7 @@ lost while the receiver is briefly down); any other answer drops that batch and 
 from __future__ import annotations
 
 import itertools
+import logging
 import random
 import ssl
 import threading
@@ -21,6 +22,7 @@ import orjson
 
 from swoosh.emulator.retry import Outcome, RetryPolicy, classify
 
+log = logging.getLogger("swoosh.pushwoosh.webhooks")
 BATCH = 100
 RETRY = RetryPolicy(base=0.1, cap=5.0)  # the receiver is the local bridge: retry soon, for as long as it takes
 POST_TIMEOUT = 10.0
@@ -85,6 +87,13 @@ class _Hook:
                     continue
                 failed_in_a_row += 1
                 delay = RETRY.delay(failed_in_a_row, outcome.retry_after, self.rng)
+                log.info(
+                    "webhook %d: will retry %d event(s) in %.1f s: %s",
+                    self.id,
+                    len(batch),
+                    delay,
+                    outcome.status or outcome.detail,
+                )
                 self.wakeup.wait_for(lambda: self.stopped, timeout=delay)
         self.http.close()
 
@@ -100,8 +109,10 @@ class _Hook:
             return classify(None, exc)
         if outcome.ok:
             self.delivered += len(batch)
+            log.info("webhook %d: posted %d message event(s) (%s)", self.id, len(batch), outcome.status)
         elif not outcome.retry:
             self.failures.append({"status": outcome.status, "body": (outcome.detail or "")[:500], "events": len(batch)})
+            log.warning("webhook %d: %d message event(s) refused with %s", self.id, len(batch), outcome.status)
         return outcome
 
     def clear(self) -> None:

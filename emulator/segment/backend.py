@@ -6,6 +6,7 @@ No HTTP here: the api blueprint turns requests into `ingest()` calls and renders
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections import Counter, OrderedDict, deque
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from swoosh.emulator import defaults
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import messages as m
@@ -71,8 +73,7 @@ class Source:
 
 
 DEFAULT_SOURCES = (
-    Source("app", "app-write-key", "src_app"),
-    Source("pushwoosh", "pushwoosh-write-key", "src_pushwoosh"),
+    *(Source(name, write_key, source_id) for name, write_key, source_id in defaults.SOURCES),
 )
 
 
@@ -225,7 +226,25 @@ class SegmentBackend:
         if flagged:
             self._forward_violations(source, flagged)  # type: ignore[arg-type]
         self.runtime.notify()
+        self._log_arrival(source, result)
         return result
+
+    def _log_arrival(self, source: Source | None, result: IngestResult) -> None:
+        log = self.runtime.log
+        if not log.isEnabledFor(logging.INFO):
+            return
+        if source is None:  # never the key itself: it is a credential
+            log.info("dropped %d message(s) with an unknown write key", result.dropped)
+            return
+        reasons = sorted({item["reason"] for item in result.rejected})
+        log.info(
+            "%s: %d good, %d bad%s, %d duplicate",
+            source.name,
+            result.accepted,
+            len(result.rejected),
+            f" ({', '.join(reasons)})" if reasons else "",
+            result.duplicates,
+        )
 
     def _forward_violations(self, source: Source, flagged: list[tuple[dict[str, Any], list[dict[str, str]]]]) -> None:
         """Segment's violation forwarding: each violation becomes a `Violation Generated` track call into the

@@ -342,7 +342,18 @@ class Deliverer:
                         heapq.heappush(lane.heap, (delivery.next_at, delivery.id, delivery))
                 else:
                     delivery.state = "failed"
+        self._log_attempt(lane.destination, batch, outcome)
         self.runtime.notify()
+
+    def _log_attempt(self, destination: Destination, batch: list[Delivery], outcome: Outcome) -> None:
+        log, answer = self.runtime.log, outcome.status or outcome.detail
+        if outcome.ok:
+            log.info("delivered %d event(s) to %s (%s)", len(batch), destination.name, answer)
+        elif all(d.state == "failed" for d in batch):
+            log.warning("gave up on %d event(s) to %s: %s", len(batch), destination.name, answer)
+        else:
+            wait = min(d.next_at for d in batch) - self.runtime.clock.time()
+            log.info("will retry %d event(s) to %s in %.1f s: %s", len(batch), destination.name, wait, answer)
 
     def wake(self) -> None:
         with self.cond:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from swoosh.contracts.pact_bridge import all_cases
-from swoosh.contracts.pact_consumer import COMMITTED_PACTS, write_pacts
+from swoosh.contracts.pact.bridge import all_cases
+from swoosh.contracts.pact.consumer import COMMITTED_PACTS, write_pacts
 from tests.pushwoosh.conftest import backend, client  # noqa: F401  (the fake Pushwoosh fixtures, shared)
 
 UPDATE_ENV = "SWOOSH_UPDATE_PACTS"
