@@ -205,7 +205,7 @@ def tracking_blueprint(backend: SegmentBackend, metrics: ClientMetrics) -> Bluep
                 pass
             return Response(GIF, mimetype="image/gif")
         if len(parts) == 3 and parts[0] == "projects" and parts[2] == "settings":
-            write_key = request.view_args["rest"].strip("/").split("/")[1]  # keep the key's case
+            write_key = (request.view_args or {})["rest"].strip("/").split("/")[1]  # keep the key's case
             host = f"{request.host}/v1"
             settings = {
                 "integrations": {"Segment.io": {"apiKey": write_key, "apiHost": host, "protocol": request.scheme}},
