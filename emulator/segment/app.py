@@ -8,9 +8,10 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from swoosh.emulator.control import ControlError, control_blueprint, json_response, request_json
+from swoosh.emulator.cors import CorsMiddleware
 from swoosh.emulator.provider_states import register_routes
 from swoosh.emulator.runtime import install
-from swoosh.emulator.segment.api import error_body, tracking_blueprint
+from swoosh.emulator.segment.api import ClientMetrics, cors_headers, error_body, tracking_blueprint
 from swoosh.emulator.segment.backend import SegmentBackend, Source
 from swoosh.emulator.segment.delivery import SubscriptionError
 from swoosh.emulator.segment.protocols import TrackingPlan, TrackingPlanError
@@ -20,9 +21,11 @@ from swoosh.emulator.segment.warehouse import WarehouseError
 
 def create_app(backend: SegmentBackend) -> Flask:
     app = Flask("swoosh.segment")
-    app.register_blueprint(tracking_blueprint(backend))
+    metrics = ClientMetrics()
+    app.register_blueprint(tracking_blueprint(backend, metrics))
     control = control_blueprint(backend)
     _add_segment_routes(control, backend)
+    _add_metrics_routes(control, metrics)
     register_routes(control, segment_states(backend))
     app.register_blueprint(control)
 
@@ -33,12 +36,34 @@ def create_app(backend: SegmentBackend) -> Flask:
             error_body(code, exc.description or exc.name), status=exc.code or 500, mimetype="application/json"
         )
 
-    return install(app, backend.runtime, fault_body=_fault_body)
+    install(app, backend.runtime, fault_body=_fault_body)
+    # Outermost, so injected faults and errors answered below the routes reach a page on another origin too.
+    app.wsgi_app = CorsMiddleware(app.wsgi_app, cors_headers)  # type: ignore[method-assign]
+    return app
 
 
 def _fault_body(status: int, path: str, text: str) -> Any:
     """An injected fault in the Tracking API's error shape."""
     return {"success": False, "code": "fault_injected", "message": text}
+
+
+def _add_metrics_routes(bp: Any, metrics: ClientMetrics) -> None:
+    """analytics.js's usage counters (`POST /v1/m`), read and cleared here and forgotten on reset."""
+
+    @bp.get("/metrics")
+    def read_metrics() -> Response:
+        return json_response(metrics.describe())
+
+    @bp.delete("/metrics")
+    def clear_metrics() -> Response:
+        metrics.clear()
+        return json_response({"cleared": True})
+
+    @bp.after_request
+    def _forget_on_reset(response: Response) -> Response:
+        if request.endpoint == f"{bp.name}.reset" and response.status_code == 200:
+            metrics.clear()
+        return response
 
 
 def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:
