@@ -170,6 +170,12 @@ def test_application_open_is_accepted_and_recorded_for_an_hwid_not_seen(client: 
     assert client.get("/_swoosh/devices").get_json()["items"] == []  # an open registers nothing
 
 
+def test_unregister_device_accepts_an_hwid_not_seen(client: FlaskClient) -> None:
+    """The Web SDK unregisters on a first visit before it registers; a refusal would stop its subscribing."""
+    _reply(client, "unregisterDevice", **WEB)
+    assert client.get("/_swoosh/devices").get_json()["items"] == []
+
+
 def test_the_inbox_shows_pushes_and_follows_their_status(client: FlaskClient) -> None:
     _reply(client, "registerDevice", **WEB, **SUBSCRIPTION)
     codes = [_push(client, text) for text in ("one", "two", "three")]

@@ -48,9 +48,13 @@ class DevicesAndUsers(Tags):
         self.runtime.notify()
 
     def unregister_device(self, request: Mapping[str, Any]) -> None:
+        """Drops the device's push token; an hwid never registered has none to drop and is accepted (the Web
+        SDK unregisters on a visitor's first visit, before it registers, whenever the VAPID key is new)."""
         app = self.app(request.get("application"))
         with self.lock:
-            device = self.device(app.code, request["hwid"])
+            device = self.devices[app.code].get(request["hwid"])
+            if device is None:
+                return
             device.push_token, device.unsubscribed, device.web_push = None, True, None
         self.runtime.notify()
 
