@@ -8,6 +8,7 @@ Chromium cannot reach one here, and the fake never sends to a subscription's end
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from swoosh.emulator.pytest_plugin import PushwooshView
 from swoosh.snippets import snippets
+from swoosh.stack import Stack, StackOptions
 from tests.browser.browser_kit import PAGES, PageServer, bundle, install_packages
 
 SDK = {"web-push-notifications": "latest"}
@@ -59,14 +61,30 @@ def without_api_token(snippet: str) -> str:
     return "\n".join(kept)
 
 
+@contextlib.contextmanager
+def serve_site(page: Page, context: BrowserContext, pushwoosh: PushwooshView, files: Any) -> Iterator[Site]:
+    """The page on its own origin, notifications allowed there, the push service stood in for."""
+    context.add_init_script(path=str(PAGES / "push_service_stand_in.js"))
+    with PageServer(files) as server:
+        context.grant_permissions(["notifications"], origin=server.origin)
+        yield Site(page, pushwoosh, server.origin)
+
+
 @pytest.fixture
 def site(
     page: Page, browser_context: BrowserContext, pushwoosh_emulator: PushwooshView, sdk_files: Any
 ) -> Iterator[Site]:
-    browser_context.add_init_script(path=str(PAGES / "push_service_stand_in.js"))
-    with PageServer(sdk_files) as server:
-        browser_context.grant_permissions(["notifications"], origin=server.origin)
-        yield Site(page, pushwoosh_emulator, server.origin)
+    with serve_site(page, browser_context, pushwoosh_emulator, sdk_files) as served:
+        yield served
+
+
+@pytest.fixture
+def strict_site(page: Page, browser_context: BrowserContext, sdk_files: Any, tmp_path: Path) -> Iterator[Site]:
+    """A fake Pushwoosh in strict mode (device methods demand the device API token) on its own stack."""
+    with Stack(StackOptions(data_dir=tmp_path, strict=True, only=("pushwoosh",))) as stack:
+        pushwoosh = PushwooshView(stack.urls["pushwoosh"])
+        with serve_site(page, browser_context, pushwoosh, sdk_files) as served:
+            yield served
 
 
 class Site:
@@ -152,6 +170,14 @@ def test_the_web_sdk_runs_against_the_fake(site: Site, variant: str) -> None:
     unsubscribed = site.pushwoosh.devices(hwid=hwid)[0]
     assert unsubscribed["push_token"] is None and unsubscribed["unsubscribed"] is True
     assert site.run("return await pw.isSubscribed()") is False
+
+
+def test_with_its_api_token_the_sdk_passes_a_strict_fake(strict_site: Site) -> None:
+    """Strict mode refuses device calls without `Authorization: Token <device token>`: the SDK sends it,
+    every call preflighted, and registers."""
+    hwid = strict_site.open(web_snippet(strict_site.pushwoosh))
+    token = strict_site.run("return await pw.getPushToken()")
+    assert token and strict_site.pushwoosh.devices(hwid=hwid)[0]["push_token"] == token
 
 
 def test_docs_show_the_module_and_the_snippet_this_test_runs() -> None:
