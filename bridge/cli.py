@@ -7,8 +7,8 @@ import threading
 from pathlib import Path
 
 import click
-import httpx
 
+from swoosh.bridge.client import BridgeClient
 from swoosh.bridge.core import Bridge
 from swoosh.bridge.destination import PING
 from swoosh.bridge.outbox import Outbox
@@ -81,8 +81,7 @@ def run(
 @click.option("--direction", type=click.Choice(["segment", "pushwoosh"]), help="Only this direction's dead letters.")
 def dead_letters(url: str, direction: str | None) -> None:
     """List events the downstream refused for good (with its reply)."""
-    params = {"direction": direction} if direction else {}
-    items = httpx.get(f"{url}/_swoosh/dead-letters", params=params).json()["items"]
+    items = BridgeClient(url).dead_letters(direction)
     for item in items:
         click.echo(f"{item['id']:>6}  {item['direction']:<9}  status={item['last_status']}  {item['last_error']}")
     click.echo(f"{len(items)} dead letter(s)")
@@ -96,8 +95,7 @@ def replay(ids: tuple[int, ...], replay_all: bool, url: str) -> None:
     """Queue dead letters again."""
     if not ids and not replay_all:
         raise click.UsageError("name dead-letter IDs or pass --all")
-    body = {} if replay_all else {"ids": list(ids)}
-    click.echo(f"replayed {httpx.post(f'{url}/_swoosh/dead-letters/replay', json=body).json()['replayed']}")
+    click.echo(f"replayed {BridgeClient(url).replay(None if replay_all else list(ids))}")
 
 
 @bridge.command()

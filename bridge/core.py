@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import orjson
 
 from swoosh import contracts
-from swoosh.bridge.destination import Mappings, Request, requests_for
+from swoosh.bridge.destination import Mappings, Request, Skipped, requests_for
 from swoosh.bridge.outbox import Item, Outbox
 from swoosh.bridge.source import (
     InvalidMessageEvent,
@@ -27,14 +29,30 @@ from swoosh.bridge.source import (
     parse_message_event,
     track_message,
 )
-from swoosh.bridge.transport import Outcome, PushwooshSender, SegmentSender, backoff
+from swoosh.bridge.transport import TIMEOUT_SECONDS, Outcome, PushwooshSender, SegmentSender, backoff
 from swoosh.emulator.clock import Clock, iso_millis
 from swoosh.emulator.tls import trust_context
 
 SEGMENT, PUSHWOOSH = "segment", "pushwoosh"
 DIRECTIONS = (SEGMENT, PUSHWOOSH)
+# Counters per direction: `invalid` events were held back unsent (the integration API's contract refuses
+# them) and dead-lettered alone; `narrowed` counts batches split after a 400/422 to find the bad events.
+STAT_NAMES = (
+    "accepted",
+    "rejected",
+    "filtered",
+    "skipped",
+    "invalid",
+    "delivered",
+    "retried",
+    "dead_lettered",
+    "narrowed",
+)
 MAX_AGE_SECONDS = 4 * 3600
 LEASE_BATCH = 500
+NARROWED_STATUSES = (400, 422)  # a refusal of the content (not of the credentials) is narrowed down
+NAMED_EVENT = re.compile(r"events\[(\d+)\]")
+SKIPS_KEPT = 1000  # skipped events listed by the control API (counts are kept for all)
 
 
 class IngressError(Exception):
@@ -89,6 +107,18 @@ def _mask(secret: str | None) -> str | None:
     return "<set>" if secret else None
 
 
+def _named_event(detail: str | None, count: int) -> int | None:
+    """The position of the event a refusal names (`events[3].timestamp: ...`), when it names one."""
+    found = NAMED_EVENT.search(detail or "")
+    index = int(found.group(1)) if found else -1
+    return index if 0 <= index < count else None
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value: backslash, double quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def _events_of(body: Any, key: str) -> list[Any]:
     if isinstance(body, list):
         return body
@@ -100,11 +130,23 @@ def _events_of(body: Any, key: str) -> list[Any]:
 
 
 class Bridge:
-    def __init__(self, settings: BridgeSettings, outbox: Outbox, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: BridgeSettings,
+        outbox: Outbox,
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """`transport` carries every request to both downstreams (tests and embedding apps inject one,
+        e.g. `httpx.MockTransport` or `httpx.WSGITransport`); None means real network I/O."""
         self.settings = settings
+        self.transport = transport
         self.outbox = outbox
         self.clock = clock or Clock()
         self.stats: dict[str, Counter[str]] = {d: Counter() for d in DIRECTIONS}
+        self.skip_reasons: dict[str, Counter[str]] = {d: Counter() for d in DIRECTIONS}
+        self._skips: deque[dict[str, Any]] = deque(maxlen=SKIPS_KEPT)
+        self._skips_lock = threading.Lock()
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -116,7 +158,11 @@ class Bridge:
         self.pushwoosh: PushwooshSender | None = None
         self.segment: SegmentSender | None = None
         self.mappings = Mappings.load(
-            settings.app_code, settings.mappings_file, batching=settings.batching, batch_size=settings.batch_size
+            settings.app_code,
+            settings.mappings_file,
+            batching=settings.batching,
+            batch_size=settings.batch_size,
+            check_contract=True,  # a bad event is dead-lettered alone instead of sinking its batch
         )
         self.configure(settings)
 
@@ -126,11 +172,16 @@ class Bridge:
         self.mappings.app_code = settings.app_code
         self.mappings.batching = settings.batching
         self.mappings.batch_size = settings.batch_size
-        verify = trust_context(settings.ca_file) if settings.ca_file else True
         if settings.pushwoosh_url:
-            self.pushwoosh = PushwooshSender(settings.pushwoosh_url, settings.api_key, settings.app_code, verify=verify)
+            self.pushwoosh = PushwooshSender(
+                settings.pushwoosh_url, settings.api_key, settings.app_code, client=self._http_client()
+            )
         if settings.segment_url:
-            self.segment = SegmentSender(settings.segment_url, settings.write_key, verify=verify)
+            self.segment = SegmentSender(settings.segment_url, settings.write_key, client=self._http_client())
+
+    def _http_client(self) -> httpx.Client:
+        verify = trust_context(self.settings.ca_file) if self.settings.ca_file else True
+        return httpx.Client(timeout=TIMEOUT_SECONDS, verify=verify, transport=self.transport)
 
     # -- ingress ------------------------------------------------------------------------------------
     def verify_signature(self, body: bytes, signature: str | None) -> None:
@@ -224,37 +275,53 @@ class Bridge:
                     self._wake.wait(timeout=0.1)
 
     def drain_segment(self) -> int:
-        """One pass over due Segment events: map, send, settle. Returns how many items were handled."""
+        """One pass over due Segment events: drain -> batches (`requests_for`) -> send -> settle.
+
+        Returns how many items were handled.
+        """
         if self.pushwoosh is None:
             return 0
         generation = self._generation
         items = self.outbox.lease(SEGMENT, LEASE_BATCH, self.clock.time())
-        pending: list[tuple[Item, dict[str, Any]]] = []
-        for item in items:
+        requests, held = requests_for([orjson.loads(item.payload) for item in items], self.mappings)
+        skipped = [h for h in held if h.kind == "skipped"]
+        if skipped:
+            self._record_skips(SEGMENT, skipped)
+            self.outbox.ack([items[s.index].id for s in skipped])
+        for invalid in (h for h in held if h.kind == "invalid"):  # Pushwoosh would refuse it: alone, unsent
+            self.outbox.bury([items[invalid.index].id], None, invalid.reason)
+            self.stats[SEGMENT]["dead_lettered"] += 1
+            self.stats[SEGMENT]["invalid"] += 1
+        for request in requests:
             if self._generation != generation:
-                return len(items)
-            requests, skipped = requests_for([orjson.loads(item.payload)], self.mappings)
-            if skipped:
-                self.stats[SEGMENT]["skipped"] += 1
-                self.outbox.ack([item.id])
-                continue
-            for request in requests:
-                if request.endpoint == "post-events" and self.mappings.batching:
-                    pending.append((item, request.body["events"][0]))
-                    if len(pending) >= self.mappings.batch_size:
-                        self._send_events(pending, generation)
-                elif self._generation == generation:
-                    self._send_events(pending, generation)
-                    self._settle(SEGMENT, [item], self.pushwoosh.send(request))
-        self._send_events(pending, generation)
+                break
+            self._deliver(self.pushwoosh, request, [items[i] for i in request.sources], generation)
         return len(items)
 
-    def _send_events(self, pending: list[tuple[Item, dict[str, Any]]], generation: int) -> None:
-        if not pending or self.pushwoosh is None or self._generation != generation:
+    def _deliver(self, sender: PushwooshSender, request: Request, items: list[Item], generation: int) -> None:
+        """Send and settle; a post-events batch refused with 400/422 is narrowed down to its bad events.
+
+        The item the reply names (`events[3]...`) is dead-lettered with that reply and the rest resent;
+        without such a name the batch is split in halves and each half resent, down to single events.
+        """
+        outcome = sender.send(request)
+        events = request.body.get("events") if request.endpoint == "post-events" else None
+        if outcome.ok or outcome.status not in NARROWED_STATUSES or not events or len(events) == 1:
+            self._settle(SEGMENT, items, outcome)
             return
-        outcome = self.pushwoosh.send(Request("post-events", {"events": [event for _, event in pending]}))
-        self._settle(SEGMENT, [item for item, _ in pending], outcome)
-        pending.clear()
+        self.stats[SEGMENT]["narrowed"] += 1
+        named = _named_event(outcome.detail, len(events))
+        if named is not None:
+            self._settle(SEGMENT, [items[named]], outcome)
+            parts = [[i for i in range(len(events)) if i != named]]
+        else:
+            half = len(events) // 2
+            parts = [list(range(half)), list(range(half, len(events)))]
+        for part in parts:
+            if self._generation != generation:
+                return
+            body = {"events": [events[i] for i in part]}
+            self._deliver(sender, Request("post-events", body), [items[i] for i in part], generation)
 
     def drain_pushwoosh(self) -> int:
         if self.segment is None:
@@ -297,17 +364,31 @@ class Bridge:
             )
             stats["retried"] += len(ids)
 
+    def _record_skips(self, direction: str, skipped: list[Skipped]) -> None:
+        """Count each skip under its reason and keep the latest ones for the control API."""
+        at = iso_millis(self.clock.now())
+        with self._skips_lock:
+            for skip in skipped:
+                self.stats[direction]["skipped"] += 1
+                self.skip_reasons[direction][skip.reason] += 1
+                self._skips.append(
+                    {"direction": direction, "message_id": skip.message_id, "reason": skip.reason, "at": at}
+                )
+
     # -- inspection ---------------------------------------------------------------------------------
+    def skipped_events(self) -> list[dict[str, Any]]:
+        """The latest events skipped without being sent (oldest first), each with its reason."""
+        with self._skips_lock:
+            return list(self._skips)
+
     def describe_stats(self) -> dict[str, Any]:
         counts = self.outbox.counts()
         return {
             direction: {
                 "queued": counts.get(direction, {}).get("queued", 0),
                 "dead": counts.get(direction, {}).get("dead", 0),
-                **{
-                    k: self.stats[direction].get(k, 0)
-                    for k in ("accepted", "rejected", "filtered", "skipped", "delivered", "retried", "dead_lettered")
-                },
+                **{k: self.stats[direction].get(k, 0) for k in STAT_NAMES},
+                "skipped_by_reason": dict(self.skip_reasons[direction]),
             }
             for direction in DIRECTIONS
         }
@@ -316,21 +397,17 @@ class Bridge:
         """Prometheus text exposition of the stats."""
         lines = []
         stats = self.describe_stats()
-        for name in (
-            "queued",
-            "dead",
-            "accepted",
-            "rejected",
-            "filtered",
-            "skipped",
-            "delivered",
-            "retried",
-            "dead_lettered",
-        ):
+        for name in ("queued", "dead", *STAT_NAMES):
             kind = "gauge" if name in ("queued", "dead") else "counter"
             metric = f"swoosh_bridge_{name}" + ("" if kind == "gauge" else "_total")
             lines.append(f"# TYPE {metric} {kind}")
             lines.extend(f'{metric}{{direction="{d}"}} {stats[d][name]}' for d in DIRECTIONS)
+        lines.append("# TYPE swoosh_bridge_skipped_by_reason_total counter")
+        lines.extend(
+            f'swoosh_bridge_skipped_by_reason_total{{direction="{d}",reason="{_label(reason)}"}} {count}'
+            for d in DIRECTIONS
+            for reason, count in sorted(self.skip_reasons[d].items())
+        )
         return "\n".join(lines) + "\n"
 
     def reset(self) -> None:
@@ -338,5 +415,7 @@ class Bridge:
         self._generation += 1
         with self._passes[SEGMENT], self._passes[PUSHWOOSH]:
             self.outbox.purge()
-            for counter in self.stats.values():
+            for counter in (*self.stats.values(), *self.skip_reasons.values()):
                 counter.clear()
+            with self._skips_lock:
+                self._skips.clear()

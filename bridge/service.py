@@ -1,4 +1,4 @@
-"""The bridge's HTTP side: ingress for both directions, health, stats, metrics, dead letters; stack wiring.
+"""The bridge's HTTP side: ingress for both directions, metrics, the `/_swoosh/` control API; stack wiring.
 
 `POST /segment` takes Segment events (one, a list, or `{"batch": [...]}`), verifying `X-Signature`
 when a secret is set; `POST /pushwoosh` takes message events (one, a list, or `{"events": [...]}`),
@@ -17,10 +17,12 @@ import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from swoosh.bridge.control import bridge_control
 from swoosh.bridge.core import Bridge, BridgeSettings, IngressError
 from swoosh.bridge.outbox import Outbox
 from swoosh.emulator.client import ControlClient
 from swoosh.emulator.options import StackOptions
+from swoosh.emulator.runtime import install
 from swoosh.emulator.tls import trust_context
 from swoosh.emulator.wire import BodyError, parse_json, read_raw
 
@@ -65,43 +67,18 @@ def create_app(bridge: Bridge) -> Flask:
         _raw, parsed = body()
         return _json(bridge.accept_pushwoosh(parsed))
 
-    @app.get("/_swoosh/health")
-    def health() -> Response:
-        return _json({"status": "ok", "service": "bridge"})
-
-    @app.get("/_swoosh/stats")
-    def stats() -> Response:
-        return _json(bridge.describe_stats())
-
-    @app.get("/_swoosh/config")
-    def config() -> Response:
-        return _json(bridge.settings.describe())
-
-    @app.post("/_swoosh/reset")
-    def reset() -> Response:
-        bridge.reset()
-        return _json({"reset": True})
-
-    @app.get("/_swoosh/dead-letters")
-    def dead_letters() -> Response:
-        items = bridge.outbox.dead_letters(request.args.get("direction"))
-        return _json({"count": len(items), "items": items})
-
-    @app.post("/_swoosh/dead-letters/replay")
-    def replay() -> Response:
-        spec = orjson.loads(request.get_data() or b"{}")
-        ids = spec.get("ids") if isinstance(spec, dict) else None
-        if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
-            return _error(400, "invalid_ids", 'send {"ids": [1, 2]} or {} for all')
-        count = bridge.outbox.replay(ids, bridge.clock.time())
-        bridge.wake()
-        return _json({"replayed": count})
-
     @app.get("/metrics")
     def metrics() -> Response:
         return Response(bridge.metrics(), mimetype="text/plain; version=0.0.4")
 
-    return app
+    control, runtime = bridge_control(bridge)
+    app.register_blueprint(control)
+    return install(app, runtime, fault_body=_fault_body)
+
+
+def _fault_body(status: int, path: str, text: str) -> Any:
+    """An injected fault on the ingress, in the bridge's own error shape."""
+    return {"error": {"code": "fault_injected", "message": text}}
 
 
 def settings_from_env(**overrides: Any) -> BridgeSettings:

@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 
 from swoosh import contracts
-from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, MESSAGE_EVENT_NAMES, platform_by_name
+from swoosh.contracts.shared_names import DEVICE_TYPES, MESSAGE_EVENT_NAMES, platform_by_name
 
-SOURCE_EVENTS = MESSAGE_EVENT_NAMES  # the source sends on every message event the fake Pushwoosh emits
+SOURCE_EVENTS = MESSAGE_EVENT_NAMES  # the source sends on every message event Pushwoosh emits
 MAX_BATCH_BYTES = 500 * 1000
 MAX_EVENT_BYTES = 32 * 1024
 ENVELOPE_OVERHEAD = 256

@@ -39,17 +39,23 @@ class ValidationProblem:
     message: str
     authored: bool = field(default=False, compare=False)
     subject: str = field(default="", compare=False)
+    plain: str = field(default="", compare=False)  # the message in plain English, for replies (see `reply`)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
 
     def reply(self, under: str = "$") -> str:
         """The text a fake answers with: the real service's words verbatim when authored, else where (relative
-        to `under`, the part of the payload the caller thinks in) and what."""
+        to `under`, the part of the payload the caller thinks in) and what, in plain English (never a
+        Python repr such as `None` or `'field'`)."""
         if self.authored:
             return self.message
-        where = self.path.removeprefix(under).lstrip(".") or under.rpartition(".")[2] or "$"
-        return f"{where}: {self.message}"
+        if not self.plain:
+            where = self.path.removeprefix(under).lstrip(".") or under.rpartition(".")[2] or "$"
+            return f"{where}: {self.message}"
+        subject = self.subject or self.path
+        where = subject.removeprefix(under).lstrip(".") if subject.startswith(under) else subject.lstrip("$.")
+        return f"{where or under.rpartition('.')[2].lstrip('$') or 'the request body'} {self.plain}"
 
 
 class SchemaViolation(ValueError):
@@ -167,11 +173,6 @@ def _short(instance: Any) -> str:
     return repr(instance)[:MAX_QUOTED] + "..."
 
 
-def _quoted(instance: Any) -> str:
-    quoted = repr(instance)
-    return quoted if len(quoted) <= MAX_QUOTED else _short(instance)
-
-
 def missing_property(error: jsonschema.ValidationError) -> str | None:
     """The property a `required` error is about ("'hwid' is a required property" -> "hwid")."""
     if error.validator != "required" or not isinstance(error.validator_value, list):
@@ -190,11 +191,63 @@ def _message(error: jsonschema.ValidationError) -> tuple[str, bool]:
         return (str(text), True) if text else (error.message, False)
     text = subschema.get("x-messages", {}).get(error.validator) or subschema.get("x-message")
     if text:
-        return str(text).replace("{value}", _quoted(error.instance)), True
+        return str(text).replace("{value}", _json(error.instance)), True
     quoted = repr(error.instance)
     if len(quoted) > MAX_QUOTED and error.message.startswith(quoted):
         return _short(error.instance) + error.message[len(quoted) :], False
     return error.message, False
+
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def _json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + "..."
+
+
+def plain_english(error: jsonschema.ValidationError) -> str:
+    """A problem in words a service would use, naming the value by its place (`must be a string or null`,
+    `latitude is required`): jsonschema's own texts quote Python reprs (`None is not of type 'string'`)."""
+    kind, rule, value = error.validator, error.validator_value, error.instance
+    if kind == "required":
+        return "is required"
+    if kind == "type":
+        wanted = [rule] if isinstance(rule, str) else list(rule)
+        return "must be " + " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in wanted)
+    if kind == "enum":
+        return "must be one of " + ", ".join(_json(choice) for choice in rule)
+    if kind == "const":
+        return f"must be {_json(rule)}"
+    if kind in ("minLength", "maxLength"):
+        if kind == "minLength" and rule == 1:
+            return "must not be empty"
+        return f"must be at {'least' if kind == 'minLength' else 'most'} {rule} characters long"
+    if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        noun = "items" if kind.endswith("Items") else "fields"
+        return f"must have at {'least' if kind.startswith('min') else 'most'} {rule} {noun}"
+    bounds = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "over", "exclusiveMaximum": "under"}
+    if kind in bounds:
+        return f"must be {bounds[kind]} {_json(rule)}"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = set((error.schema or {}).get("properties", {})) if isinstance(error.schema, dict) else set()
+        extra = ", ".join(sorted(str(k) for k in value if k not in known))
+        return f"has fields it does not know: {extra}"
+    if kind in ("pattern", "format"):
+        return "is not in the expected format"
+    if kind == "multipleOf":
+        return f"must be a multiple of {_json(rule)}"
+    if kind == "uniqueItems":
+        return "must not repeat an item"
+    return "is not valid here"
 
 
 def _order(parts: Any) -> tuple[tuple[int, int, str], ...]:
@@ -213,7 +266,7 @@ def validate(name: str, payload: Any) -> list[ValidationProblem]:
             path = _json_path(error.absolute_path)
             missing = missing_property(error)
             subject = _json_path([*error.absolute_path, missing]) if missing is not None else path
-            problem = ValidationProblem(path, text, authored, subject)
+            problem = ValidationProblem(path, text, authored, subject, plain_english(error))
             found.setdefault(problem, _order(error.absolute_path))
     except RecursionError:  # a payload nested deeper than Python's stack: refuse it, do not crash
         return [ValidationProblem("$", "nested too deeply to validate")]

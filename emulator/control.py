@@ -15,7 +15,7 @@ import orjson
 from flask import Blueprint, Response, request
 
 from swoosh.emulator.faults import FaultRuleError
-from swoosh.emulator.runtime import Runtime
+from swoosh.emulator.runtime import CLIENT_GONE_KEY, Runtime
 
 MAX_WAIT_SECONDS = 300.0
 
@@ -212,7 +212,7 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
             found[0] = _query(name, None)
             return len(found[0]) >= wanted
 
-        matched = runtime.wait_until(enough, timeout)
+        matched = runtime.wait_until(enough, timeout, request.environ.get(CLIENT_GONE_KEY))
         return json_response({"matched": matched, "wanted": wanted, "count": len(found[0]), "items": found[0]})
 
     @bp.get("/<name>")

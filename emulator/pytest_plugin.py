@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from swoosh.bridge.client import BridgeClient
 from swoosh.emulator.client import ControlClient, WaitTimeout
 from swoosh.emulator.locator import locate_stack
 from swoosh.emulator.options import StackOptions
@@ -203,16 +203,19 @@ class BridgeView:
 
     def __init__(self, url: str, verify: ssl.SSLContext | bool = True) -> None:
         self.url = url
-        self._http = httpx.Client(timeout=30, verify=verify)
+        self.client = BridgeClient(url, verify=verify)
 
     def stats(self) -> dict[str, Any]:
-        return self._http.get(f"{self.url}/_swoosh/stats").json()
+        return self.client.stats()
 
-    def dead_letters(self) -> list[dict[str, Any]]:
-        return self._http.get(f"{self.url}/_swoosh/dead-letters").json()["items"]
+    def dead_letters(self, direction: str | None = None) -> list[dict[str, Any]]:
+        return self.client.dead_letters(direction)
+
+    def skipped(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.client.skipped(**filters)
 
     def reset(self) -> None:
-        self._http.post(f"{self.url}/_swoosh/reset")
+        self.client.reset()
 
 
 class StackView:

@@ -18,6 +18,10 @@ from swoosh.emulator.clock import Clock
 from swoosh.emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
 from swoosh.emulator.journal import Journal, JournalEntry
 
+# The server puts a `threading.Event` under this environ key that is set when the client disconnects
+# (or the server stops), so a long-poll ends with its client instead of holding a thread.
+CLIENT_GONE_KEY = "swoosh.client_gone"
+
 
 class Runtime:
     """Per-service infrastructure; two fakes in one process each get their own."""
@@ -38,14 +42,17 @@ class Runtime:
             self._version += 1
             self._changed.notify_all()
 
-    def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        """Block until `predicate()` holds or `timeout` seconds pass; re-checks on every change."""
+    def wait_until(
+        self, predicate: Callable[[], bool], timeout: float, cancelled: threading.Event | None = None
+    ) -> bool:
+        """Block until `predicate()` holds or `timeout` seconds pass (or `cancelled` is set: its client
+        went away); re-checks on every change."""
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
             if predicate():
                 return True
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or (cancelled is not None and cancelled.is_set()):
                 return False
             self._wait_for_change(min(remaining, 0.25))
 

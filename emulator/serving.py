@@ -1,58 +1,57 @@
-"""Serve a WSGI app on cheroot (a production, thread-pooled server) in a background thread.
+"""Serve a WSGI app from an event loop in a background thread, with a bounded pool of request workers.
 
-Used identically by `swoosh up`, the pytest plugin and the tests: ephemeral ports (port 0),
-loopback by default, clean stop, optional TLS, and support for the connection-drop fault.
+Used identically by `swoosh up`, the pytest plugin and the tests: ephemeral ports (port 0), loopback
+by default, clean stop, optional TLS, keep-alive and the connection-drop fault. Connections live on
+one asyncio loop (emulator.http_connection) and cost no thread while they wait; a request reaches a
+worker only when it is whole; long-polls run on a separate waiting pool that cannot starve the
+workers. Why this design, and how worker processes share one port with it: docs/decisions.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from cheroot import server as cheroot_server
-from cheroot import wsgi
-from cheroot.ssl.builtin import BuiltinSSLAdapter
+from swoosh.emulator.faults import CONTROL_PREFIX
+from swoosh.emulator.http1 import Limits
+from swoosh.emulator.http_connection import HttpConnection, ServerContext, Timeouts
 
-from swoosh.emulator.faults import DROP_ENVIRON_KEY
+log = logging.getLogger("swoosh.serving")
 
-
-class _DroppingGateway(wsgi.Gateway_10):
-    """Adds a callable to the environ that closes the client socket without any response."""
-
-    def get_environ(self) -> dict[str, Any]:
-        environ = super().get_environ()
-        req = self.req
-
-        def drop() -> None:
-            req.sent_headers = True  # nothing is ever written for this request
-            req.close_connection = True
-            with contextlib.suppress(OSError):
-                req.conn.socket.shutdown(socket.SHUT_RDWR)
-
-        environ[DROP_ENVIRON_KEY] = drop
-        return environ
+# Routes that wait on purpose (long-polls, and later event streams): they run on the waiting pool.
+WAITING_PREFIXES = (f"{CONTROL_PREFIX}/wait/", f"{CONTROL_PREFIX}/stream/")
+MAX_WAITS = 1024
+PER_CLIENT_CONNECTIONS = 4096
 
 
-class _AbsoluteFormRequest(cheroot_server.HTTPRequest):
-    """Accepts absolute-form request lines (`POST http://host/path HTTP/1.1`) and routes on the path.
-
-    RFC 7230 section 5.3.2 says servers must accept them; cheroot only does in proxy mode, and the
-    PyPI `pushwoosh` client sends them.
-    """
-
-    def __init__(self, server: Any, conn: Any, proxy_mode: bool = True, strict_mode: bool = True) -> None:
-        super().__init__(server, conn, proxy_mode=True, strict_mode=strict_mode)
-
-
-class _Connection(cheroot_server.HTTPConnection):
-    RequestHandlerClass = _AbsoluteFormRequest
+def bind_listener(host: str, port: int, reuse_port: bool = False, backlog: int = 1024) -> socket.socket:
+    """A listening TCP socket. Worker processes share one port either by each binding with
+    `reuse_port=True` (SO_REUSEPORT: the kernel spreads connections) or by inheriting one socket bound
+    here before they fork; either way each gives its socket to `ServerThread(listener=...)`."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 class ServerThread:
-    """One WSGI app on one port; `start()` returns once the socket is bound and listening."""
+    """One WSGI app on one port; `start()` returns once the socket is bound and accepting."""
 
     def __init__(
         self,
@@ -62,38 +61,65 @@ class ServerThread:
         threads: int = 32,
         name: str = "swoosh",
         tls: tuple[str, str] | None = None,
+        *,
+        listener: socket.socket | None = None,
+        limits: Limits | None = None,
+        timeouts: Timeouts | None = None,
+        max_waits: int = MAX_WAITS,
+        per_client: int = PER_CLIENT_CONNECTIONS,
     ) -> None:
+        self.app = app
         self.host = host
-        self._server = wsgi.Server(
-            (host, port),
-            app,
-            numthreads=threads,
-            server_name=name,
-            request_queue_size=256,
-            timeout=30,
-            shutdown_timeout=2,
-        )
-        # No cap on idle keep-alive connections (cheroot's default is 10): past the cap every response
-        # closes its connection, and counting against it takes the selector's lock on every response;
-        # under 16 keep-alive clients that was a quarter of the server's samples. Idle ones still time out.
-        self._server.keep_alive_conn_limit = None
-        self._server.gateway = _DroppingGateway
-        self._server.ConnectionClass = _Connection
-        self._tls = tls is not None
-        if tls is not None:
-            self._server.ssl_adapter = BuiltinSSLAdapter(tls[0], tls[1])
-        self._thread: threading.Thread | None = None
         self.name = name
+        self._requested_port = port
+        self._threads = threads
+        self._tls = tls
+        self._listener = listener
+        self._limits = limits or Limits()
+        self._timeouts = timeouts or Timeouts()
+        self._max_waits = max_waits
+        self._per_client = per_client
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ctx: ServerContext | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
 
     def start(self) -> ServerThread:
-        self._server.prepare()
-        self._thread = threading.Thread(target=self._server.serve, name=f"{self.name}-server", daemon=True)
+        listener = self._listener or bind_listener(self.host, self._requested_port)
+        self._listener = listener
+        self._requested_port = int(listener.getsockname()[1])
+        context = None
+        if self._tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self._tls)
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._ctx = ServerContext(
+            app=self.app,
+            loop=loop,
+            workers=ThreadPoolExecutor(self._threads, thread_name_prefix=f"{self.name}-worker"),
+            waiters=ThreadPoolExecutor(self._max_waits, thread_name_prefix=f"{self.name}-wait"),
+            limits=self._limits,
+            timeouts=self._timeouts,
+            scheme="https" if context else "http",
+            server_name=self.host,
+            server_port=self.port,
+            waiting_prefixes=WAITING_PREFIXES,
+            max_waits=self._max_waits,
+            per_client=self._per_client,
+        )
+        ctx = self._ctx
+        tls_options: dict[str, Any] = {"ssl": context, "ssl_handshake_timeout": 30} if context else {}
+        self._server = loop.run_until_complete(
+            loop.create_server(lambda: HttpConnection(ctx), sock=listener, **tls_options)
+        )
+        self._thread = threading.Thread(target=loop.run_forever, name=f"{self.name}-server", daemon=True)
         self._thread.start()
         return self
 
     @property
     def port(self) -> int:
-        return int(self._server.bind_addr[1])
+        return self._requested_port
 
     @property
     def url(self) -> str:
@@ -101,11 +127,44 @@ class ServerThread:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"{scheme}://{host}:{self.port}"
 
+    @property
+    def connections(self) -> int:
+        """Client connections open now (for tests and diagnostics)."""
+        return len(self._ctx.connections) if self._ctx is not None else 0
+
+    @property
+    def waiting(self) -> int:
+        """Requests on the waiting pool now (long-polls and streams)."""
+        return self._ctx.waits if self._ctx is not None else 0
+
     def stop(self) -> None:
-        self._server.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        loop, ctx, thread = self._loop, self._ctx, self._thread
+        if loop is None or ctx is None:
+            return
+        if thread is not None and thread.is_alive():
+            done = threading.Event()
+            loop.call_soon_threadsafe(self._close_all, done)
+            done.wait(5)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=5)
+        if not loop.is_running():
+            loop.close()
+        ctx.workers.shutdown(wait=False, cancel_futures=True)
+        ctx.waiters.shutdown(wait=False, cancel_futures=True)
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.close()
+        self._listener = None
+        self._loop = self._ctx = self._thread = self._server = None
+
+    def _close_all(self, done: threading.Event) -> None:
+        """On the loop: stop accepting, end every connection (waits see their client gone)."""
+        if self._server is not None:
+            self._server.close()
+        assert self._ctx is not None
+        for conn in list(self._ctx.connections):
+            conn.abort()
+        done.set()
 
     def __enter__(self) -> ServerThread:
         return self.start()

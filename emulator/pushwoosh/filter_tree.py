@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES
+from swoosh.contracts.shared_names import DEVICE_TYPES
 from swoosh.emulator.pushwoosh.tags import Operator, TagType, TagValueError, comparison
 
 SECONDS_PER_DAY = 86400

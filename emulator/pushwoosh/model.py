@@ -11,7 +11,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, Platform
+from swoosh.contracts.shared_names import DEVICE_TYPES, Platform
 from swoosh.emulator.pushwoosh.tags import TagType
 from swoosh.emulator.pushwoosh.vapid import VapidKeys
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import Blueprint, Response
 
+from swoosh.contracts.shared_names import MESSAGE_EVENT_NAMES
 from swoosh.emulator.control import ControlError, json_response, request_json
 from swoosh.emulator.provider_states import ProviderStates
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
-from swoosh.emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
 
 # channel -> (device type code, hwid for a user) of the device a message state sends to
 CHANNEL_DEVICES = {"Push": (1, "pact-ios-{user}"), "Email": (14, "{user}@example.com"), "SMS": (18, "+1555{digits}")}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from swoosh.contracts.shared_names import DEVICE_TYPES, platform_by_name
 from swoosh.emulator.pushwoosh.filter_tree import (
     AND,
     MINUS,
@@ -26,7 +27,6 @@ from swoosh.emulator.pushwoosh.filter_tree import (
     SeglangError,
     TagCondition,
 )
-from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, platform_by_name
 from swoosh.emulator.pushwoosh.tags import Operator, TagValueError, check_operand, parse_operator
 
 MAX_NESTING = 64

@@ -32,9 +32,13 @@ def create_app(backend: SegmentBackend) -> Flask:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return Response(
+        response = Response(
             error_body(code, exc.description or exc.name), status=exc.code or 500, mimetype="application/json"
         )
+        # The HTTP layer's own refusals (emulator/http_errors.py) are rendered here without passing the
+        # CORS wrapper: they carry the headers too (`*`: the refused request's Origin is not known).
+        response.headers.extend(cors_headers(request.environ))
+        return response
 
     install(app, backend.runtime, fault_body=_fault_body)
     # Outermost, so injected faults and errors answered below the routes reach a page on another origin too.

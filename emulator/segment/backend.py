@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from swoosh.emulator import defaults
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import messages as m
@@ -72,8 +73,7 @@ class Source:
 
 
 DEFAULT_SOURCES = (
-    Source("app", "app-write-key", "src_app"),
-    Source("pushwoosh", "pushwoosh-write-key", "src_pushwoosh"),
+    *(Source(name, write_key, source_id) for name, write_key, source_id in defaults.SOURCES),
 )
 
 

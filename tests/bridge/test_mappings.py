@@ -92,8 +92,12 @@ def test_reserved_trait_keys_are_the_mapping_field_names() -> None:
 
 
 def test_identify_without_traits_still_sends_empty_attributes() -> None:
-    (request,), _ = requests_for([{"type": "identify", "anonymousId": "a"}], Mappings(APP))
+    event = {"type": "identify", "anonymousId": "a"}
+    (request,), _ = requests_for([event], Mappings(APP))
     assert request.body == {"attributes": {}}
+    # The integration API needs a user_id or a device_id: held back as invalid, with Pushwoosh's text.
+    requests, (held,) = requests_for([event], Mappings(APP, check_contract=True))
+    assert requests == [] and (held.kind, held.reason) == ("invalid", "user_id or device_id is required")
 
 
 @pytest.mark.parametrize(
@@ -115,15 +119,27 @@ def test_identify_without_traits_still_sends_empty_attributes() -> None:
 def test_page_and_screen_use_name(event: dict, name: str) -> None:
     (request,), _ = requests_for([event], Mappings(APP))
     item = request.body["events"][0]
-    assert item["name"] == name and item["attributes"] == {} and item["app_code"] == APP
+    assert item["name"] == name and item["app_code"] == APP
+    assert "attributes" not in item  # no properties: the destination leaves `attributes` out
 
 
 @pytest.mark.parametrize(
     ("event", "reason"),
     [
-        ({"type": "track", "anonymousId": "a", "event": "E", "timestamp": "2026-01-01T00:00:00Z"}, "missing user_id"),
-        ({"type": "track", "userId": "u", "timestamp": "2026-01-01T00:00:00Z"}, "missing name"),
-        ({"type": "track", "userId": "u", "event": "E"}, "missing timestamp"),
+        (
+            {"type": "track", "anonymousId": "a", "event": "E", "timestamp": "2026-01-01T00:00:00Z"},
+            "The root value is missing the required field 'external_id'.",
+        ),
+        (
+            {"type": "track", "userId": "u", "timestamp": "2026-01-01T00:00:00Z"},
+            "The root value is missing the required field 'name'.",
+        ),
+        ({"type": "track", "userId": "u", "event": "E"}, "The root value is missing the required field 'timestamp'."),
+        (
+            {"type": "track", "userId": "u", "event": "E", "timestamp": "t", "properties": [1, 2]},
+            "Timestamp must be a valid date-like string but it was not. "
+            "Event Properties must be an object but it was an array.",
+        ),
         ({"type": "group", "userId": "u", "groupId": "g"}, "no action subscribed to type 'group'"),
     ],
 )
@@ -171,9 +187,10 @@ def test_mappings_are_overridable_from_a_file(tmp_path) -> None:
 
 
 def test_resolve_paths() -> None:
-    event = {"a": {"b": {"c": 1}}, "name": "n", "event": ""}
+    event = {"a": {"b": {"c": 1}}, "name": "n", "event": "", "e": None}
     assert resolve(event, "a.b.c") == 1 and resolve(event, "a.x.c") is None
-    assert resolve(event, "event|name") == "n"
+    assert resolve(event, "event|name") == ""  # "" exists (the destination's `@if exists`): it wins
+    assert resolve(event, "e|name") == "n" and resolve(event, "x|name") == "n"
 
 
 FAKE_EVENT = {

@@ -9,7 +9,6 @@ import httpx
 
 from swoosh.bridge.core import Bridge, BridgeSettings
 from swoosh.bridge.outbox import Outbox
-from swoosh.bridge.transport import PushwooshSender
 
 
 def test_a_reset_mid_pass_stops_the_pass_and_waits_for_its_request_in_flight(tmp_path: Path) -> None:
@@ -22,10 +21,8 @@ def test_a_reset_mid_pass_stops_the_pass_and_waits_for_its_request_in_flight(tmp
         release.wait(10)
         return httpx.Response(200, json={"status": "ok"})
 
-    bridge = Bridge(BridgeSettings(app_code="ABCDE-12345"), Outbox(tmp_path / "o.db"))
-    bridge.pushwoosh = PushwooshSender(
-        "http://pushwoosh.test", "KEY123", "ABCDE-12345", client=httpx.Client(transport=httpx.MockTransport(pushwoosh))
-    )
+    settings = BridgeSettings(app_code="ABCDE-12345", api_key="KEY123", pushwoosh_url="http://pushwoosh.test")
+    bridge = Bridge(settings, Outbox(tmp_path / "o.db"), transport=httpx.MockTransport(pushwoosh))
     identifies = [
         {"type": "identify", "userId": f"u{i}", "traits": {"tier": i}, "messageId": f"m{i}"} for i in range(20)
     ]

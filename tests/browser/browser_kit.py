@@ -1,27 +1,27 @@
 """What the browser tests share: npm packages bundled into one script, a page origin, Debian's Chromium.
 
-Packages are installed with npm at test time into a cache folder (one per package set, kept between
-runs) and bundled with esbuild into a single file, so the page loads nothing from the network. Pages
-are served from their own loopback port: another origin than the fakes, as a real app's page is.
+Packages are installed with npm at test time into a cache folder (tests/npm.py, one folder per
+package set, kept between runs) and bundled with esbuild into a single file, so the page loads
+nothing from the network. Pages are served from their own loopback port: another origin than the
+fakes, as a real app's page is.
 Chromium is Debian's, launched by its path; Playwright's own browser download is never used.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.npm import installed
+
 PAGES = Path(__file__).parent / "pages"
-ESBUILD = "esbuild@0.25"
+ESBUILD_RANGE = "0.25"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -46,23 +46,11 @@ def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
-def cache_root() -> Path:
-    configured = os.environ.get("SWOOSH_BROWSER_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "swoosh-browser"
-
-
 def install_packages(packages: Mapping[str, str]) -> Path:
-    """A folder whose node_modules holds `packages` (name -> version range) and esbuild; installed once."""
-    specs = {**packages, "esbuild": ESBUILD.partition("@")[2]}
-    folder = cache_root() / hashlib.sha256(json.dumps(specs, sort_keys=True).encode()).hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    with _locked(folder / ".lock"):  # xdist workers share the cache
-        done = folder / ".installed"
-        if not done.exists():
-            (folder / "package.json").write_text(json.dumps({"private": True, "dependencies": specs}, indent=2))
-            _run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], folder)
-            done.touch()
-    return folder
+    """A folder whose node_modules holds `packages` (name -> version range) and esbuild."""
+    specs = {**packages, "esbuild": ESBUILD_RANGE}
+    name = "browser-" + hashlib.sha256(json.dumps(specs, sort_keys=True).encode()).hexdigest()[:12]
+    return installed(name, specs, "the browser tests")
 
 
 def bundle(
@@ -97,19 +85,9 @@ def bundle(
 
 
 def _run(command: list[str], cwd: Path) -> None:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:2])} failed in {cwd}:\n{result.stderr[-3000:]}")
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class PageServer:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
@@ -13,8 +14,12 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Playwright
 from tests.browser.browser_kit import CHROMIUM_ARGS, chromium_path, missing_tools
 
 
-@pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[Playwright]:
+@pytest.fixture
+def playwright_driver(_swoosh_target: dict[str, Any]) -> Iterator[Playwright]:
+    """Playwright's sync driver runs an event loop in this thread, and a swoosh server starts its own
+    loop from the calling thread (emulator/serving.py), which fails while Playwright's runs. So the
+    plugin's stack is started first, and the driver lives for one test only: later tests in the same
+    worker start servers of their own. A test starting a `Stack` of its own must do so before `page`."""
     why = missing_tools()
     if why:
         pytest.skip(f"browser tests skipped: {why}")

@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from swoosh.contracts.shared_names import MESSAGE_EVENT_NAMES
 from swoosh.emulator.provider_states import ProviderStateError, ProviderStates
 from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
-from swoosh.emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
 from swoosh.emulator.pushwoosh.provider_states import send_message_event
 from swoosh.emulator.segment.app import create_app as segment_app
 from swoosh.emulator.segment.backend import SegmentBackend

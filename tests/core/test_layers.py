@@ -43,13 +43,6 @@ COMPONENTS = {
     "swoosh.emulator": BOTTOM,
 }
 FAKES = ("swoosh.emulator.segment", "swoosh.emulator.pushwoosh")
-# Violations being removed while issue 14 is under way; each entry goes when its fix lands, and the
-# tests below fail both on a new violation and on a listed one that no longer exists.
-PENDING_UPWARD: set[str] = set()
-PENDING_BRIDGE_TO_FAKES = {"swoosh.bridge.source -> swoosh.emulator.pushwoosh.platforms"}
-PENDING_MODULE_CYCLES: list[list[str]] = []
-PENDING_COMPONENT_CYCLES: list[list[str]] = []
-PENDING_LONG: set[str] = set()
 
 
 def _module_name(path: Path) -> str:
@@ -107,7 +100,7 @@ def imports_of(name: str) -> set[str]:
 
 
 def lazy_targets_of(name: str) -> set[str]:
-    """"module:attr" strings (lazy subcommands, stack services) are imports too."""
+    """ "module:attr" strings (lazy subcommands, stack services) are imports too."""
     text = modules()[name].read_text()
     return {m for m in re.findall(r"[\"'](swoosh[\w.]*):\w+[\"']", text) if m in modules()}
 
@@ -172,7 +165,7 @@ def test_nothing_imports_upward() -> None:
     upward = {
         f"{name} -> {target}" for name, targets in _graph().items() for target in targets if layer(target) > layer(name)
     }
-    assert upward == PENDING_UPWARD
+    assert upward == set()
 
 
 def test_the_bridge_imports_nothing_of_either_fake() -> None:
@@ -184,7 +177,7 @@ def test_the_bridge_imports_nothing_of_either_fake() -> None:
         for target in graph[name]
         if component(target) in FAKES
     }
-    assert bad == PENDING_BRIDGE_TO_FAKES
+    assert bad == set()
 
 
 def test_the_fakes_import_nothing_of_each_other() -> None:
@@ -200,7 +193,7 @@ def test_the_fakes_import_nothing_of_each_other() -> None:
 
 
 def test_no_cycle_between_modules() -> None:
-    assert sorted(_cycles(_graph())) == sorted(PENDING_MODULE_CYCLES)
+    assert _cycles(_graph()) == []
 
 
 def test_no_cycle_between_components() -> None:
@@ -210,7 +203,7 @@ def test_no_cycle_between_components() -> None:
             continue  # the CLI modules beside each area are the top layer, not part of the area
         mine = component(name)
         components.setdefault(mine, set()).update(component(t) for t in targets if component(t) != mine)
-    assert _cycles(components) == PENDING_COMPONENT_CYCLES
+    assert _cycles(components) == []
 
 
 SOURCE_FOLDERS = ["emulator", "bridge", "contracts", "fixtures", "swoosh", "tests", "bench", "examples"]
@@ -248,4 +241,4 @@ def test_no_module_is_over_500_lines() -> None:
         for name, path in modules().items()
         if name not in data and (n := len(path.read_text().splitlines())) > 500
     }
-    assert set(long) == PENDING_LONG
+    assert long == {}

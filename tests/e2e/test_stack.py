@@ -10,11 +10,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import segment.analytics as sa
 
+from swoosh.bridge.client import BridgeClient
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.segment.client import SegmentClient
 from swoosh.stack import Stack, StackOptions
@@ -232,3 +234,24 @@ def test_bridge_killed_with_sigkill_mid_stream_loses_nothing(tmp_path: Path) -> 
         finally:
             bridge.send_signal(signal.SIGINT)
             bridge.wait(timeout=15)
+
+
+def test_bad_events_from_the_official_sdk_never_sink_their_batch(stack: Stack) -> None:
+    """100 tracks through the whole stack: a numeric device id is coerced to text as the destination
+    does; an object device id is refused by the destination (skipped with its reason, alone); the
+    other 97 arrive, batched, and nothing is dead-lettered."""
+    segment, pushwoosh = clients(stack)
+    bridge = BridgeClient(stack.urls["bridge"])
+    client = sa.Client(segment.write_key(), host=segment.base_url, sync_mode=True)
+    refused = {11, 47, 90}
+    for i in range(100):
+        device: Any = {"bad": i} if i in refused else (i if i % 10 == 5 else f"dev-{i}")
+        client.track(f"user-{i}", "Viewed Product", {"n": i}, context={"device": {"id": device}})
+    client.flush()
+    pushwoosh.wait("events", 97, timeout=30, name="Viewed Product")
+    assert sorted(e["attributes"]["n"] for e in pushwoosh.events()) == sorted(set(range(100)) - refused)
+    skipped = bridge.wait("skipped", 3, timeout=10)
+    assert all(s["reason"] == "Device ID must be a string or null but it was an object." for s in skipped)
+    stats = bridge.stats()["segment"]
+    assert (stats["delivered"], stats["skipped"], stats["dead_lettered"]) == (97, 3, 0)
+    assert bridge.dead_letters() == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
@@ -134,3 +136,71 @@ def test_delete_user_removes_everything(client: FlaskClient, backend: PushwooshB
     assert "u1" not in backend.users and "d1" not in backend.devices[APP] and not backend.posted
     missing = client.post("/integration-segment/v1/delete-user", json={}, headers=INTEGRATION_HEADERS)
     assert missing.status_code == 400
+
+
+NULLABLE_PROFILE_FIELDS = (
+    "email",
+    "app_version",
+    "device_model",
+    "device_platform",
+    "device_token",
+    "language",
+    "country",
+    "city",
+    "device_os_version",
+    "timezone",
+    "user_agent",
+)
+
+
+def test_track_user_takes_the_explicit_nulls_and_partial_location_the_destination_sends(
+    client: FlaskClient, backend: PushwooshBackend
+) -> None:
+    body = {
+        "attributes": {},
+        "user_id": "u-null",
+        "device_id": None,
+        **dict.fromkeys(NULLABLE_PROFILE_FIELDS),
+        "current_location": {"latitude": 30.1},
+    }
+    response = client.post("/integration-segment/v1/track-user", json=body, headers=INTEGRATION_HEADERS)
+    assert response.status_code == 200, response.get_json()
+    assert backend.users["u-null"].profile == {"current_location": {"latitude": 30.1}}
+    nulled = {**body, "current_location": None}
+    assert (
+        client.post("/integration-segment/v1/track-user", json=nulled, headers=INTEGRATION_HEADERS).status_code == 200
+    )
+
+
+def test_post_events_take_a_null_device(client: FlaskClient, backend: PushwooshBackend) -> None:
+    item = {**POST_EVENTS["events"][0], "device_id": None, "device_platform": None}
+    response = client.post("/integration-segment/v1/post-events", json={"events": [item]}, headers=INTEGRATION_HEADERS)
+    assert response.status_code == 200 and len(backend.posted) == 1
+
+
+PYTHON_WORDS = ("None", "True", "False", "'", "is not of type", "is a required property")
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+profile_keys = st.sampled_from(["user_id", "device_id", "attributes", "current_location", *NULLABLE_PROFILE_FIELDS])
+item_keys = st.sampled_from(["user_id", "device_id", "device_platform", "name", "timestamp", "attributes", "app_code"])
+
+
+@given(
+    endpoint=st.sampled_from(["track-user", "post-events", "delete-user"]),
+    profile=st.dictionaries(profile_keys, json_values, max_size=5),
+    items=st.lists(st.dictionaries(item_keys, json_values, max_size=6), max_size=3),
+    raw=json_values,
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_no_refusal_speaks_python(client: FlaskClient, endpoint: str, profile: dict, items: list, raw: object) -> None:
+    """Refusals are the real service's words or plain English naming the field, never a Python repr."""
+    body = {"track-user": profile, "post-events": {"events": items}, "delete-user": raw}[endpoint]
+    response = client.post(f"/integration-segment/v1/{endpoint}", json=body, headers=INTEGRATION_HEADERS)
+    assert response.status_code < 500
+    if response.status_code == 400:
+        reply = response.get_json()
+        text = reply.get("message") or reply["error"]["message"]
+        assert not any(word in text for word in PYTHON_WORDS), text

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from swoosh.emulator.pushwoosh.platforms import DEVICE_TYPES, Platform, message_type, platform_by_name
+from swoosh.contracts.shared_names import DEVICE_TYPES, Platform, platform_by_name
+from swoosh.emulator.pushwoosh.platforms import message_type
 
 REFERENCE_CODES = {
     1: "iOS",

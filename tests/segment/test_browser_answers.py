@@ -5,6 +5,7 @@ same paths with the real SDK in Chromium; these run without a browser.)"""
 from __future__ import annotations
 
 import json
+import socket
 
 import httpx
 import pytest
@@ -131,3 +132,20 @@ def test_context_ip_is_added_for_analytics_js_only_and_never_overwritten(
     tracks = [e["message"] for e in backend.events({"type": "track"})]
     ips = {m["event"]: m["context"].get("ip") for m in tracks}
     assert ips == {"Viewed": "127.0.0.1", "Server": None, "Given": "0.0.0.0", "Batched": "127.0.0.1"}
+
+
+def test_the_http_layers_own_refusals_carry_cors_headers(served: str) -> None:
+    """A head over the server's limit is refused before any route or middleware runs (emulator/http_errors.py)."""
+    host, port = served.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"POST /v1/t HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nX-Big: {'a' * 70_000}\r\n\r\n".encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    assert head.split(" ", 2)[1] == "431"
+    assert "\r\nAccess-Control-Allow-Origin: *" in head
+    assert "Retry-After" in head  # in Access-Control-Expose-Headers

@@ -8,13 +8,14 @@ from typing import Any
 from swoosh.bridge.core import Bridge, BridgeSettings
 from swoosh.bridge.outbox import Outbox
 from swoosh.bridge.transport import Outcome
+from swoosh.emulator import defaults
 
 CONSUMER = "swoosh-bridge"
 INTEGRATION_API = "pushwoosh-integration-api"
 TRACKING_API = "segment-tracking-api"
 MESSAGE_EVENTS = "pushwoosh-message-events"
 
-APP_CODE = "ABCDE-12345"
+APP_CODE = defaults.APP_CODE
 ISO_MILLIS_Z = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 MESSAGE_CODE = r"^[0-9A-F]{4}-[0-9A-F]{8}-[0-9A-F]{8}$"
 APPLICATION_CODE = r"^[0-9A-Z]{5}-[0-9A-Z]{5}$"

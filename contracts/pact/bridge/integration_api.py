@@ -24,8 +24,9 @@ from swoosh.contracts.pact.bridge.common import (
     expect_reply,
 )
 from swoosh.contracts.pact.consumer import Case, HttpCase
+from swoosh.emulator import defaults
 
-API_KEY = "KEY123"
+API_KEY = defaults.API_TOKEN
 WRONG_KEY = "NOT-A-KEY"
 APP_STATE = f"application {APP_CODE} exists with API key {API_KEY}"
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"

@@ -30,8 +30,9 @@ from swoosh.contracts.pact.bridge.common import (
     expect_reply,
 )
 from swoosh.contracts.pact.consumer import Case, HttpCase
+from swoosh.emulator import defaults
 
-WRITE_KEY = "pushwoosh-write-key"
+WRITE_KEY = defaults.PUSHWOOSH_WRITE_KEY
 SOURCE = "pushwoosh"
 SOURCE_STATE = f"source {SOURCE} exists with write key {WRITE_KEY}"
 # A message event of an anonymous email address (no user), beside common.PUSH_DELIVERED (a user's).

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from swoosh.emulator import defaults
 from swoosh.emulator.pushwoosh.backend.lifecycle import Lifecycle
 from swoosh.emulator.pushwoosh.model import (
     Application,
@@ -41,9 +42,9 @@ class PushwooshError(Exception):
 class PushwooshConfig:
     strict: bool = False
     auto_create_tags: bool = False
-    api_tokens: list[str] = field(default_factory=lambda: ["KEY123"])
-    device_tokens: list[str] = field(default_factory=lambda: ["DEVICE-TOKEN"])
-    applications: list[Application] = field(default_factory=lambda: [Application("ABCDE-12345", "swoosh demo app")])
+    api_tokens: list[str] = field(default_factory=lambda: [defaults.API_TOKEN])
+    device_tokens: list[str] = field(default_factory=lambda: [defaults.DEVICE_TOKEN])
+    applications: list[Application] = field(default_factory=lambda: [Application(defaults.APP_CODE, defaults.APP_NAME)])
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     # The inspection log of posted events is bounded (oldest evicted, counted); the per-user event history
     # that segments read is kept whole, it is what targeting depends on.

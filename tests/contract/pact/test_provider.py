@@ -13,9 +13,9 @@ from pact import Pact
 from swoosh.contracts.pact.bridge import INTEGRATION_API, MESSAGE_EVENTS, TRACKING_API
 from swoosh.contracts.pact.sources import VerificationSetupError, pacts_for
 from swoosh.contracts.pact.verify import verify
+from swoosh.contracts.shared_names import MESSAGE_EVENT_NAMES
 from swoosh.emulator.pushwoosh.app import create_app as pushwoosh_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
-from swoosh.emulator.pushwoosh.platforms import MESSAGE_EVENT_NAMES
 from swoosh.emulator.segment.app import create_app as segment_app
 from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig
 from swoosh.emulator.serving import ServerThread

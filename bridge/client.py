@@ -1,0 +1,25 @@
+"""A client for a running bridge's `/_swoosh/` API, beside the fakes' ControlClient (it is one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from swoosh.emulator.client import ControlClient
+
+
+class BridgeClient(ControlClient):
+    """Stats, dead letters (list, replay) and skipped events of one bridge."""
+
+    def stats(self) -> dict[str, Any]:
+        return self.call("GET", "/stats")
+
+    def dead_letters(self, direction: str | None = None) -> list[dict[str, Any]]:
+        return self.items("dead-letters", direction=direction)
+
+    def replay(self, ids: list[int] | None = None) -> int:
+        """Queue dead letters again (all when `ids` is None); returns how many."""
+        return self.call("POST", "/dead-letters/replay", json={} if ids is None else {"ids": ids})["replayed"]
+
+    def skipped(self, **filters: Any) -> list[dict[str, Any]]:
+        """Events the destination refuses before sending (filters: direction, reason, message_id)."""
+        return self.items("skipped", **filters)
