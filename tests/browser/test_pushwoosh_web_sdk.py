@@ -79,12 +79,19 @@ def site(
 
 
 @pytest.fixture
-def strict_site(page: Page, browser_context: BrowserContext, sdk_files: Any, tmp_path: Path) -> Iterator[Site]:
+def strict_pushwoosh(tmp_path: Path) -> Iterator[PushwooshView]:
     """A fake Pushwoosh in strict mode (device methods demand the device API token) on its own stack."""
     with Stack(StackOptions(data_dir=tmp_path, strict=True, only=("pushwoosh",))) as stack:
-        pushwoosh = PushwooshView(stack.urls["pushwoosh"])
-        with serve_site(page, browser_context, pushwoosh, sdk_files) as served:
-            yield served
+        yield PushwooshView(stack.urls["pushwoosh"])
+
+
+@pytest.fixture
+def strict_site(
+    strict_pushwoosh: PushwooshView, page: Page, browser_context: BrowserContext, sdk_files: Any
+) -> Iterator[Site]:
+    """The stack first: its server cannot start its loop once Playwright's driver runs (see conftest.py)."""
+    with serve_site(page, browser_context, strict_pushwoosh, sdk_files) as served:
+        yield served
 
 
 class Site:
