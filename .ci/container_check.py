@@ -21,6 +21,8 @@ import httpx
 import segment.analytics as sa
 
 PORTS = {"segment": 8001, "pushwoosh": 8002, "bridge": 8003}
+TOKEN = f"ci-{uuid.uuid4().hex}"  # the control token the container is started with (it listens beyond loopback)
+CONTROL = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def podman(*args: str, check: bool = True) -> str:
@@ -33,7 +35,9 @@ def podman(*args: str, check: bool = True) -> str:
 def start(image: str, volume: str) -> tuple[str, dict[str, str]]:
     name = f"swoosh-ci-{uuid.uuid4().hex[:8]}"
     published = [arg for port in PORTS.values() for arg in ("-p", f"127.0.0.1::{port}")]
-    podman("run", "-d", "--name", name, "-v", f"{volume}:/data", *published, image)
+    podman(
+        "run", "-d", "--name", name, "-e", f"SWOOSH_CONTROL_TOKEN={TOKEN}", "-v", f"{volume}:/data", *published, image
+    )
     urls = {}
     for service, port in PORTS.items():
         host_port = podman("port", name, f"{port}/tcp").rsplit(":", 1)[1]
@@ -71,7 +75,7 @@ def stop(name: str) -> float:
 
 
 def sql(url: str, statement: str) -> list[Any]:
-    return httpx.post(f"{url}/_swoosh/sql", json={"sql": statement}, timeout=10).json().get("rows", [])
+    return httpx.post(f"{url}/_swoosh/sql", json={"sql": statement}, headers=CONTROL, timeout=10).json().get("rows", [])
 
 
 def main(image: str) -> None:
@@ -81,13 +85,20 @@ def main(image: str) -> None:
         name, urls = start(image, volume)
         eventually(lambda: healthy(urls), "the health of all three services")
         print(f"healthy on {urls}")
-        config = httpx.get(f"{urls['pushwoosh']}/_swoosh/config").json()
+        banner = podman("logs", name)
+        assert "http://localhost:8001" in banner and "0.0.0.0:" not in banner.split("WARNING")[0], banner
+        refused = httpx.get(f"{urls['pushwoosh']}/_swoosh/config")
+        assert refused.status_code == 401, f"an exposed stack's control API answered without a token: {refused}"
+        config = httpx.get(f"{urls['pushwoosh']}/_swoosh/config", headers=CONTROL).json()
         app, token = config["applications"][0]["code"], config["api_tokens"][0]
         client = sa.Client("app-write-key", host=urls["segment"], sync_mode=True)
         client.identify("ci-user", {"plan": "gold"})
         client.flush()
         tags = eventually(
-            lambda: "gold" in httpx.get(f"{urls['pushwoosh']}/_swoosh/tags", params={"user_id": "ci-user"}).text,
+            lambda: (
+                "gold"
+                in httpx.get(f"{urls['pushwoosh']}/_swoosh/tags", params={"user_id": "ci-user"}, headers=CONTROL).text
+            ),
             "the identify's trait as a Pushwoosh tag",
         )
         print(f"identify became a Pushwoosh tag: {tags}")
@@ -113,7 +124,7 @@ def main(image: str) -> None:
             lambda: sql(urls["segment"], "select user_id from pushwoosh.push_sent"), "the first run's events"
         )
         print(f"after a restart on the same volume the warehouse still has {again}")
-        events = httpx.get(f"{urls['segment']}/_swoosh/events", params={"userId": "ci-user"}).json()
+        events = httpx.get(f"{urls['segment']}/_swoosh/events", params={"userId": "ci-user"}, headers=CONTROL).json()
         assert events.get("count", 0) >= 1, json.dumps(events)[:500]
         print(f"stopped in {stop(name):.1f} s")
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from pathlib import Path
@@ -14,9 +15,9 @@ from swoosh.bridge.destination import PING
 from swoosh.bridge.outbox import Outbox
 from swoosh.bridge.service import create_app, settings_from_env
 from swoosh.bridge.transport import PushwooshSender
+from swoosh.emulator.guard import access_of
 from swoosh.emulator.serving import ServerThread
-
-DEFAULT_URL = "http://127.0.0.1:8003"
+from swoosh.stack_choice import chosen_stack, service_endpoint, stack_options
 
 
 @click.group()
@@ -65,7 +66,9 @@ def run(
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    server = ServerThread(create_app(core), host, port, name="swoosh-bridge").start()
+    app = create_app(core)
+    access_of(app).configure(host)  # its control routes answer the address it listens on, and loopback
+    server = ServerThread(app, host, port, name="swoosh-bridge").start()
     core.start()
     click.echo(f"bridge listening on {server.url} (outbox {data_dir / 'bridge' / 'outbox.db'})")
     try:
@@ -76,12 +79,21 @@ def run(
         core.outbox.close()
 
 
+def _bridge_client(url: str | None, stack: str | None, data_dir: Path | None) -> BridgeClient:
+    """The bridge at `url`, else the running stack's (with its control token when it is exposed)."""
+    token = os.environ.get("SWOOSH_CONTROL_TOKEN")
+    if url is None:
+        url, token = service_endpoint(stack, data_dir, "bridge")
+    return BridgeClient(url, token=token)
+
+
 @bridge.command("dead-letters")
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="The running bridge.")
+@click.option("--url", help="A running bridge's URL. Default: the running stack's bridge.")
+@stack_options
 @click.option("--direction", type=click.Choice(["segment", "pushwoosh"]), help="Only this direction's dead letters.")
-def dead_letters(url: str, direction: str | None) -> None:
+def dead_letters(url: str | None, stack: str | None, data_dir: Path | None, direction: str | None) -> None:
     """List events the downstream refused for good (with its reply)."""
-    items = BridgeClient(url).dead_letters(direction)
+    items = _bridge_client(url, stack, data_dir).dead_letters(direction)
     for item in items:
         click.echo(f"{item['id']:>6}  {item['direction']:<9}  status={item['last_status']}  {item['last_error']}")
     click.echo(f"{len(items)} dead letter(s)")
@@ -90,21 +102,32 @@ def dead_letters(url: str, direction: str | None) -> None:
 @bridge.command()
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="The running bridge.")
-def replay(ids: tuple[int, ...], replay_all: bool, url: str) -> None:
+@click.option("--url", help="A running bridge's URL. Default: the running stack's bridge.")
+@stack_options
+def replay(ids: tuple[int, ...], replay_all: bool, url: str | None, stack: str | None, data_dir: Path | None) -> None:
     """Queue dead letters again."""
     if not ids and not replay_all:
         raise click.UsageError("name dead-letter IDs or pass --all")
-    click.echo(f"replayed {BridgeClient(url).replay(None if replay_all else list(ids))}")
+    click.echo(f"replayed {_bridge_client(url, stack, data_dir).replay(None if replay_all else list(ids))}")
 
 
 @bridge.command()
-@click.option("--pushwoosh-url", required=True, help="Pushwoosh integration API base URL.")
-@click.option("--app-code", required=True, help="Pushwoosh application code to check against.")
-def ping(pushwoosh_url: str, app_code: str) -> None:
-    """Check the Pushwoosh credentials (API key from SWOOSH_BRIDGE_API_KEY)."""
-    settings = settings_from_env()
-    outcome = PushwooshSender(pushwoosh_url, settings.api_key, app_code).send(PING)
+@click.option("--pushwoosh-url", help="Pushwoosh integration API base URL. Default: the running stack's fake.")
+@click.option("--app-code", help="Pushwoosh application code to check against. Default: the running stack's.")
+@stack_options
+def ping(pushwoosh_url: str | None, app_code: str | None, stack: str | None, data_dir: Path | None) -> None:
+    """Check Pushwoosh credentials: the API key from SWOOSH_BRIDGE_API_KEY (or the running stack's)."""
+    api_key = settings_from_env().api_key
+    if pushwoosh_url is None or app_code is None or not api_key:
+        fake = chosen_stack(stack, data_dir)["services"].get("pushwoosh")
+        if fake is None:
+            raise click.UsageError("pass --pushwoosh-url and --app-code (the running stack has no Pushwoosh)")
+        pushwoosh_url, app_code = pushwoosh_url or fake["url"], app_code or fake["application"]
+        api_key = api_key or fake["api_token"]
+    if not api_key:
+        raise click.UsageError("no API key: set SWOOSH_BRIDGE_API_KEY to the Pushwoosh API token to check")
+    outcome = PushwooshSender(pushwoosh_url, api_key, app_code).send(PING)
     if not outcome.ok:
-        raise click.ClickException(f"ping failed: {outcome.status} {outcome.detail}")
-    click.echo("credentials ok")
+        answer = f"HTTP {outcome.status}" if outcome.status else "no answer"
+        raise click.ClickException(f"ping to {pushwoosh_url} failed ({answer}): {outcome.detail}")
+    click.echo(f"credentials ok for application {app_code} at {pushwoosh_url}")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import random
 import re
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,8 +31,9 @@ from swoosh.bridge.source import (
     parse_message_event,
     track_message,
 )
-from swoosh.bridge.transport import TIMEOUT_SECONDS, Outcome, PushwooshSender, SegmentSender, backoff
+from swoosh.bridge.transport import RETRY, TIMEOUT_SECONDS, PushwooshSender, SegmentSender
 from swoosh.emulator.clock import Clock, iso_millis
+from swoosh.emulator.retry import Outcome
 from swoosh.emulator.tls import trust_context
 
 SEGMENT, PUSHWOOSH = "segment", "pushwoosh"
@@ -53,6 +56,8 @@ LEASE_BATCH = 500
 NARROWED_STATUSES = (400, 422)  # a refusal of the content (not of the credentials) is narrowed down
 NAMED_EVENT = re.compile(r"events\[(\d+)\]")
 SKIPS_KEPT = 1000  # skipped events listed by the control API (counts are kept for all)
+
+log = logging.getLogger("swoosh.bridge")  # deliveries, retries, dead letters, skips; never a key
 
 
 class IngressError(Exception):
@@ -129,6 +134,17 @@ def _events_of(body: Any, key: str) -> list[Any]:
     raise IngressError(400, "invalid_shape", f'expected an object, a list, or {{"{key}": [...]}}')
 
 
+TOO_DEEP = "nested too deeply to store (more than 255 levels)"
+
+
+def _encoded(event: Any) -> bytes | None:
+    """The event as stored in the outbox; None when JSON cannot hold it (orjson stops at 255 levels)."""
+    try:
+        return orjson.dumps(event)
+    except orjson.JSONEncodeError:
+        return None
+
+
 class Bridge:
     def __init__(
         self,
@@ -159,7 +175,7 @@ class Bridge:
         self.segment: SegmentSender | None = None
         self.mappings = Mappings.load(
             settings.app_code,
-            settings.mappings_file,
+            Path(settings.mappings_file) if settings.mappings_file else None,
             batching=settings.batching,
             batch_size=settings.batch_size,
             check_contract=True,  # a bad event is dead-lettered alone instead of sinking its batch
@@ -189,7 +205,8 @@ class Bridge:
         if not secret:
             return
         expected = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
-        if not signature or not hmac.compare_digest(expected, signature.strip().lower()):
+        given = (signature or "").strip().lower().encode("utf-8", "replace")  # a non-ASCII header is just wrong
+        if not given or not hmac.compare_digest(expected.encode(), given):
             raise IngressError(401, "bad_signature", "X-Signature does not match the body")
 
     def check_token(self, authorization: str | None) -> None:
@@ -197,7 +214,8 @@ class Bridge:
         if not token:
             return
         scheme, _, given = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+        presented = given.strip().encode("utf-8", "replace")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented, token.encode()):
             raise IngressError(401, "unauthorized", "a valid Bearer token is required")
 
     def accept_segment(self, body: Any) -> dict[str, Any]:
@@ -207,10 +225,11 @@ class Bridge:
         rejected: list[dict[str, Any]] = []
         for index, event in enumerate(items):
             problems = contracts.validate("events/bridge-segment-event", event)
-            if problems:
-                rejected.append({"index": index, "reason": problems[0].message})
+            payload = _encoded(event) if not problems else None
+            if payload is None:
+                rejected.append({"index": index, "reason": problems[0].message if problems else TOO_DEEP})
                 continue
-            good.append(orjson.dumps(event))
+            good.append(payload)
         return self._enqueue(SEGMENT, good, rejected)
 
     def accept_pushwoosh(self, body: Any) -> dict[str, Any]:
@@ -229,7 +248,11 @@ class Bridge:
             if allowed is not None and event.event not in allowed:
                 filtered += 1
                 continue
-            good.append(orjson.dumps(raw))
+            payload = _encoded(raw)
+            if payload is None:
+                rejected.append({"index": index, "reason": TOO_DEEP})
+                continue
+            good.append(payload)
         self.stats[PUSHWOOSH]["filtered"] += filtered
         return {**self._enqueue(PUSHWOOSH, good, rejected), "filtered": filtered}
 
@@ -349,6 +372,7 @@ class Bridge:
         if outcome.ok:
             self.outbox.ack(ids)
             stats["delivered"] += len(ids)
+            log.info("%s: delivered %d event(s) (%s)", direction, len(ids), outcome.status)
             return
         now = self.clock.time()
         expired = [i.id for i in items if now - i.created_at >= self.settings.max_age]
@@ -356,13 +380,16 @@ class Bridge:
             dead = ids if not outcome.retry else expired
             self.outbox.bury(dead, outcome.status, outcome.detail or "max age reached")
             stats["dead_lettered"] += len(dead)
+            log.warning("%s: dead-lettered %d event(s): %s", direction, len(dead), outcome.status or outcome.detail)
             ids = [i for i in ids if i not in dead]
         if ids:
             attempts = max(item.attempts for item in items)
-            self.outbox.retry(
-                ids, now + backoff(attempts, outcome.retry_after, self._rng), outcome.status, outcome.detail
-            )
+            delay = RETRY.delay(attempts + 1, outcome.retry_after, self._rng)
+            self.outbox.retry(ids, now + delay, outcome.status, outcome.detail)
             stats["retried"] += len(ids)
+            log.info(
+                "%s: will retry %d event(s) in %.1f s: %s", direction, len(ids), delay, outcome.status or outcome.detail
+            )
 
     def _record_skips(self, direction: str, skipped: list[Skipped]) -> None:
         """Count each skip under its reason and keep the latest ones for the control API."""
@@ -374,6 +401,7 @@ class Bridge:
                 self._skips.append(
                     {"direction": direction, "message_id": skip.message_id, "reason": skip.reason, "at": at}
                 )
+                log.info("%s: skipped %s: %s", direction, skip.message_id, skip.reason)
 
     # -- inspection ---------------------------------------------------------------------------------
     def skipped_events(self) -> list[dict[str, Any]]:

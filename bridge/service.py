@@ -9,6 +9,7 @@ outbox; invalid items are reported in the body and never enqueued (their valid n
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -108,8 +109,9 @@ class BridgeService:
     name = "bridge"
 
     def __init__(self, options: StackOptions) -> None:
+        self.options = options
         self._tmp = None if options.data_dir else tempfile.TemporaryDirectory(prefix="swoosh-bridge-")
-        folder = Path(options.data_dir) / "bridge" if options.data_dir else Path(self._tmp.name)  # type: ignore[union-attr]
+        folder = Path(options.data_dir) / "bridge" if options.data_dir else Path(self._tmp.name)  # type: ignore[union-attr]  # _tmp is set exactly when no data dir is given
         ca_file = str(options.tls_files.ca_cert) if options.tls_files else ""
         self.bridge = Bridge(BridgeSettings(batching=True, ca_file=ca_file), Outbox(folder / "outbox.db"))
         self.verify = trust_context(ca_file) if ca_file else True
@@ -119,9 +121,11 @@ class BridgeService:
     def on_started(self, urls: dict[str, str]) -> None:
         self.url = urls[self.name]
         settings = self.bridge.settings
+        token = self.options.control_token
         source: dict[str, Any] = {}  # the application's Segment-source settings, as Pushwoosh's UI sets them
-        if "pushwoosh" in urls:
-            pushwoosh = ControlClient(urls["pushwoosh"], verify=self.verify)
+        if "pushwoosh" in urls:  # the fake's webhook carries the token the bridge's /pushwoosh then requires
+            settings.pushwoosh_token = self.options.bridge_token or secrets.token_urlsafe(24)
+            pushwoosh = ControlClient(urls["pushwoosh"], verify=self.verify, token=token)
             config = pushwoosh.config()
             application = config["applications"][0]
             settings.pushwoosh_url = urls["pushwoosh"]
@@ -129,16 +133,24 @@ class BridgeService:
             settings.api_key = config["api_tokens"][0]
             source = application.get("segment") or {}
             settings.allow_list = source.get("events") or settings.allow_list
-            pushwoosh.call("POST", "/webhooks", json={"url": f"{self.url}/pushwoosh"})
-        if "segment" in urls:
-            segment = ControlClient(urls["segment"], verify=self.verify)
+            hook = {"url": f"{self.url}/pushwoosh", "token": settings.pushwoosh_token}
+            pushwoosh.call("POST", "/webhooks", json=hook)
+        if "segment" in urls:  # the fake's destination signs with the secret the bridge's /segment then checks
+            settings.segment_secret = self.options.bridge_secret or secrets.token_urlsafe(24)
+            segment = ControlClient(urls["segment"], verify=self.verify, token=token)
             sources = {s["name"]: s for s in segment.config()["sources"]}
             settings.segment_url = source.get("url") or urls["segment"]
             settings.write_key = source.get("write_key") or sources["pushwoosh"]["write_key"]
             segment.call(  # named like Segment's destination: `integrations: {"Pushwoosh": false}` opts out
                 "POST",
                 "/destinations",
-                json={"source": "app", "name": "Pushwoosh", "max_batch": 100, "url": f"{self.url}/segment"},
+                json={
+                    "source": "app",
+                    "name": "Pushwoosh",
+                    "max_batch": 100,
+                    "url": f"{self.url}/segment",
+                    "secret": settings.segment_secret,
+                },
             )
         self.bridge.configure(settings)
         self.bridge.start()

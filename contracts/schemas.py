@@ -94,14 +94,14 @@ def schemas() -> dict[str, dict[str, Any]]:
 
 
 def _refuse(uri: str) -> referencing.Resource[Any]:
-    raise referencing.exceptions.NoSuchResource(ref=uri)
+    raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs __init__ unseen
 
 
 @cache
 def registry() -> referencing.Registry[Any]:
     """All schemas by `$id`; a `$ref` to anything else raises instead of going to the network."""
     resources_by_id = [(schema["$id"], DRAFT202012.create_resource(schema)) for schema in schemas().values()]
-    return referencing.Registry(retrieve=_refuse).with_resources(resources_by_id).crawl()  # type: ignore[call-arg]
+    return referencing.Registry(retrieve=_refuse).with_resources(resources_by_id).crawl()  # type: ignore[call-arg]  # attrs __init__ mypy cannot see
 
 
 def names() -> list[str]:
@@ -217,7 +217,8 @@ def _json(value: Any) -> str:
 def plain_english(error: jsonschema.ValidationError) -> str:
     """A problem in words a service would use, naming the value by its place (`must be a string or null`,
     `latitude is required`): jsonschema's own texts quote Python reprs (`None is not of type 'string'`)."""
-    kind, rule, value = error.validator, error.validator_value, error.instance
+    kind, value = error.validator, error.instance
+    rule: Any = error.validator_value  # typed `Any | Unset`; set on every error jsonschema raises
     if kind == "required":
         return "is required"
     if kind == "type":

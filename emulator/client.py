@@ -52,10 +52,17 @@ class ControlClient:
     """Talks to one fake's control namespace; service clients add their own conveniences."""
 
     def __init__(
-        self, base_url: str, http: httpx.Client | None = None, timeout: float = 30.0, verify: Any = True
+        self,
+        base_url: str,
+        http: httpx.Client | None = None,
+        timeout: float = 30.0,
+        verify: Any = True,
+        token: str | None = None,
     ) -> None:
+        """`token`: the control token of a stack exposed beyond loopback (stack.json's `control_token`)."""
         self.base_url = base_url.rstrip("/")
-        self._http = http or httpx.Client(timeout=timeout, verify=verify)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = http or httpx.Client(timeout=timeout, verify=verify, headers=headers)
         self.faults = _Faults(self)
         self.clock = _Clock(self)
 

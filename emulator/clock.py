@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import UTC, datetime
@@ -26,18 +27,33 @@ class Clock:
         return self._offset
 
     def advance(self, seconds: float) -> datetime:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
         with self._lock:
-            self._offset += seconds
+            self._offset = _checked_offset(self._offset + seconds)
         return self.now()
 
     def set_offset(self, seconds: float) -> None:
+        checked = _checked_offset(seconds)
         with self._lock:
-            self._offset = seconds
+            self._offset = checked
 
     def reset(self) -> None:
         self.set_offset(0.0)
+
+
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+
+
+def _checked_offset(offset: float) -> float:
+    """`offset` when the time it gives stays a datetime (1970 to 9999), else ValueError: a NaN or a
+    1e300 offset would make every later timestamp raise, so it is refused before anything changes."""
+    if not math.isfinite(offset):
+        raise ValueError("the clock offset must be a finite number of seconds")
+    moment = time.time() + offset
+    if not 0 <= moment <= LATEST:
+        raise ValueError(f"the clock would read {moment:.6g} s since the epoch: outside 1970 to 9999")
+    return float(offset)
 
 
 def iso_millis(moment: datetime) -> str:

@@ -76,12 +76,14 @@ def _key(parts: Any) -> str:
 
 def _explain(error: jsonschema.ValidationError) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
+    instance: Any = error.instance  # typed `Any | Unset`: set on every error jsonschema raises
+    rule: Any = error.validator_value
     if error.validator == "additionalProperties" and not error.absolute_path:
-        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
+        extra = sorted(set(instance) - set(schema.get("properties", {})))
         return f"unknown section [{extra[0]}] (allowed: [pushwoosh], [segment])"
     if error.validator == "additionalProperties":
         allowed = ", ".join(sorted(schema.get("properties", {}))) or "none"
-        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
+        extra = sorted(set(instance) - set(schema.get("properties", {})))
         return f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(extra)} (allowed: {allowed})"
     if error.validator == "type":
         wanted = _TYPES.get(str(error.validator_value), str(error.validator_value))
@@ -91,7 +93,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "propertyNames":
         return f"unknown key {error.instance} (allowed: {', '.join(schema.get('propertyNames', {}).get('enum', []))})"
     if error.validator == "enum":
-        return f"must be one of {', '.join(map(str, error.validator_value))}, not {_shown(error.instance)}"
+        return f"must be one of {', '.join(map(str, rule))}, not {_shown(error.instance)}"
     if error.validator in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
         bounds = {
             "minimum": "at least",

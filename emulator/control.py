@@ -15,6 +15,7 @@ import orjson
 from flask import Blueprint, Response, request
 
 from swoosh.emulator.faults import FaultRuleError
+from swoosh.emulator.journal import redact_stored
 from swoosh.emulator.runtime import CLIENT_GONE_KEY, Runtime
 
 MAX_WAIT_SECONDS = 300.0
@@ -27,8 +28,11 @@ class UnknownCollection(KeyError):
 class ControlledBackend(Protocol):
     """What the control API needs from a fake's backend (which knows nothing of HTTP)."""
 
-    runtime: Runtime
-    collections: tuple[str, ...]
+    @property
+    def runtime(self) -> Runtime: ...
+
+    @property
+    def collections(self) -> tuple[str, ...]: ...
 
     def reset(self) -> None: ...
 
@@ -165,7 +169,7 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
                 runtime.clock.advance(float(body["advance"]))
             else:
                 runtime.clock.set_offset(float(body["offset"]))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ControlError(f"bad clock value: {exc}") from exc
         tick = getattr(backend, "tick", None)
         if tick is not None:
@@ -175,9 +179,8 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
 
     @bp.get("/state")
     def export_state() -> Response:
-        return json_response(
-            {"service": runtime.service, "runtime": runtime.export_state(), "backend": backend.export_state()}
-        )
+        backend_state = redact_stored(backend.export_state())  # an export may be shared: no write key in it
+        return json_response({"service": runtime.service, "runtime": runtime.export_state(), "backend": backend_state})
 
     @bp.route("/state", methods=["PUT", "POST"])
     def import_state() -> Response:
@@ -198,7 +201,7 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
         if name not in backend.collections:
             raise ControlError(f"unknown collection {name!r}; known: {', '.join(backend.collections)}", 404)
         try:
-            return backend.query(name, collection_filters(), limit)
+            return redact_stored(backend.query(name, collection_filters(), limit))
         except (UnknownCollection, ValueError) as exc:
             raise ControlError(str(exc)) from exc
 

@@ -7,9 +7,11 @@ probability drawn from its own seeded RNG (so a failing test replays exactly), a
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import random
 import re
+import re._parser as re_parser  # type: ignore[import-not-found]  # no stubs for the regex parser
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -59,10 +61,7 @@ class FaultRule:
         rule.method = _opt_str(spec, "method")
         rule.path = _opt_str(spec, "path")
         if rule.path is not None:
-            try:
-                rule._pattern = re.compile(rule.path, re.IGNORECASE)
-            except re.error as exc:
-                raise FaultRuleError(f"path is not a valid regular expression: {exc}") from exc
+            rule._pattern = compile_path_pattern(rule.path)
         rule.status = _opt_number(spec, "status", int, 100, 599)
         rule.body = spec.get("body")
         headers = spec.get("headers") or {}
@@ -84,7 +83,7 @@ class FaultRule:
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
             return False
-        return not (self._pattern and not self._pattern.search(path))
+        return not (self._pattern and not self._pattern.search(path[:MATCHED_PATH_CHARS]))
 
     @property
     def exhausted(self) -> bool:
@@ -92,6 +91,62 @@ class FaultRule:
 
     def describe(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+
+MAX_PATTERN_CHARS = 200
+MATCHED_PATH_CHARS = 512  # a rule sees at most this much of a path
+MAX_ALTERNATIVES = 8  # the product of the alternatives' counts: each alternation multiplies backtracking
+_REPEATS = {re_parser.MAX_REPEAT, re_parser.MIN_REPEAT, re_parser.POSSESSIVE_REPEAT}
+_EXPLODES = "its matching time grows exponentially with the path"
+
+
+def compile_path_pattern(pattern: str) -> re.Pattern[str]:
+    """A path regex that matches in bounded time, since matching runs under the fault lock for every request
+    (`(a+)+$` took 1.16 s on 25 characters; even `a*a*b` takes seconds on 512): short, at most one repetition
+    (`*`, `+`, `{2,}`; `?` is free), no alternation inside it, no backreference, few alternatives. The path
+    searched is cut at MATCHED_PATH_CHARS, so the worst case is one quadratic scan of 512 characters."""
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise FaultRuleError(f"path patterns are limited to {MAX_PATTERN_CHARS} characters")
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+        shape = _Shape()
+        shape.walk(re_parser.parse(pattern), inside_repeat=False)
+    except re.error as exc:
+        raise FaultRuleError(f"path is not a valid regular expression: {exc}") from exc
+    if shape.repeats > 1:
+        raise FaultRuleError("path may hold one repetition (*, +, {n,m}) at most: each one more multiplies the "
+                             "matching time by the path's length")
+    if shape.alternatives > MAX_ALTERNATIVES:
+        raise FaultRuleError(f"path may choose between at most {MAX_ALTERNATIVES} alternatives in all")
+    return compiled
+
+
+class _Shape:
+    """Counts what makes a backtracking match slow while walking `re`'s parse tree."""
+
+    def __init__(self) -> None:
+        self.repeats = 0
+        self.alternatives = 1
+
+    def walk(self, parsed: Any, inside_repeat: bool) -> None:
+        for op, arg in parsed:
+            if op in _REPEATS:
+                _low, high, sub = arg
+                repeats = high is re_parser.MAXREPEAT or high > 1
+                if inside_repeat and repeats:
+                    raise FaultRuleError(f"path may not repeat a repetition, like (a+)+: {_EXPLODES}")
+                self.repeats += repeats
+                self.walk(sub, inside_repeat or repeats)
+            elif op is re_parser.BRANCH:
+                if inside_repeat:
+                    raise FaultRuleError(f"path may not repeat an alternation, like (a|ab)*: {_EXPLODES}")
+                self.alternatives *= len(arg[1])
+                for branch in arg[1]:
+                    self.walk(branch, inside_repeat)
+            elif op in (re_parser.GROUPREF, re_parser.GROUPREF_EXISTS):
+                raise FaultRuleError("path may not use backreferences")
+            elif op in (re_parser.SUBPATTERN, re_parser.ASSERT, re_parser.ASSERT_NOT, re_parser.ATOMIC_GROUP):
+                self.walk(arg[-1], inside_repeat)
 
 
 def _opt_str(spec: dict[str, Any], key: str) -> str | None:
@@ -156,7 +211,7 @@ class FaultRules:
                 return rule
         return None
 
-    def export(self) -> list[dict[str, Any]]:
+    def export(self) -> builtins.list[dict[str, Any]]:  # `list` here is the method below
         return [r.describe() for r in self.list()]
 
     def load(self, specs: Iterable[dict[str, Any]]) -> None:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 REDACTED_HEADERS = frozenset({"authorization", "x-signature", "cookie"})
+REDACTED = "<redacted>"
+# Body fields that carry credentials: Segment's `writeKey`, Pushwoosh's `auth` (API token), and the usual names.
+SECRET_FIELDS = ("writeKey", "auth", "authorization", "token", "api_token", "apiKey", "api_key", "secret", "password")
+# What stored records (events, messages) may still carry when they are shown or exported.
+STORED_SECRET_FIELDS = frozenset({"writeKey", "auth"})
+_SECRET_FIELD = re.compile(
+    r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE
+)
 
 
 @dataclass(slots=True)
@@ -29,6 +38,33 @@ class JournalEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def redact_text(text: str) -> str:
+    """A JSON body (maybe clipped) with the value of every secret field replaced, at any depth."""
+    return _SECRET_FIELD.sub(rf'\1"{REDACTED}"', text)
+
+
+def redact_stored(value: Any) -> Any:
+    """`value` (a record about to be shown or exported) without STORED_SECRET_FIELDS, at any depth."""
+    out_root: list[Any] = [None]
+    copies: list[tuple[Any, Any, Any]] = [(value, out_root, 0)]
+    while copies:  # iterative: records may nest deeper than Python's recursion limit
+        node, parent, key = copies.pop()
+        if isinstance(node, dict):
+            copy: Any = dict.fromkeys(node)
+            for k, v in node.items():
+                if k in STORED_SECRET_FIELDS and v:
+                    copy[k] = REDACTED
+                else:
+                    copies.append((v, copy, k))
+        elif isinstance(node, list):
+            copy = [None] * len(node)
+            copies.extend((v, copy, i) for i, v in enumerate(node))
+        else:
+            copy = node
+        parent[key] = copy
+    return out_root[0]
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -54,7 +90,9 @@ class Journal:
         self, at: float, method: str, path: str, query: str, headers: dict[str, str], body: bytes
     ) -> JournalEntry:
         text, truncated = self.clip(body)
-        return JournalEntry(next(self._ids), at, method, path, query, redact_headers(headers), text, truncated)
+        return JournalEntry(
+            next(self._ids), at, method, path, query, redact_headers(headers), redact_text(text), truncated
+        )
 
     def record(self, entry: JournalEntry) -> None:
         if self.capacity <= 0:

@@ -42,6 +42,7 @@ def write_locator(path: Path, info: dict[str, Any]) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(json.dumps(info, indent=2))
+    os.chmod(tmp, 0o600)  # O_CREAT's mode does not apply to a file left over from a crash
     tmp.replace(path)
 
 

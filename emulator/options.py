@@ -23,6 +23,10 @@ class StackOptions:
     tls_files: TlsFiles | None = None  # a local CA's files: serve https, and trust that CA between services
     only: tuple[str, ...] = ()
     locator_dir: Path | None = None  # where stack.json goes; default: the data dir, else the runtime dir
+    allowed_hosts: tuple[str, ...] = ()  # names besides loopback and `host` the control API answers to
+    control_token: str | None = None  # required as Bearer by every control API when set (--expose)
+    bridge_secret: str | None = None  # the bridge's Segment signing secret (the fake Segment signs with it)
+    bridge_token: str | None = None  # the Bearer token the bridge's /pushwoosh ingress requires
 
 
 class ServiceHandle(Protocol):

@@ -9,6 +9,7 @@ running `swoosh up` (its data dir or stack.json, `auto`, or `segment=URL,pushwoo
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -108,8 +109,8 @@ class SegmentView(_View):
     name = "fake Segment"
     client: SegmentClient
 
-    def __init__(self, url: str, verify: ssl.SSLContext | bool = True) -> None:
-        super().__init__(url, SegmentClient(url, verify=verify))
+    def __init__(self, url: str, verify: ssl.SSLContext | bool = True, token: str | None = None) -> None:
+        super().__init__(url, SegmentClient(url, verify=verify, token=token))
         self.write_key = self.client.write_key("app")
         self.source_write_keys = {s["name"]: s["write_key"] for s in self.client.config()["sources"]}
 
@@ -169,15 +170,15 @@ class SegmentView(_View):
                 f"bad events: {_show([{k: e[k] for k in ('reason', 'type')} for e in self.bad_events()])}",
                 pytrace=False,
             )
-        return message  # type: ignore[return-value]
+        return message
 
 
 class PushwooshView(_View):
     name = "fake Pushwoosh"
     client: PushwooshClient
 
-    def __init__(self, url: str, verify: ssl.SSLContext | bool = True) -> None:
-        super().__init__(url, PushwooshClient(url, verify=verify))
+    def __init__(self, url: str, verify: ssl.SSLContext | bool = True, token: str | None = None) -> None:
+        super().__init__(url, PushwooshClient(url, verify=verify, token=token))
         config = self.client.config()
         self.app_code = config["applications"][0]["code"]
         self.api_token = config["api_tokens"][0]
@@ -201,9 +202,9 @@ class PushwooshView(_View):
 class BridgeView:
     name = "bridge"
 
-    def __init__(self, url: str, verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(self, url: str, verify: ssl.SSLContext | bool = True, token: str | None = None) -> None:
         self.url = url
-        self.client = BridgeClient(url, verify=verify)
+        self.client = BridgeClient(url, verify=verify, token=token)
 
     def stats(self) -> dict[str, Any]:
         return self.client.stats()
@@ -229,16 +230,18 @@ class StackView:
 
 
 def _remote_stack(value: str) -> dict[str, Any]:
-    """{"urls": {service: url}, "ca_cert": path | None} of a running stack named by --swoosh-url."""
+    """{"urls": {service: url}, "ca_cert": path | None, "token": str | None} of the stack named by --swoosh-url;
+    the control token of an exposed stack comes from its stack.json, or $SWOOSH_CONTROL_TOKEN with bare URLs."""
     if "=" in value:
-        return {"urls": dict(pair.split("=", 1) for pair in value.split(",")), "ca_cert": None}
+        urls = dict(pair.split("=", 1) for pair in value.split(","))
+        return {"urls": urls, "ca_cert": None, "token": os.environ.get("SWOOSH_CONTROL_TOKEN")}
     if value == "auto":
         locator = locate_stack()
     else:
         path = Path(value)
         locator = json.loads((path / "stack.json" if path.is_dir() else path).read_text())
     urls = {name: service["url"] for name, service in locator["services"].items()}
-    return {"urls": urls, "ca_cert": (locator.get("tls") or {}).get("ca_cert")}
+    return {"urls": urls, "ca_cert": (locator.get("tls") or {}).get("ca_cert"), "token": locator.get("control_token")}
 
 
 @pytest.fixture(scope="session")
@@ -253,20 +256,21 @@ def _swoosh_target(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPat
     if pytestconfig.getoption("--swoosh-tls"):
         options.tls_files = ensure_tls_files(folder / "tls")
     with Stack(options) as stack:
-        yield {"urls": stack.urls, "ca_cert": str(options.tls_files.ca_cert) if options.tls_files else None}
+        ca_cert = str(options.tls_files.ca_cert) if options.tls_files else None
+        yield {"urls": stack.urls, "ca_cert": ca_cert, "token": None}
 
 
 @pytest.fixture(scope="session")
 def _swoosh_views(_swoosh_target: dict[str, Any]) -> StackView:
-    urls, ca_cert = _swoosh_target["urls"], _swoosh_target["ca_cert"]
+    urls, ca_cert, token = _swoosh_target["urls"], _swoosh_target["ca_cert"], _swoosh_target["token"]
     verify = trust_context(ca_cert) if ca_cert else True
     missing = [name for name in SERVICES if name not in urls]
     if missing:
         pytest.fail(f"the swoosh stack has no {', '.join(missing)}", pytrace=False)
     return StackView(
-        SegmentView(urls["segment"], verify),
-        PushwooshView(urls["pushwoosh"], verify),
-        BridgeView(urls["bridge"], verify),
+        SegmentView(urls["segment"], verify, token),
+        PushwooshView(urls["pushwoosh"], verify, token),
+        BridgeView(urls["bridge"], verify, token),
         ca_cert,
     )
 

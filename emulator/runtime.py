@@ -1,7 +1,8 @@
 """What every fake carries besides its own state: clock, journal, fault rules and a change signal.
 
 `install(app, runtime)` wraps a Flask app's WSGI callable so that every request is journaled and
-faults apply before routing; the control blueprint (emulator.control) exposes all of it.
+faults apply before routing, behind the control guard (emulator.guard); the control blueprint
+(emulator.control) exposes all of it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from flask import Flask
 
 from swoosh.emulator.clock import Clock
 from swoosh.emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
-from swoosh.emulator.journal import Journal, JournalEntry
+from swoosh.emulator.guard import protect
+from swoosh.emulator.journal import Journal, JournalEntry, redact_text
 
 # The server puts a `threading.Event` under this environ key that is set when the client disconnects
 # (or the server stops), so a long-poll ends with its client instead of holding a thread.
@@ -155,7 +157,7 @@ class JournalMiddleware:
                 bytes(tee.captured),
             )
             entry.status = status_box[0]
-            entry.response_body = journal.clip(b"".join(chunks))[0]
+            entry.response_body = redact_text(journal.clip(b"".join(chunks))[0])
             entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             entry.fault = environ.get("swoosh.fault")
             journal.record(entry)
@@ -169,6 +171,6 @@ def install(app: Flask, runtime: Runtime, fault_body: FaultBody = generic_fault_
     """Put journal and fault handling in front of the app's routing (outermost: journal); an injected fault
     without a body of its own answers `fault_body(status, path, text)`, the service's error shape."""
     faults = FaultMiddleware(app.wsgi_app, runtime.faults, body=fault_body, now=runtime.clock.time)
-    app.wsgi_app = JournalMiddleware(faults, runtime)  # type: ignore[method-assign]
+    app.wsgi_app = JournalMiddleware(faults, runtime)  # type: ignore[method-assign]  # Flask's own documented way to wrap its WSGI callable
     app.extensions["swoosh.runtime"] = runtime
-    return app
+    return protect(app)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from swoosh.emulator.guard import access_of
 from swoosh.emulator.locator import STACK_FILE, stacks_dir, write_locator
 from swoosh.emulator.options import ServiceHandle, StackOptions
 from swoosh.emulator.serving import ServerThread
@@ -64,6 +65,9 @@ class Stack:
                 self.handles[name] = getattr(importlib.import_module(module), attr)(self.options)
             for name, handle in self.handles.items():
                 self.servers[name] = self._serve(name, handle)
+                access_of(handle.app).configure(
+                    self.options.host, self.options.allowed_hosts, self.options.control_token
+                )
             self.started_at = time.time()
             urls = self.urls
             for handle in self.handles.values():
@@ -105,6 +109,8 @@ class Stack:
         }
         if self.options.tls_files:
             info["tls"] = self.options.tls_files.describe()
+        if self.options.control_token:
+            info["control_token"] = self.options.control_token
         return info
 
     def _write_locator(self) -> None:

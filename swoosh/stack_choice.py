@@ -35,8 +35,10 @@ def chosen_stack(stack: str | None, data_dir: Path | None) -> dict[str, Any]:
         raise click.ClickException(str(exc)) from None
 
 
-def service_url(stack: str | None, data_dir: Path | None, service: str) -> str:
-    services = chosen_stack(stack, data_dir)["services"]
+def service_endpoint(stack: str | None, data_dir: Path | None, service: str) -> tuple[str, str | None]:
+    """The chosen stack's URL for `service`, and the control-API token it needs (an exposed stack's)."""
+    locator = chosen_stack(stack, data_dir)
+    services = locator["services"]
     if service not in services:
         raise click.ClickException(f"the running stack has no {service} (it runs {', '.join(services)})")
-    return str(services[service]["url"])
+    return str(services[service]["url"]), locator.get("control_token")

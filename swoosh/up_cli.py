@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import secrets
 import signal
 import threading
 from pathlib import Path
@@ -64,6 +66,21 @@ def check_data_dir(data_dir: Path | None) -> None:
     help="Interface to listen on ($SWOOSH_HOST). Beyond loopback the control API needs its token.",
 )
 @click.option(
+    "--expose",
+    is_flag=True,
+    envvar="SWOOSH_EXPOSE",
+    help="Allow --host beyond loopback; the control API then requires a token ($SWOOSH_CONTROL_TOKEN, "
+    "else generated and shown once; kept in stack.json, mode 0600).",
+)
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    envvar="SWOOSH_ALLOW_HOST",
+    help="Another Host name the control API answers to, e.g. a compose service name ($SWOOSH_ALLOW_HOST). Repeatable.",
+)
+@click.option(
     "--port",
     "ports",
     multiple=True,
@@ -95,6 +112,8 @@ def check_data_dir(data_dir: Path | None) -> None:
 @click.option("--tls-name", "tls_names", multiple=True, help="Extra host name or IP for the certificate. Repeatable.")
 def up(
     host: str,
+    expose: bool,
+    allowed_hosts: tuple[str, ...],
     ports: tuple[str, ...],
     data_dir: Path | None,
     config_file: Path | None,
@@ -111,8 +130,23 @@ def up(
         read_config(config_file)
     except ConfigFileError as exc:
         raise click.BadParameter(str(exc), param_hint="--config") from None
+    exposed = not is_loopback(host)
+    if exposed and not expose:
+        raise click.BadParameter(
+            f"{host} is reachable from other machines: add --expose to serve there (the control API then"
+            " needs a token)",
+            param_hint="--host",
+        )
+    token = (os.environ.get("SWOOSH_CONTROL_TOKEN") or secrets.token_urlsafe(24)) if exposed else None
     options = StackOptions(
-        host=host, ports=port_map, data_dir=data_dir, strict=strict, config_file=config_file, only=only
+        host=host,
+        ports=port_map,
+        data_dir=data_dir,
+        strict=strict,
+        config_file=config_file,
+        only=only,
+        allowed_hosts=allowed_hosts + tls_names,
+        control_token=token,
     )
     if tls:
         options.tls_files = ensure_tls_files((data_dir or runtime_dir()) / "tls", LOOPBACK_NAMES + tls_names)
@@ -122,10 +156,30 @@ def up(
         raise click.ClickException(str(exc)) from None
     try:
         _print_banner(stack)
+        if token:
+            click.echo(exposure_warning(host, token, stack.locator_path), err=True)
         wait_for_stop()
     finally:
         click.echo("stopping ...", err=True)
         stack.stop()
+
+
+def exposure_warning(host: str, token: str, locator: Path | None) -> str:
+    return (
+        f"WARNING: listening on {host}: other machines can reach these services. The control API "
+        f"(/_swoosh/) needs `Authorization: Bearer {token}` (shown once; also in {locator}, mode 0600)."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """True for names and addresses only this machine can reach."""
+    plain = host.strip("[]").lower()
+    if plain == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(plain).is_loopback
+    except ValueError:
+        return False
 
 
 def reachable(url: str) -> str:

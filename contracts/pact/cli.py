@@ -60,7 +60,7 @@ def verify(
         click.echo(f"FAILED: {provider} {provider_version} at {url} does not honour {pacts}", err=True)
         for line in result.failures:
             click.echo(f"  - {line}", err=True)
-    click.echo(f"result recorded in {path}")
+    click.echo(f"result recorded in {path.resolve()} (--results or $SWOOSH_PACT_RESULTS to choose)")
     if not result.passed:
         raise SystemExit(1)
 

@@ -49,6 +49,13 @@ def can_i_deploy(pacts: Iterable[PactSource], records: list[Record], version: st
         last = matching[-1] if matching else None
         status = "not verified" if last is None else ("verified" if last.passed else "failed")
         rows.append(
-            GateRow(pact.provider, wanted, pact.consumer, Path(pact.location).name, status, last and last.verified_at)
+            GateRow(
+                pact.provider,
+                wanted,
+                pact.consumer,
+                Path(pact.location).name,
+                status,
+                last.verified_at if last else None,
+            )
         )
     return rows

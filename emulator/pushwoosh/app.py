@@ -53,7 +53,7 @@ def _add_pushwoosh_routes(bp: Any, backend: PushwooshBackend) -> None:
             raise ControlError('send {"code": "XXXXX-XXXXX", "name"?, "segment"?, "delivery_rates"?, "seed"?}')
         try:
             app = backend.add_application(
-                body.get("code"),
+                str(body.get("code", "")),
                 str(body.get("name", "")),
                 body.get("segment"),
                 body.get("delivery_rates"),

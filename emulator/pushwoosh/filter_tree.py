@@ -35,8 +35,10 @@ class Facts(Protocol):
     """What a filter may ask about one device; the backend implements it over its own state."""
 
     application: str
-    device_type: int
-    user_id: str | None
+    device_type: int | None  # None: a platform Pushwoosh does not know
+
+    @property
+    def user_id(self) -> str | None: ...
 
     def tag(self, name: str, application: str | None = None) -> tuple[TagType, Any] | None:
         """The device's (or its user's) tag as (type, stored value); None when unset."""
@@ -232,7 +234,7 @@ class Disjunction(Filter):
         scopes = [part.scope() for part in self.parts]
         if any(scope is None for scope in scopes):
             return None
-        return frozenset().union(*scopes)  # type: ignore[arg-type]
+        return frozenset().union(*scopes)  # type: ignore[arg-type]  # None scopes were returned before this line
 
     def __str__(self) -> str:
         return " + ".join(f"({part})" if isinstance(part, Disjunction) else str(part) for part in self.parts)

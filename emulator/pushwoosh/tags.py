@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -343,7 +343,11 @@ Predicate = Callable[[Any], bool]
 _ORDERED = (TagType.INTEGER, TagType.DECIMAL, TagType.DATE, TagType.VERSION)
 
 
-def _operand_key(tag_type: TagType, now: float) -> tuple[Callable[[Any], Hashable], Callable[[Any], Hashable]]:
+# A tag's comparable key: a number, a string, a boolean or a version tuple; ordered within its own type.
+Key = Any
+
+
+def _operand_key(tag_type: TagType, now: float) -> tuple[Callable[[Any], Key], Callable[[Any], Key]]:
     """(stored value -> comparable key, operand -> comparable key) for a scalar tag type."""
     if tag_type in (TagType.INTEGER, TagType.DECIMAL):
         return (lambda stored: stored), (lambda operand: _number(operand, tag_type.name.lower()))

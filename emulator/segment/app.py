@@ -108,8 +108,11 @@ def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:
 
     @bp.post("/destinations")
     def add_destination() -> Response:
+        spec = request_json()
+        if not isinstance(spec, dict) or not isinstance(spec.get("source", "app"), str):
+            raise ControlError('send {"source": "<source name>", "url": "https://...", "secret"?, "max_batch"?, ...}')
         try:
-            destination = backend.add_destination(request_json())
+            destination = backend.add_destination(spec)
         except (ValueError, SubscriptionError) as exc:
             raise ControlError(str(exc)) from exc
         return json_response(destination.describe(), 201)

@@ -192,7 +192,7 @@ class SegmentBackend:
                         result.duplicates += 1
                         continue
                     self._seen_ids[message_id] = now + m.DEDUPE_WINDOW
-                enrichment.apply(item, item_type)  # type: ignore[arg-type]
+                enrichment.apply(item, item_type)  # type: ignore[arg-type]  # a good item's type was checked above
                 violations = None
                 if source.tracking_plan is not None:
                     verdict = source.tracking_plan.check(item)
@@ -224,7 +224,7 @@ class SegmentBackend:
             self.warehouse.add(source.schema, good_payloads)
             self.deliverer.offer(source.name, good)
         if flagged:
-            self._forward_violations(source, flagged)  # type: ignore[arg-type]
+            self._forward_violations(source, flagged)  # type: ignore[arg-type]  # flagged implies a known source
         self.runtime.notify()
         self._log_arrival(source, result)
         return result
@@ -429,9 +429,9 @@ class SegmentBackend:
             self._seen_ids.update((str(k), float(v)) for k, v in state.get("seen_ids", []))
         self.deliverer.replace([d for d in state.get("destinations", [])])
         for event in restored:
-            source = self.sources.get(event.source or "")
-            if event.status == GOOD and source is not None:
-                self.warehouse.add(source.schema, [event.payload])
+            owner = self.sources.get(event.source or "")
+            if event.status == GOOD and owner is not None:
+                self.warehouse.add(owner.schema, [event.payload])
         self.runtime.notify()
 
     def close(self) -> None:

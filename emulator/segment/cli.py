@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import click
 from swoosh.emulator.client import ControlAPIError
 from swoosh.emulator.segment.client import SegmentClient
 from swoosh.emulator.segment.warehouse import attach_files
-from swoosh.stack_choice import service_url
+from swoosh.stack_choice import service_endpoint
 
 
 def _print_table(columns: list[str], rows: list[Any]) -> None:
@@ -45,10 +46,11 @@ def sql(statement: str, data_dir: Path | None, stack: str | None, url: str | Non
         except sqlite3.Error as exc:
             raise click.ClickException(str(exc)) from exc
         return
+    token = os.environ.get("SWOOSH_CONTROL_TOKEN")
     if url is None:
-        url = service_url(stack, data_dir, "segment")
+        url, token = service_endpoint(stack, data_dir, "segment")
     try:
-        result = SegmentClient(url).call("POST", "/sql", json={"sql": statement})
+        result = SegmentClient(url, token=token).call("POST", "/sql", json={"sql": statement})
     except ControlAPIError as exc:
         raise click.ClickException(str(exc).partition(": ")[2] or str(exc)) from None
     _print_table(result["columns"], result["rows"])

@@ -114,7 +114,7 @@ def parse_subscription(text: str | None) -> Predicate:
 
     predicate = expression()
     if peek() is not None:
-        raise SubscriptionError(f"unexpected {peek()[1]!r} at position {peek()[2]}")  # type: ignore[index]
+        raise SubscriptionError(f"unexpected {peek()[1]!r} at position {peek()[2]}")  # type: ignore[index]  # peek() is not None in this branch
     return predicate
 
 

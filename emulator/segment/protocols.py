@@ -18,6 +18,8 @@ from typing import Any
 
 import jsonschema
 from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
 
 from swoosh.contracts.schemas import missing_property
 
@@ -39,11 +41,38 @@ def _validator(schema: Any, where: str) -> Validator:
         raise TrackingPlanError(f"{where}: a schema must be a JSON object")
     # Segment's tracking plans are draft-07 JSON Schema; a schema naming another draft gets that one.
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    _refuse_outside_refs(schema, where)
     try:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise TrackingPlanError(f"{where}: invalid schema: {exc.message}") from exc
-    return cls(schema)
+    return cls(schema, registry=Registry(retrieve=_never_retrieve))  # type: ignore[call-arg]  # attrs __init__
+
+
+REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def _refuse_outside_refs(schema: dict[str, Any], where: str) -> None:
+    """A plan is checked on every event: a `$ref` to a URL or a file would be fetched each time (or make
+    every event a 500), so only references inside the plan's own schema (`#/...`) are accepted."""
+    pending: list[Any] = [schema]
+    while pending:  # iterative: a plan may nest deeper than Python's recursion limit
+        node = pending.pop()
+        if isinstance(node, dict):
+            for keyword in REF_KEYWORDS:
+                ref = node.get(keyword)
+                if ref is not None and not (isinstance(ref, str) and ref.startswith("#")):
+                    raise TrackingPlanError(
+                        f"{where}: {keyword} {str(ref)[:200]!r} points outside the plan; tracking plans never fetch "
+                        "anything: inline the schema or use a local reference such as '#/definitions/name'"
+                    )
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+
+
+def _never_retrieve(uri: str) -> Resource[Any]:
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs __init__ mypy cannot see
 
 
 VIOLATION_EVENT = "Violation Generated"
@@ -52,8 +81,8 @@ VIOLATION_EVENT = "Violation Generated"
 def violation_generated(message: dict[str, Any], violation: dict[str, str], source: Any, plan: str) -> dict[str, Any]:
     """A violation as Segment forwards it: a track call from user `schema-violations` describing the
     offending event (`eventMessageID`, `eventName`, ...) and the violation (field, type, description)."""
-    context = message.get("context") if isinstance(message.get("context"), dict) else {}
-    app = context.get("app") if isinstance(context.get("app"), dict) else {}
+    context: dict[str, Any] = message["context"] if isinstance(message.get("context"), dict) else {}
+    app: dict[str, Any] = context["app"] if isinstance(context.get("app"), dict) else {}
     field = violation["field"]
     return {
         "type": "track",
@@ -118,8 +147,8 @@ class TrackingPlan:
         versions = self.events.get(name) if isinstance(name, str) else None
         if not versions:
             return None
-        context = message.get("context") if isinstance(message.get("context"), dict) else {}
-        protocols = context.get("protocols") if isinstance(context.get("protocols"), dict) else {}
+        context: dict[str, Any] = message["context"] if isinstance(message.get("context"), dict) else {}
+        protocols: dict[str, Any] = context["protocols"] if isinstance(context.get("protocols"), dict) else {}
         wanted = str(protocols.get("event_version", ""))
         return versions.get(wanted) or versions[max(versions, key=int)]
 
@@ -146,7 +175,8 @@ class TrackingPlan:
                     offending.add(str(path[1]))
                 elif path == ["properties"] and error.validator == "additionalProperties":
                     allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-                    offending.update(k for k in error.instance if k not in allowed)
+                    instance: Any = error.instance  # typed `Any | Unset`: set on every error raised
+                    offending.update(k for k in instance if k not in allowed)
         if verdict.violations and self.mode == "block":
             verdict.blocked = True
         elif offending and self.mode == "omit" and isinstance(message.get("properties"), dict):

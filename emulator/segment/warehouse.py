@@ -145,7 +145,7 @@ class Warehouse:
         max_pending: int = 1_000_000,
     ) -> None:
         self._tmp = None if folder else tempfile.TemporaryDirectory(prefix="swoosh-warehouse-")
-        self.folder = Path(folder) if folder else Path(self._tmp.name)  # type: ignore[union-attr]
+        self.folder = Path(folder) if folder else Path(self._tmp.name)  # type: ignore[union-attr]  # _tmp is set exactly when no folder is given
         self.folder.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
@@ -289,13 +289,22 @@ class Warehouse:
         self.flush()
         with self._lock:
             self._db.execute("PRAGMA query_only = ON")
+            deadline = time.monotonic() + QUERY_SECONDS
+            self._db.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+            longest = self._db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_RESULT_BYTES)
             try:
                 cursor = self._db.execute(sql, tuple(params))
                 columns = [d[0] for d in cursor.description or ()]
-                return columns, cursor.fetchall()
+                return columns, _bounded_rows(cursor)
             except sqlite3.Error as exc:
+                if time.monotonic() > deadline:
+                    raise WarehouseError(f"the query ran longer than {QUERY_SECONDS:g} s and was stopped") from exc
+                if isinstance(exc, sqlite3.DataError) or "too big" in str(exc):
+                    raise WarehouseError(f"a value of the query is larger than {_MIB} MiB") from exc
                 raise WarehouseError(str(exc)) from exc
             finally:
+                self._db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, longest)
+                self._db.set_progress_handler(None, 0)
                 self._db.execute("PRAGMA query_only = OFF")
 
     def tables(self) -> dict[str, list[str]]:
@@ -331,6 +340,26 @@ def _by_shape(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[di
     for row in rows:
         shapes.setdefault(tuple(row), []).append(row)
     return list(shapes.items())
+
+
+QUERY_SECONDS = 5.0  # a control-API query holds the warehouse (and reset) at most this long
+PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between deadline checks
+MAX_RESULT_BYTES = 4 * 1024 * 1024  # the largest answer, and the largest single value SQLite may build
+
+_MIB = MAX_RESULT_BYTES // (1024 * 1024)
+
+
+def _bounded_rows(cursor: sqlite3.Cursor) -> list[tuple[Any, ...]]:
+    """Every row, or WarehouseError once the answer passes MAX_RESULT_BYTES (values counted by size)."""
+    rows: list[tuple[Any, ...]] = []
+    size = 0
+    while batch := cursor.fetchmany(1000):
+        for row in batch:
+            size += 16 + sum(len(v) if isinstance(v, str | bytes) else 8 for v in row)
+        if size > MAX_RESULT_BYTES:
+            raise WarehouseError(f"the result is larger than {_MIB} MiB: add a LIMIT or select fewer columns")
+        rows.extend(batch)
+    return rows
 
 
 def attach_files(folder: Path) -> sqlite3.Connection:

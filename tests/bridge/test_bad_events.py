@@ -138,9 +138,29 @@ def test_skips_are_counted_per_reason_and_listed_per_event(tmp_path: Path) -> No
     metrics = bridge.metrics()
     assert f'swoosh_bridge_skipped_by_reason_total{{direction="segment",reason="{missing_reason}"}} 2' in metrics
     client = BridgeClient(
-        "http://bridge.test", http=httpx.Client(transport=httpx.WSGITransport(app=create_app(bridge)))
+        "http://bridge.localhost", http=httpx.Client(transport=httpx.WSGITransport(app=create_app(bridge)))
     )
     assert [s["message_id"] for s in client.skipped(reason=missing_reason)] == ["m2", "m3"]
     [array] = client.skipped(message_id="m1")
     assert array["reason"] == array_reason and array["direction"] == "segment" and re.match(r"\d{4}-", array["at"])
+    bridge.outbox.close()
+
+
+def test_deliveries_retries_and_dead_letters_are_logged_without_keys(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    answers = iter([httpx.Response(503), httpx.Response(200), httpx.Response(401, json={"message": "unauthorized"})])
+    bridge = bridge_to(httpx.MockTransport(lambda _request: next(answers)), tmp_path)
+    caplog.set_level("INFO", logger="swoosh.bridge")
+    bridge.accept_segment([track(1)])
+    bridge.drain_segment()
+    bridge.clock.advance(3600)  # past any backoff
+    bridge.drain_segment()
+    bridge.accept_segment([track(2)])
+    bridge.drain_segment()
+    lines = [r.getMessage() for r in caplog.records if r.name == "swoosh.bridge"]
+    assert any(line.startswith("segment: will retry 1 event(s)") and "503" in line for line in lines), lines
+    assert "segment: delivered 1 event(s) (200)" in lines
+    assert "segment: dead-lettered 1 event(s): 401" in lines
+    assert not any(KEY in line for line in lines)
     bridge.outbox.close()

@@ -32,7 +32,7 @@ def bridge(tmp_path: Path) -> Iterator[Bridge]:
 @pytest.fixture
 def client(bridge: Bridge) -> BridgeClient:
     http = httpx.Client(transport=httpx.WSGITransport(app=create_app(bridge)))
-    return BridgeClient("http://bridge.test", http=http)
+    return BridgeClient("http://bridge.localhost", http=http)
 
 
 def test_the_shared_control_routes_answer_for_the_bridge(client: BridgeClient) -> None:
@@ -48,9 +48,9 @@ def test_the_shared_control_routes_answer_for_the_bridge(client: BridgeClient) -
 def test_a_fault_on_the_ingress_answers_in_the_bridges_error_shape_and_is_journaled(client: BridgeClient) -> None:
     client.faults.add(status=503, path="/segment", times=1)
     http = client._http
-    first = http.post("http://bridge.test/segment", json=TRACK, headers={"X-Signature": "secret-sig"})
+    first = http.post("http://bridge.localhost/segment", json=TRACK, headers={"X-Signature": "secret-sig"})
     assert first.status_code == 503 and first.json()["error"]["code"] == "fault_injected"
-    assert http.post("http://bridge.test/segment", json=TRACK).json()["accepted"] == 1
+    assert http.post("http://bridge.localhost/segment", json=TRACK).json()["accepted"] == 1
     [faulted, accepted] = client.journal(path="/segment")
     assert (faulted["status"], accepted["status"]) == (503, 200)
     assert faulted["headers"]["X-Signature"] == "<redacted>"

@@ -130,3 +130,45 @@ def test_health_stats_metrics_and_secrets_never_shown(client: FlaskClient) -> No
     assert 'swoosh_bridge_delivered_total{direction="segment"} 0' in metrics
     config = client.get("/_swoosh/config").get_data(as_text=True)
     assert "s3cret" not in config and "tok-9f3a" not in config and "<set>" in config
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_properties_nested_too_deep_to_store_are_rejected_not_a_5xx(client: FlaskClient, bridge: Bridge) -> None:
+    deep = {"type": "track", "userId": "u", "event": "E", "properties": _nested(300)}
+    body = json.dumps({"batch": [deep, {"type": "track", "userId": "u", "event": "Shallow"}]}).encode()
+    reply = client.post("/segment", data=body, headers=signed(body))
+    assert reply.status_code == 200 and reply.get_json()["rejected"][0]["index"] == 0
+    assert "nested too deeply" in reply.get_json()["rejected"][0]["reason"]
+    alone = json.dumps(deep).encode()
+    assert client.post("/segment", data=alone, headers=signed(alone)).status_code == 400
+    event = {**EVENT, "extra": _nested(300)}
+    response = client.post("/pushwoosh", json=[event], headers={"Authorization": "Bearer tok-9f3a"})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "no_valid_events"
+    assert [e["event"] for e in queued(bridge, "segment")] == ["Shallow"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Signature": "é" * 40},
+        {"X-Signature": "\u00ff"},
+        {"Authorization": "Bearer tök-9f3a"},
+        {"Authorization": "Bearer \u00e9"},
+    ],
+)
+def test_a_non_ascii_signature_or_token_is_a_401(client: FlaskClient, headers: dict[str, str]) -> None:
+    path = "/segment" if "X-Signature" in headers else "/pushwoosh"
+    response = client.post(path, data=json.dumps(EVENT).encode(), headers=headers)
+    assert response.status_code == 401 and response.is_json
+
+
+@pytest.mark.parametrize("body", [b"{nope", b"\xff\xfe", b"[1", b"nan"])
+def test_replaying_dead_letters_with_a_body_that_is_not_json_is_a_400(client: FlaskClient, body: bytes) -> None:
+    response = client.post("/_swoosh/dead-letters/replay", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "not valid JSON" in response.get_json()["error"]  # the control API's shape

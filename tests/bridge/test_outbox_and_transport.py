@@ -14,7 +14,7 @@ import pytest
 
 from swoosh.bridge.destination import Request
 from swoosh.bridge.outbox import Outbox
-from swoosh.bridge.transport import PushwooshSender, backoff, classify, is_retryable
+from swoosh.bridge.transport import RETRY, PushwooshSender
 
 
 @pytest.fixture
@@ -88,45 +88,14 @@ def test_committed_items_survive_kill_9(tmp_path: Path) -> None:
     box.close()
 
 
-@pytest.mark.parametrize(
-    ("status", "retry"),
-    [
-        (200, False),
-        (202, False),
-        (400, False),
-        (401, False),
-        (404, False),
-        (408, True),
-        (410, False),
-        (423, True),
-        (429, True),
-        (500, True),
-        (501, False),
-        (502, True),
-        (503, True),
-        (505, True),
-    ],
-)
-def test_retry_classification_like_segments_actions_runtime(status: int, retry: bool) -> None:
-    assert is_retryable(status) is retry
-    outcome = classify(httpx.Response(status, headers={"Retry-After": "7"}))
-    assert outcome.ok is (200 <= status < 300)
-    if not outcome.ok:
-        assert outcome.retry is retry and outcome.retry_after == 7.0
-
-
-def test_connection_errors_are_retried() -> None:
-    outcome = classify(None, httpx.ConnectError("refused"))
-    assert outcome.retry and outcome.status is None and "ConnectError" in (outcome.detail or "")
-
-
-def test_backoff_grows_has_jitter_and_honours_retry_after() -> None:
+def test_the_bridge_backs_off_at_its_own_pace_under_the_shared_policy() -> None:
+    """Classification is emulator/retry.py's (tests/core/test_retry.py); the bridge's base and cap are its own."""
     rng = random.Random(1)
-    delays = [backoff(n, None, rng) for n in range(6)]
+    delays = [RETRY.delay(n, None, rng) for n in range(1, 7)]
     assert delays[5] > delays[0]
     assert all(0.25 <= d <= 48 for d in delays)
-    assert backoff(0, 30.0, rng) >= 30.0
-    assert backoff(50, None, rng) <= 450
+    assert RETRY.delay(1, 30.0, rng) >= 30.0
+    assert RETRY.delay(50, None, rng) <= 450
 
 
 def test_the_pushwoosh_sender_speaks_like_segments_destination() -> None:

@@ -320,3 +320,15 @@ def test_the_default_config_text_is_valid() -> None:
 def test_docs_list_every_config_key_as_init_writes_them() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
     assert f"```toml\n{default_config_text().rstrip()}\n```" in doc
+
+
+def test_bridge_commands_find_the_running_stack_or_say_there_is_none() -> None:
+    assert_one_error_line(run("bridge", "dead-letters"), 1, "no running swoosh stack found")
+    assert_one_error_line(run("bridge", "ping"), 1, "no running swoosh stack found")
+    with Stack(StackOptions()) as stack:
+        assert run("bridge", "dead-letters").output.strip().endswith("0 dead letter(s)")
+        assert "replayed 0" in run("bridge", "replay", "--all", "--stack", stack.id).output
+        pinged = run("bridge", "ping")
+        assert pinged.exit_code == 0 and "credentials ok for application ABCDE-12345" in pinged.output
+    result = run("bridge", "ping", "--pushwoosh-url", "http://127.0.0.1:9", "--app-code", "ABCDE-12345")
+    assert_one_error_line(result, 1)  # no stack to take the key from: says so in one line

@@ -32,7 +32,7 @@ APP_STATE = f"application {APP_CODE} exists with API key {API_KEY}"
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 
 # -- Segment events as the fake (or real) Segment delivers them to the bridge ------------------------
-IDENTIFY = {
+IDENTIFY: dict[str, Any] = {
     "type": "identify",
     "messageId": "ajs-identify-1",
     "userId": "u1",

@@ -65,7 +65,7 @@ class Events(BackendState):
                         self._link_user(devices[hwid], user_id)
                     history, subject = user.events, f"user:{user_id}"
                 else:
-                    history, subject = devices[hwid].events, f"device:{hwid}"  # type: ignore[index]
+                    history, subject = devices[hwid].events, f"device:{hwid}"  # type: ignore[index]  # hwid is one of this application's devices
                 history.add(event, at, app_code)
                 self._log_posted(PostedEvent(event, at, app_code, attributes, subject, stored_at))
         self.runtime.notify()

@@ -63,7 +63,7 @@ class Lifecycle:
         for device in devices:
             if not device.reachable_by_push:
                 continue  # no platform to send through, or unregistered (reachable by in-app only)
-            channel = device.platform.channel  # type: ignore[union-attr]
+            channel = device.platform.channel  # type: ignore[union-attr]  # the audience holds only devices with a platform
             if message.kind == "push" and channel == "email":
                 continue  # email devices receive createEmailMessage, not pushes
             content = backend.render(message, device, text_key)

@@ -49,7 +49,7 @@ class Tags(BackendState):
         Validates every value before writing any, so a bad value leaves the tags untouched.
         """
         create = self.config.auto_create_tags if auto_create is None else auto_create
-        target = device.tags if device is not None else user.tags  # type: ignore[union-attr]
+        target = device.tags if device is not None else user.tags  # type: ignore[union-attr]  # the caller passes a device or a user, never neither
         skipped: list[dict[str, str]] = []
         writes: dict[str, Any] = {}
         for name, value in values.items():
