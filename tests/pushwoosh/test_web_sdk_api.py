@@ -138,6 +138,17 @@ def test_get_config_gives_each_application_its_own_vapid_key_kept_across_export(
     restored.close()
 
 
+def test_a_shared_export_leaves_the_vapid_private_key_out(client: FlaskClient, backend: PushwooshBackend) -> None:
+    """The control API's export may be shared: the private key is redacted, and importing that export gives
+    the application a new pair (the stack's own state file keeps the pair, see the test above)."""
+    before = backend.get_config({"application": APP})["features"]["vapid_key"]
+    exported = client.get("/_swoosh/state").get_json()
+    assert exported["backend"]["applications"][0]["vapid_private_key"] == "<redacted>"
+    assert client.post("/_swoosh/state", json=exported).status_code == 200
+    after = backend.get_config({"application": APP})["features"]["vapid_key"]
+    assert after != before and len(_point(after)) == 65
+
+
 def test_get_config_lists_created_events(client: FlaskClient) -> None:
     assert call(client, "createEvent", auth=TOKEN, name="Checkout", attributes=[])["status_code"] == 200
     assert _reply(client, "getConfig", application=APP, features=["events"])["features"] == {"events": ["Checkout"]}
@@ -153,11 +164,13 @@ def test_check_device_follows_registration(client: FlaskClient) -> None:
 
 def test_register_device_keeps_the_browser_subscription(client: FlaskClient, backend: PushwooshBackend) -> None:
     _reply(client, "registerDevice", **WEB, **SUBSCRIPTION)
-    device = client.get("/_swoosh/devices").get_json()["items"][0]
-    assert device["web_push"] == {"endpoint": SUBSCRIPTION["push_token"], "p256dh": "BPk3", "auth": "c2VjcmV0"}
+    subscription = {"endpoint": SUBSCRIPTION["push_token"], "p256dh": "BPk3", "auth": "c2VjcmV0"}
+    assert backend.device(APP, "web-1").web_push == subscription
+    shown = client.get("/_swoosh/devices").get_json()["items"][0]["web_push"]
+    assert shown == {**subscription, "auth": "<redacted>"}  # the auth secret is a secret to the control API
     restored = PushwooshBackend(PushwooshConfig())
     restored.import_state(backend.export_state())
-    assert restored.device(APP, "web-1").web_push == device["web_push"]
+    assert restored.device(APP, "web-1").web_push == subscription
     restored.close()
     _reply(client, "unregisterDevice", **WEB)
     assert "web_push" not in client.get("/_swoosh/devices").get_json()["items"][0]

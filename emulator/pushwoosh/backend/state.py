@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from swoosh.emulator.control import match_filters
+from swoosh.emulator.journal import REDACTED
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
@@ -159,7 +160,7 @@ class State(Events, Tags):
                     app.get("segment"),
                     app.get("delivery_rates"),
                     app.get("seed", 0),
-                    app.get("vapid_private_key"),
+                    _private_key(app.get("vapid_private_key")),
                 )
             self.api_tokens = [str(t) for t in state.get("api_tokens", self.api_tokens)]
             self.device_tokens = [str(t) for t in state.get("device_tokens", self.device_tokens)]
@@ -211,3 +212,9 @@ class State(Events, Tags):
 
     def close(self) -> None:
         self.webhooks.close()
+
+
+def _private_key(exported: Any) -> str | None:
+    """An application's VAPID private key from an export; a shared export has it redacted, and the
+    application then gets a new pair (browsers subscribed with the old key resubscribe)."""
+    return None if exported in (None, REDACTED) else str(exported)
