@@ -67,7 +67,7 @@ def _schema_name(_ctx: click.Context, _param: click.Parameter, value: str) -> st
     "schema_name",
     required=True,
     callback=_schema_name,
-    help="Schema name, e.g. segment/track, segment/batch, events/message-event.",
+    help=f"Schema name, one of: {', '.join(names())}.",
 )
 def validate(files: tuple[IO[bytes], ...], schema_name: str) -> None:
     """Validate JSON or NDJSON FILES ('-' = stdin) against a schema; one line per problem, exit 1 if any."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -21,8 +22,11 @@ Head = tuple[str, list[tuple[str, str]]]  # ("431 Request Header Fields Too Larg
 
 
 def reason(status: int) -> str:
-    exc = default_exceptions.get(status)
-    return str(exc.name) if exc is not None else "Error"
+    """The status line's reason phrase ("Request Header Fields Too Large")."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def render_error(app: Callable[..., Any], status: int, message: str, path: str = "/") -> tuple[Head, bytes]:

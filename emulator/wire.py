@@ -66,3 +66,11 @@ def parse_json(data: bytes) -> Any:
 def dumps(value: Any) -> bytes:
     """Fast JSON encoding; non-JSON values (datetimes, sets) are turned into strings."""
     return orjson.dumps(value, default=str)
+
+
+def shown(value: Any) -> str:
+    """A value as a reply names it: JSON (`"three"`, `null`, `42`), never a Python repr (`'three'`, `None`)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return orjson.dumps(str(value)).decode()

@@ -182,11 +182,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def reachable(url: str) -> str:
-    """A URL a person can open: a wildcard listening address is reached through localhost."""
+def reachable(text: str) -> str:
+    """URLs and host:port pairs a person can use: a wildcard listening address is reached through localhost."""
     for wildcard in ("0.0.0.0", "[::]"):
-        url = url.replace(f"://{wildcard}:", "://localhost:")
-    return url
+        text = text.replace(f"{wildcard}:", "localhost:")
+    return text
 
 
 def wait_for_stop() -> None:
@@ -203,7 +203,7 @@ def _print_banner(stack: Stack) -> None:
     for name, service in info["services"].items():
         click.echo(f"  {name:<10} {reachable(service['url'])}")
         for line in service.get("hints", []):
-            click.echo(f"             {line}")
+            click.echo(f"             {reachable(line)}")
     tls = info.get("tls")
     if tls:
         click.echo(f"tls: CA {tls['ca_cert']} (trust it; `swoosh env` shows how), bundle {tls['ca_bundle']}")

@@ -12,13 +12,25 @@ from swoosh.contracts.pact.deploy_gate import can_i_deploy as gate
 from swoosh.contracts.pact.results import load, record, results_path
 from swoosh.contracts.pact.sources import VerificationSetupError, pacts_for, providers_in
 from swoosh.contracts.pact.verify import verify as run_verification
+from swoosh.stack_choice import service_endpoint, stack_options
 
+# The providers a swoosh stack plays, and the service that plays each.
+STACK_PROVIDERS = {
+    "segment-tracking-api": "segment",
+    "pushwoosh-integration-api": "pushwoosh",
+    "pushwoosh-message-events": "pushwoosh",
+}
 RESULTS_HELP = "Results file (default: $SWOOSH_PACT_RESULTS or .swoosh/pact-results.jsonl)."
 
 
 @click.command()
 @click.option("--provider", required=True, help="Provider name as the pacts spell it, e.g. pushwoosh-integration-api.")
-@click.option("--url", required=True, help="Base URL of the running provider (for message pacts: its producer URL).")
+@click.option(
+    "--url",
+    help="Base URL of the running provider (for message pacts: its producer URL). Default: the running swoosh "
+    "stack's fake for a provider it plays.",
+)
+@stack_options
 @click.option(
     "--pact-dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -30,7 +42,9 @@ RESULTS_HELP = "Results file (default: $SWOOSH_PACT_RESULTS or .swoosh/pact-resu
 @click.option("--results", type=click.Path(dir_okay=False, path_type=Path), help=RESULTS_HELP)
 def verify(
     provider: str,
-    url: str,
+    url: str | None,
+    stack: str | None,
+    data_dir: Path | None,
     pact_dir: Path | None,
     broker_url: str | None,
     provider_version: str,
@@ -40,6 +54,10 @@ def verify(
     """Verify a running provider against its pacts; exit 1 with the mismatches when it does not honour them."""
     if pact_dir is not None and broker_url:
         raise click.UsageError("use --pact-dir or --broker-url, not both")
+    if url is None:
+        if provider not in STACK_PROVIDERS:
+            raise click.UsageError(f"pass --url: the swoosh stack plays only {', '.join(STACK_PROVIDERS)}")
+        url, _token = service_endpoint(stack, data_dir, STACK_PROVIDERS[provider])
     try:
         result = run_verification(
             provider,

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, request
 
 from swoosh import contracts
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
-from swoosh.emulator.wire import BodyError, parse_json, read_raw
+from swoosh.emulator.wire import BodyError, parse_json, read_raw, shown
 
 MAX_BODY = 10 * 1024 * 1024
 Handler = Callable[[PushwooshBackend, Mapping[str, Any]], Any]
@@ -148,7 +148,7 @@ def remote_api_blueprint(backend: PushwooshBackend) -> Blueprint:
     def call(method: str) -> Response:
         found = _BY_LOWER.get(method.strip("/").lower())
         if found is None:
-            return envelope(404, f"Unknown method {method!r}")
+            return envelope(404, f"Unknown method {shown(method)}")
         name, handler, is_server, schema_name = found
         if request.method != "POST":
             return envelope(400, f"{name} must be called with POST", http_status=400)

@@ -21,7 +21,7 @@ from swoosh import contracts
 from swoosh.emulator.clock import parse_iso
 from swoosh.emulator.pushwoosh.api import device_token
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
-from swoosh.emulator.wire import BodyError, parse_json, read_raw
+from swoosh.emulator.wire import BodyError, parse_json, read_raw, shown
 
 MAX_BODY = 5 * 1024 * 1024
 MAX_EVENTS = 100
@@ -122,7 +122,7 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
                 return _post_event_failure(_RFC3339_HINT)
             name = item["name"]
             if "app_id" in item and "app_code" not in item:  # the real service accepts it: a warning only
-                quirks.append(f"event {name!r} carries app_id instead of app_code")
+                quirks.append(f"event {shown(name)} carries app_id instead of app_code")
             item_code = item.get("app_code") or item.get("app_id") or code
             if item_code not in backend.applications:
                 return _post_event_failure(f"application {item_code} not found")

@@ -16,6 +16,7 @@ from swoosh.contracts.shared_names import MESSAGE_EVENT_NAMES
 from swoosh.emulator.control import ControlError, json_response, request_json
 from swoosh.emulator.provider_states import ProviderStates
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
+from swoosh.emulator.wire import shown
 
 # channel -> (device type code, hwid for a user) of the device a message state sends to
 CHANNEL_DEVICES = {"Push": (1, "pact-ios-{user}"), "Email": (14, "{user}@example.com"), "SMS": (18, "+1555{digits}")}
@@ -73,7 +74,7 @@ def send_message_event(
     """
     kind = {"push": "Push", "email": "Email", "sms": "SMS"}.get(kind.lower(), kind)
     if kind not in CHANNEL_DEVICES:
-        raise ValueError(f"kind must be Push, Email or SMS, not {kind!r}")
+        raise ValueError(f"kind must be Push, Email or SMS, not {shown(kind)}")
     if outcome == "bounced" and kind != "Email":
         raise ValueError("only emails bounce")
     device_type, hwid_format = CHANNEL_DEVICES[kind]
@@ -109,7 +110,8 @@ def register_message_producer(bp: Blueprint, backend: PushwooshBackend) -> None:
             raise ControlError('send {"description": "<the interaction description>"}')
         named = [name for name in MESSAGE_EVENT_NAMES if name.lower() in description.lower()]
         if not named:
-            raise ControlError(f"{description!r} names none of the message events: {', '.join(MESSAGE_EVENT_NAMES)}")
+            events = ", ".join(MESSAGE_EVENT_NAMES)
+            raise ControlError(f"{shown(description)} names none of the message events: {events}")
         with backend.lock:
             events = [event for event in backend.lifecycle.events if event["event"] == named[0]]
         if not events:

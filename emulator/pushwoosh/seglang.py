@@ -28,6 +28,7 @@ from swoosh.emulator.pushwoosh.filter_tree import (
     TagCondition,
 )
 from swoosh.emulator.pushwoosh.tags import Operator, TagValueError, check_operand, parse_operator
+from swoosh.emulator.wire import shown
 
 MAX_NESTING = 64
 MAX_NUMBER_LENGTH = 40
@@ -68,7 +69,7 @@ def _tokens(expression: str) -> list[_Token]:
         if found is None:
             if expression[position] == '"':
                 raise SeglangError("unterminated string", position)
-            raise SeglangError(f"unexpected {expression[position]!r}", position)
+            raise SeglangError(f"unexpected {shown(expression[position])}", position)
         kind, text = found.lastgroup or "", found.group()
         if kind == "number":
             if len(text) > MAX_NUMBER_LENGTH:
@@ -132,7 +133,7 @@ class _Parser:
 
     def expect(self, punct: str) -> _Token:
         if self.current.kind != "punct" or self.current.value != punct:
-            raise SeglangError(f"expected {punct!r}, found {_describe(self.current)}", self.current.position)
+            raise SeglangError(f"expected {shown(punct)}, found {_describe(self.current)}", self.current.position)
         return self.advance()
 
     def at(self, *puncts: str) -> bool:
@@ -176,7 +177,7 @@ class _Parser:
             raise SeglangError(f"expected a condition, found {_describe(token)}", token.position)
         builder = _FUNCTIONS.get(token.value.upper())
         if builder is None:
-            raise SeglangError(f"unknown function {token.value!r} (expected A, T, AT or E)", token.position)
+            raise SeglangError(f"unknown function {shown(token.value)} (expected A, T, AT or E)", token.position)
         self.advance()
         self.expect("(")
         arguments = self.arguments()
@@ -248,7 +249,7 @@ def _platform_codes(argument: _Argument) -> tuple[int, ...]:
             try:
                 code = platform_by_name(item).code
             except KeyError:
-                raise SeglangError(f"unknown platform {item!r}", argument.position) from None
+                raise SeglangError(f"unknown platform {shown(item)}", argument.position) from None
         if code not in codes:
             codes.append(code)
     return tuple(codes)
@@ -272,7 +273,7 @@ def _tag_condition(arguments: list[_Argument], application: str | None, end: int
         raise SeglangError(f"{operator} needs a value", end)
     operand = arguments[2] if len(arguments) == 3 else None
     if operand is not None and isinstance(operand.value, _Name):
-        raise SeglangError(f"unexpected {operand.value.text!r}; quote text values", operand.position)
+        raise SeglangError(f"unexpected {shown(operand.value.text)}; quote text values", operand.position)
     try:
         checked = check_operand(operator, None if operand is None else operand.value)
     except TagValueError as error:
@@ -326,7 +327,7 @@ def parse(expression: str) -> Filter:
 def from_conditions(conditions: Any, operator: str = "AND") -> Filter:
     """A filter from createMessage/createFilter `conditions` `[[tag, op, value], ...]` joined by AND or OR."""
     if not isinstance(operator, str) or operator.upper() not in ("AND", "OR"):
-        raise SeglangError(f"conditions operator must be AND or OR, got {operator!r}")
+        raise SeglangError(f"conditions operator must be AND or OR, got {shown(operator)}")
     if not isinstance(conditions, list) or not conditions:
         raise SeglangError("conditions must be a non-empty array of [tag, operator, value]")
     nodes: list[Filter] = []

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from swoosh.emulator.clock import parse_iso
+from swoosh.emulator.wire import shown
 
 
 class TagType(IntEnum):
@@ -54,7 +55,7 @@ def parse_operator(text: object) -> Operator:
             return Operator(text.upper())
         except ValueError:
             pass
-    raise TagValueError(f"unknown operator {text!r}; expected one of {', '.join(Operator)}")
+    raise TagValueError(f"unknown operator {shown(text)}; expected one of {', '.join(Operator)}")
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -218,7 +219,7 @@ def _seconds(value: Any) -> int:
         parsed = parse_iso(text) if "T" in text else None
         if parsed is not None:
             return _unix(parsed.timestamp())
-        raise TagValueError(f'date tag value expected as "YYYY-MM-DD HH:mm", got {value!r}')
+        raise TagValueError(f'date tag value expected as "YYYY-MM-DD HH:mm", got {shown(value)}')
     raise TagValueError(f"date tag value expected, got {_describe(value)}")
 
 
@@ -242,7 +243,7 @@ def _version(value: Any) -> str:
         value = repr(value)
     if isinstance(value, str) and _VERSION_TEXT.fullmatch(value.strip()):
         return ".".join(str(int(part)) for part in value.strip().split("."))
-    raise TagValueError(f'version tag value expected like "1.2.3", got {value!r}')
+    raise TagValueError(f'version tag value expected like "1.2.3", got {shown(value)}')
 
 
 _COERCERS: dict[TagType, Callable[[Any], Any]] = {
@@ -277,7 +278,7 @@ def apply_operation(current: Any, operation: Any, tag_type: TagType) -> Any:
         raise TagValueError('tag operation must be {"operation": "increment" | "append" | "remove", "value": ...}')
     name = operation["operation"].lower()
     if "value" not in operation or operation["value"] is None:
-        raise TagValueError(f"tag operation {name!r} needs a value")
+        raise TagValueError(f"tag operation {shown(name)} needs a value")
     tag_type = TagType(tag_type)
     if name == "increment":
         if tag_type is TagType.INTEGER:
@@ -294,7 +295,7 @@ def apply_operation(current: Any, operation: Any, tag_type: TagType) -> Any:
             return existing + [item for item in items if item not in existing]
         dropped = set(items)
         return [item for item in existing if item not in dropped]
-    raise TagValueError(f"unknown tag operation {operation['operation']!r}; expected increment, append or remove")
+    raise TagValueError(f"unknown tag operation {shown(operation['operation'])}; expected increment, append or remove")
 
 
 def render_value(stored: Any, tag_type: TagType) -> Any:

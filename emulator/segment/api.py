@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request
 
 from swoosh.emulator.faults import CONTROL_PREFIX
 from swoosh.emulator.segment.backend import MAX_BATCH_BYTES, MAX_CALL_BYTES, IngestError, SegmentBackend
-from swoosh.emulator.segment.messages import BATCH, CALL_TYPES, CallType
+from swoosh.emulator.segment.messages import BATCH, CALL_TYPES, CLIENT_LIBRARIES, CallType
 from swoosh.emulator.wire import BodyError, decode_body, parse_json, read_raw
 
 CALL_ROUTES: dict[str, CallType] = {
@@ -42,8 +42,6 @@ GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-Retry-Count, Content-Encoding"
 # A page's script reads only the headers listed here: analytics.js waits `Retry-After` seconds after a 429.
 CORS_EXPOSE_HEADERS = "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
-# Libraries that run on the user's device: Segment adds `context.ip` from the connection to their events.
-CLIENT_LIBRARIES = frozenset({"analytics.js"})
 
 
 def error_body(code: str, message: str, **extra: object) -> bytes:
@@ -207,7 +205,7 @@ def tracking_blueprint(backend: SegmentBackend, metrics: ClientMetrics) -> Bluep
                 pass
             return Response(GIF, mimetype="image/gif")
         if len(parts) == 3 and parts[0] == "projects" and parts[2] == "settings":
-            write_key = request.view_args["rest"].strip("/").split("/")[1]  # keep the key's case
+            write_key = (request.view_args or {})["rest"].strip("/").split("/")[1]  # keep the key's case
             host = f"{request.host}/v1"
             settings = {
                 "integrations": {"Segment.io": {"apiKey": write_key, "apiHost": host, "protocol": request.scheme}},

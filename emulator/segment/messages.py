@@ -17,6 +17,9 @@ CallType = Literal["identify", "track", "page", "screen", "group", "alias", "bat
 BATCH: CallType = "batch"
 MAX_MESSAGE_ID = 100
 DEFAULT_LIBRARY = {"name": "unknown", "version": "unknown"}
+# Libraries that run on the user's device: Segment records their events with `channel: "client"` and
+# fills `context.ip` from the connection (docs/segment.md has the evidence).
+CLIENT_LIBRARIES = frozenset({"analytics.js"})
 
 # Reasons a message is kept in the "bad" set (HTTP stays 200 unless strict).
 NO_USER_ANON_ID = "no_user_anon_id"
@@ -134,7 +137,6 @@ class Enrichment:
         message["timestamp"] = iso_millis(corrected_timestamp(self.received, original, sent))
         if sent_iso is not None:
             message["sentAt"] = sent_iso
-        message["channel"] = "server"
         message["version"] = 2
         if not isinstance(message.get("integrations"), dict):
             message["integrations"] = {}
@@ -143,6 +145,7 @@ class Enrichment:
             context = message["context"] = {}
         if not isinstance(context.get("library"), dict):
             context["library"] = dict(DEFAULT_LIBRARY)
+        message["channel"] = "client" if context["library"].get("name") in CLIENT_LIBRARIES else "server"
         message["projectId"] = self.source_id
         message["writeKey"] = self.write_key
 

@@ -332,3 +332,12 @@ def test_bridge_commands_find_the_running_stack_or_say_there_is_none() -> None:
         assert pinged.exit_code == 0 and "credentials ok for application ABCDE-12345" in pinged.output
     result = run("bridge", "ping", "--pushwoosh-url", "http://127.0.0.1:9", "--app-code", "ABCDE-12345")
     assert_one_error_line(result, 1)  # no stack to take the key from: says so in one line
+
+
+def test_contracts_verify_finds_the_provider_in_the_running_stack(tmp_path: Path) -> None:
+    results = str(tmp_path / "results.jsonl")
+    assert_one_error_line(run("contracts", "verify", "--provider", "somebody-else"), 2, "pass --url")
+    with Stack(StackOptions(only=("segment", "pushwoosh"))):
+        verified = run("contracts", "verify", "--provider", "pushwoosh-integration-api", "--results", results)
+    assert verified.exit_code == 0, verified.output
+    assert "OK: pushwoosh-integration-api" in verified.output and f"result recorded in {results}" in verified.output

@@ -80,3 +80,14 @@ def test_the_same_content_length_twice_is_one_length() -> None:
     reader.feed(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc")
     request = reader.next_request()
     assert request is not None and request.body == b"abc"
+
+
+def test_refusals_carry_the_standard_reason_phrase() -> None:
+    """The serving layer's own refusals go out with a readable status line (was a property's repr)."""
+    from swoosh.emulator.http_errors import reason
+
+    assert (reason(400), reason(413), reason(431)) == (
+        "Bad Request",
+        "Request Entity Too Large",
+        "Request Header Fields Too Large",
+    )

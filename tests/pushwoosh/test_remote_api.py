@@ -297,7 +297,7 @@ def test_send_date_is_read_in_the_notifications_timezone(client: FlaskClient, ba
     assert new_york - utc == 5 * 3600  # EST is UTC-5 in January
     on_mars = [{"content": "x", "send_date": at_ten, "timezone": "Mars/Olympus"}]
     unknown = call(client, "createMessage", auth=TOKEN, application=APP, notifications=on_mars)
-    assert (unknown["status_code"], unknown["status_message"]) == (210, "Unknown timezone 'Mars/Olympus'")
+    assert (unknown["status_code"], unknown["status_message"]) == (210, 'Unknown timezone "Mars/Olympus"')
 
 
 def test_the_inbox_holds_the_push_payload_keys(client: FlaskClient, backend: PushwooshBackend) -> None:

@@ -113,7 +113,7 @@ def test_waiting_requests_past_the_cap_are_refused_in_the_service_format(segment
         socks = open_connections(server.port, 2)
         try:
             for sock in socks:
-                sock.sendall(b"GET /_swoosh/wait/events?count=9&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n")
+                sock.sendall(b"GET /_swoosh/wait/events?count=9&timeout=60 HTTP/1.1\r\nHost: localhost\r\n\r\n")
             assert eventually(lambda: server.waiting == 2)
             third = httpx.get(f"{server.url}/_swoosh/wait/events", params={"count": 9, "timeout": 60}, timeout=10)
             assert third.status_code == 503

@@ -142,3 +142,11 @@ def test_state_import_replaces_sources(backend: SegmentBackend) -> None:
     backend.import_state(baseline)
     assert list(backend.sources) == ["app", "pushwoosh"]
     assert backend.source_for_key("web-key") is None
+
+
+def test_client_side_libraries_get_the_client_channel(backend: SegmentBackend) -> None:
+    """Segment records analytics.js events with `channel: "client"`; server libraries keep "server"."""
+    browser = {"userId": "u1", "event": "Viewed", "context": {"library": {"name": "analytics.js", "version": "1.84"}}}
+    assert ingest_one(backend, "track", browser)["channel"] == "client"
+    python = {**browser, "context": {"library": {"name": "analytics-python", "version": "2.4.0"}}}
+    assert ingest_one(backend, "track", python)["channel"] == "server"

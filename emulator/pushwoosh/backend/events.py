@@ -7,6 +7,7 @@ from typing import Any
 
 from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
 from swoosh.emulator.pushwoosh.model import EventHistory, PostedEvent
+from swoosh.emulator.wire import shown
 
 
 class Events(BackendState):
@@ -46,7 +47,7 @@ class Events(BackendState):
             devices = self.devices[app_code]
             for event, user_id, hwid, _at, _attributes in events:
                 if event not in self.event_registry and not auto_create:
-                    raise PushwooshError(210, f"Event {event!r} not found")
+                    raise PushwooshError(210, f"Event {shown(event)} not found")
                 if user_id is None and (hwid is None or hwid not in devices):
                     raise PushwooshError(210, "Device not found")
             stored_at = self.runtime.clock.time()

@@ -13,6 +13,7 @@ from swoosh.emulator.pushwoosh.backend.filters import Filters
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
 from swoosh.emulator.pushwoosh.model import Application, Device, Message
 from swoosh.emulator.pushwoosh.templating import compile_template
+from swoosh.emulator.wire import shown
 
 TRANSACTION_WINDOW = 24 * 3600
 
@@ -33,7 +34,7 @@ class Messages(Filters, Tags):
         try:
             zone = ZoneInfo(timezone) if timezone else UTC
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise PushwooshError(210, f"Unknown timezone {timezone!r}") from exc
+            raise PushwooshError(210, f"Unknown timezone {shown(timezone)}") from exc
         if isinstance(send_date, str):
             try:
                 return datetime.strptime(send_date.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=zone).timestamp()
@@ -86,7 +87,7 @@ class Messages(Filters, Tags):
             raise PushwooshError(210, "Use either filter or conditions, not both")
         filter_name = notification.get("filter")
         if filter_name is not None and filter_name not in self.filters:
-            raise PushwooshError(210, f"Filter {filter_name!r} not found")
+            raise PushwooshError(210, f"Filter {shown(filter_name)} not found")
         compiled = None
         if notification.get("conditions") is not None:
             compiled = self.compile_filter(

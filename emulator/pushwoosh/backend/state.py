@@ -11,6 +11,7 @@ from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
 from swoosh.emulator.pushwoosh.model import Device, PostedEvent
+from swoosh.emulator.wire import shown
 
 
 class State(Events, Tags):
@@ -75,7 +76,7 @@ class State(Events, Tags):
             return self.webhooks.describe()
         if collection == "tags":
             return self._tags_view(filters)
-        raise ValueError(f"unknown collection {collection!r}")
+        raise ValueError(f"unknown collection {shown(collection)}")
 
     def _tags_view(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
         if "hwid" in filters:

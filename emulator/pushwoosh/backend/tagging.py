@@ -8,6 +8,7 @@ from typing import Any
 from swoosh.emulator.pushwoosh import tags
 from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
 from swoosh.emulator.pushwoosh.model import Device, TagDefinition, User
+from swoosh.emulator.wire import shown
 
 
 class Tags(BackendState):
@@ -20,7 +21,7 @@ class Tags(BackendState):
         with self.lock:
             existing = self.tag_registry.get(name)
             if existing is not None and existing.type != kind:
-                raise PushwooshError(210, f"Tag {name!r} already exists with another type")
+                raise PushwooshError(210, f"Tag {shown(name)} already exists with another type")
             definition = TagDefinition(name, kind, application_specific, user_specific)
             self.tag_registry[name] = definition
         return definition
@@ -28,7 +29,7 @@ class Tags(BackendState):
     def delete_tag(self, name: str) -> None:
         with self.lock:
             if self.tag_registry.pop(name, None) is None:
-                raise PushwooshError(210, f"Tag {name!r} not found")
+                raise PushwooshError(210, f"Tag {shown(name)} not found")
             for devices in self.devices.values():
                 for device in devices.values():
                     device.tags.pop(name, None)
@@ -68,7 +69,7 @@ class Tags(BackendState):
                     writes[name] = tags.coerce(value, definition.type)
             except tags.TagValueError as exc:
                 if strict_types:
-                    raise PushwooshError(210, f"Invalid value for tag {name!r}: {exc}") from exc
+                    raise PushwooshError(210, f"Invalid value for tag {shown(name)}: {exc}") from exc
                 skipped.append({"tag": name, "reason": str(exc)})
                 continue
             self.tag_registry.setdefault(name, definition)
