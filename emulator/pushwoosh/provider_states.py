@@ -110,8 +110,8 @@ def register_message_producer(bp: Blueprint, backend: PushwooshBackend) -> None:
             raise ControlError('send {"description": "<the interaction description>"}')
         named = [name for name in MESSAGE_EVENT_NAMES if name.lower() in description.lower()]
         if not named:
-            events = ", ".join(MESSAGE_EVENT_NAMES)
-            raise ControlError(f"{shown(description)} names none of the message events: {events}")
+            choices = ", ".join(MESSAGE_EVENT_NAMES)
+            raise ControlError(f"{shown(description)} names none of the message events: {choices}")
         with backend.lock:
             events = [event for event in backend.lifecycle.events if event["event"] == named[0]]
         if not events:

@@ -341,3 +341,14 @@ def test_contracts_verify_finds_the_provider_in_the_running_stack(tmp_path: Path
         verified = run("contracts", "verify", "--provider", "pushwoosh-integration-api", "--results", results)
     assert verified.exit_code == 0, verified.output
     assert "OK: pushwoosh-integration-api" in verified.output and f"result recorded in {results}" in verified.output
+
+
+def test_traffic_stops_with_a_clear_error_when_its_target_stops_answering() -> None:
+    with socket.socket() as closed:  # a port nothing listens on: every request is refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    args = ["traffic", "--target", "segment", "--segment-url", url, "--write-key", "k", "--duration", "300"]
+    result = run(*args, "--rate", "500", "--batch-size", "1", "--json")
+    assert result.exit_code != 0
+    assert "stopped answering" in result.output and "swoosh ps" in result.output
+    assert '"stopped_by": "unreachable"' in result.output
