@@ -53,18 +53,14 @@ def _segment_snippets(segment: dict[str, Any]) -> dict[str, str]:
     sources = segment.get("sources") or [{"write_key": ""}]
     key = sources[0]["write_key"]
     return {
-        "python": (
-            "import segment.analytics as analytics\n"
-            f'analytics.write_key = "{key}"\n'
-            f'analytics.host = "{url}"'
-        ),
+        "python": (f'import segment.analytics as analytics\nanalytics.write_key = "{key}"\nanalytics.host = "{url}"'),
         "node": (
             'const { Analytics } = require("@segment/analytics-node")\n'
             f'const analytics = new Analytics({{ writeKey: "{key}", host: "{url}", path: "/v1/batch" }})'
         ),
         "analytics.js": (
             'import { AnalyticsBrowser } from "@segment/analytics-next"\n'
-            f'// settings come from {url}/v1/projects/{key}/settings and point at apiHost {host}/v1\n'
+            f"// settings come from {url}/v1/projects/{key}/settings and point at apiHost {host}/v1\n"
             f'const analytics = AnalyticsBrowser.load({{ writeKey: "{key}", cdnURL: "{url}" }},\n'
             f'  {{ integrations: {{ "Segment.io": {{ apiHost: "{host}/v1", protocol: "{scheme}" }} }} }})'
         ),
@@ -88,6 +84,7 @@ def _pushwoosh_snippets(pushwoosh: dict[str, Any]) -> dict[str, str]:
     url = pushwoosh["url"]
     parts = urlsplit(url)
     code, token = pushwoosh.get("application", ""), pushwoosh.get("api_token", "")
+    device_token = pushwoosh.get("device_token", "")
     base = f"{url}/json/1.3/"
     return {
         "pypushwoosh": (
@@ -108,9 +105,10 @@ def _pushwoosh_snippets(pushwoosh: dict[str, Any]) -> dict[str, str]:
             f"<key>Pushwoosh_BASEURL</key><string>{base}</string>"
         ),
         "pushwoosh-web": (
-            "Pushwoosh.push([\"init\", {\n"
+            'Pushwoosh.push(["init", {\n'
             f'  applicationCode: "{code}",\n'
             f'  pushwooshUrl: "{base}",\n'
+            f'  apiToken: "{device_token}", // the device API token; optional unless the fake runs strict\n'
             "}])"
         ),
     }

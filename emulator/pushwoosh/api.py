@@ -1,11 +1,13 @@
 """The /json/1.3 remote API on the wire: `{"request": {...}}` in, the status envelope out.
 
-Logical errors stay HTTP 200 with the outcome in `status_code` (210 argument error, ...); a body
-that is not JSON or has no `request` object is HTTP 400; every reply, errors included, is JSON
-(pypushwoosh calls `r.json()` on everything) and never carries `base_url`. Method names match
-case-insensitively. Each method's request shape is the JSON Schema `pushwoosh/<method-in-kebab-case>`,
-which carries the texts the fake answers with; the backend is left with what a schema cannot know
-(unknown application, device, message, tag or filter; a tag value against its declared type).
+Logical errors stay HTTP 200 with the outcome in `status_code` (210 argument error, ...); a body that is
+not JSON or has no `request` object is HTTP 400; every reply, errors included, is JSON (pypushwoosh
+calls `r.json()` on everything) and never carries `base_url`. Method names match case-insensitively;
+every answer carries CORS headers for the page that asked (`cors_headers`), and a text/plain body (the
+Web SDK's, which so avoids a preflight) is read as JSON like any other. Each method's request shape is
+the JSON Schema `pushwoosh/<method-in-kebab-case>`, which carries the texts the fake answers with; the
+backend is left with what a schema cannot know (unknown application, device, message, tag or filter; a
+tag value against its declared type).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ DEVICE_METHODS: dict[str, Handler] = {
     "registerEmailUser": lambda b, r: b.register_user({**r, "hwid": r.get("email"), "device_type": 14}),
     "setEmailTags": lambda b, r: b.set_email_tags(r),
     "deleteEmail": lambda b, r: b.delete_email(r),
+    "getConfig": lambda b, r: b.get_config(r),
+    "checkDevice": lambda b, r: b.check_device(r),
+    "getInboxMessages": lambda b, r: b.inbox_messages(r),
+    "inboxStatus": lambda b, r: b.inbox_status(r),
 }
 
 SERVER_METHODS: dict[str, Handler] = {
@@ -102,6 +108,25 @@ def _delete_tag(backend: PushwooshBackend, req: Mapping[str, Any]) -> dict[str, 
     tag = req["tag"]
     backend.delete_tag(tag["name"] if isinstance(tag, dict) else tag)
     return {"result": True}
+
+
+def cors_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """CORS on every /json/1.3 answer (see emulator.cors), as the Web SDK needs it: the page's origin
+    echoed with credentials allowed (with an `apiToken` the SDK sends `Authorization` and cookies, so `*`
+    would not do), and preflights allowed `Authorization` and `Content-Type`."""
+    if not environ.get("PATH_INFO", "").startswith("/json/1.3/"):
+        return []
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin:
+        return [("Access-Control-Allow-Origin", "*")]
+    return [
+        ("Access-Control-Allow-Origin", origin),
+        ("Access-Control-Allow-Credentials", "true"),
+        ("Vary", "Origin"),
+        ("Access-Control-Allow-Methods", "POST, GET, PUT, OPTIONS"),
+        ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+        ("Access-Control-Max-Age", "86400"),
+    ]
 
 
 def envelope(status_code: int, message: str, response: Any = None, http_status: int = 200) -> Response:

@@ -8,8 +8,9 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from swoosh.emulator.control import ControlError, control_blueprint, json_response, request_json
+from swoosh.emulator.cors import CorsMiddleware
 from swoosh.emulator.provider_states import register_routes
-from swoosh.emulator.pushwoosh.api import envelope, remote_api_blueprint
+from swoosh.emulator.pushwoosh.api import cors_headers, envelope, remote_api_blueprint
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 from swoosh.emulator.pushwoosh.integration_api import integration_blueprint
 from swoosh.emulator.pushwoosh.provider_states import pushwoosh_states, register_message_producer
@@ -30,7 +31,10 @@ def create_app(backend: PushwooshBackend) -> Flask:
     def _http_error(exc: HTTPException) -> Response:
         return envelope(exc.code or 500, exc.description or exc.name, http_status=exc.code or 500)
 
-    return install(app, backend.runtime, fault_body=_fault_body)
+    install(app, backend.runtime, fault_body=_fault_body)
+    # Outermost, so injected faults and errors answered below the routes reach the Web SDK's page too.
+    app.wsgi_app = CorsMiddleware(app.wsgi_app, cors_headers)  # type: ignore[method-assign]
+    return app
 
 
 def _fault_body(status: int, path: str, text: str) -> Any:

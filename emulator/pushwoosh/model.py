@@ -13,6 +13,7 @@ from typing import Any
 
 from swoosh.contracts.shared_names import DEVICE_TYPES, Platform
 from swoosh.emulator.pushwoosh.tags import TagType
+from swoosh.emulator.pushwoosh.vapid import VapidKeys
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Application:
     segment: SegmentSettings | None = None
     delivery_rates: dict[str, float] = field(default_factory=dict)  # channel -> probability delivered
     seed: int = 0
+    vapid: VapidKeys = field(default_factory=VapidKeys)  # web push; the private half only in exports
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -42,6 +44,7 @@ class Application:
             "segment": self.segment.describe() if self.segment else None,
             "delivery_rates": self.delivery_rates,
             "seed": self.seed,
+            "vapid_public_key": self.vapid.public_key,
         }
 
 
@@ -147,6 +150,7 @@ class Device:
         "timezone",
         "unsubscribed",
         "user",
+        "web_push",
     )
 
     def __init__(
@@ -158,6 +162,7 @@ class Device:
         self.registry = registry
         self.push_token: str | None = None
         self.unsubscribed = False  # unregisterDevice: the token is gone, no push reaches it until it registers
+        self.web_push: dict[str, str] | None = None  # a browser's subscription: endpoint, p256dh, auth
         self.user: User | None = None
         self.language: str | None = None
         self.timezone: Any = None
@@ -221,6 +226,7 @@ class Device:
             "os_version": self.os_version,
             "email": self.email,
             "badge": self.badge,
+            **({"web_push": self.web_push} if self.web_push else {}),
             **({"extra": self.extra} if self.extra else {}),
         }
 

@@ -85,9 +85,11 @@ class PushwooshService:
         scheme, _, host = self.url.partition("://")
         code = self.backend.default_app().code
         token = self.backend.api_tokens[0] if self.backend.api_tokens else ""
+        device_token = self.backend.device_tokens[0] if self.backend.device_tokens else ""
         return {
             "application": code,
             "api_token": token,
+            "device_token": device_token,  # the Web SDK's `apiToken` (strict mode demands it of device methods)
             "hints": [
                 f"application {code}, API token {token}",
                 f'pypushwoosh: client.scheme = "{scheme}"; client.hostname = "{host}"',

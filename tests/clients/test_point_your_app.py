@@ -109,6 +109,8 @@ def test_pushwoosh_sdk_snippets_carry_a_base_url_the_fake_answers(stack: Stack, 
     base = re.search(r"(https?://[^\"<]+/json/1\.3/)", snippet)
     assert base and base.group(1) == f"{stack.urls['pushwoosh']}/json/1.3/"
     assert "ABCDE-12345" in snippet
+    if sdk == "pushwoosh-web":
+        assert 'apiToken: "DEVICE-TOKEN"' in snippet  # the device API token, from the running stack
     device = {"application": "ABCDE-12345", "hwid": f"{sdk}-device", "device_type": 3, "push_token": "t"}
     reply = httpx.post(f"{base.group(1)}registerDevice", json={"request": device})
     assert reply.json()["status_code"] == 200

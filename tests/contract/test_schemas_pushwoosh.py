@@ -308,13 +308,17 @@ def test_the_fake_pushwoosh_answers_every_other_method_in_shape(client: FlaskCli
     assert details["message"]["kind"] == "email"
     call("deleteEmail", application=APP, email=email)
 
-    call("registerDevice", application=APP, hwid="dev-1", device_type=1, push_token="apns-token")
+    call("getConfig", application=APP, hwid="dev-1", features=["vapid_key", "events"])
     call("applicationOpen", application=APP, hwid="dev-1")
+    call("checkDevice", application=APP, hwid="dev-1")
+    call("registerDevice", application=APP, hwid="dev-1", device_type=1, push_token="apns-token")
     call("setBadge", application=APP, hwid="dev-1", badge=2)
     pushed = call("createMessage", application=APP, auth=TOKEN, notifications=[{"content": "Hi", "devices": ["dev-1"]}])
     code = pushed["Messages"][0]
     call("messageDeliveryEvent", application=APP, hwid="dev-1", hash=code)
     call("pushStat", application=APP, hwid="dev-1", hash=code)
+    inbox = call("getInboxMessages", application=APP, hwid="dev-1", count=0, last_code="")
+    call("inboxStatus", application=APP, hwid="dev-1", inbox_code=inbox["messages"][0]["order"], status=2)
     scheduled = {"content": "Later", "send_date": "2099-01-01 10:00"}
     later = call("createMessage", application=APP, auth=TOKEN, notifications=[scheduled])
     call("deleteMessage", auth=TOKEN, message=later["Messages"][0])

@@ -24,6 +24,7 @@ from swoosh.emulator.pushwoosh.model import (
     TagDefinition,
     User,
 )
+from swoosh.emulator.pushwoosh.vapid import VapidKeys
 from swoosh.emulator.pushwoosh.webhooks import WebhookSender
 from swoosh.emulator.runtime import Runtime
 
@@ -79,7 +80,8 @@ class BackendState:
         self.deliveries: list[Delivery] = []
         self.inboxes: dict[str, list[dict[str, Any]]] = {}
         self.warnings: list[dict[str, Any]] = []
-        self.opens: list[dict[str, Any]] = []
+        self.opens: list[dict[str, Any]] = []  # pushStat and messageDeliveryEvent
+        self.app_opens: list[dict[str, Any]] = []  # applicationOpen
         self.transactions: dict[str, tuple[float, list[str]]] = {}
         self.stats_requests: dict[str, str] = {}
         self.webhooks = WebhookSender()
@@ -94,6 +96,7 @@ class BackendState:
         segment: Mapping[str, Any] | None = None,
         delivery_rates: Mapping[str, float] | None = None,
         seed: int = 0,
+        vapid_private_key: str | None = None,
     ) -> Application:
         if not isinstance(code, str) or len(code) != 11 or code[5] != "-" or not code.replace("-", "").isalnum():
             raise ValueError("application code must look like XXXXX-XXXXX (letters and digits)")
@@ -107,7 +110,7 @@ class BackendState:
         rates = {str(k): float(v) for k, v in (delivery_rates or {}).items()}
         if any(not 0 <= v <= 1 for v in rates.values()):
             raise ValueError("delivery rates are probabilities between 0 and 1")
-        app = Application(code, name or code, settings, rates, int(seed))
+        app = Application(code, name or code, settings, rates, int(seed), VapidKeys(vapid_private_key))
         with self.lock:
             self.applications[code] = app
             self.devices.setdefault(code, {})

@@ -13,6 +13,14 @@ from swoosh.emulator.pushwoosh.model import Device
 INTEGRATION_PLATFORMS = {"ios": 1, "android": 3, "web": 11}
 
 
+def web_subscription(request: Mapping[str, Any]) -> dict[str, str] | None:
+    """A browser's push subscription as the Web SDK registers it: the endpoint is the push token,
+    `public_key` the subscription's p256dh key and `auth_token` its auth secret."""
+    if not request.get("public_key") or not request.get("auth_token"):
+        return None
+    return {"endpoint": request["push_token"], "p256dh": request["public_key"], "auth": request["auth_token"]}
+
+
 class DevicesAndUsers(Tags):
     """Devices and the users they belong to; registering a device writes its tags, so this builds on tags."""
 
@@ -26,6 +34,7 @@ class DevicesAndUsers(Tags):
             device.device_type = device_type
             if request.get("push_token"):
                 device.push_token, device.unsubscribed = request["push_token"], False
+                device.web_push = web_subscription(request)
             for key in ("language", "app_version", "device_model", "os_version"):
                 if request.get(key) is not None:
                     setattr(device, key, str(request[key]))
@@ -39,11 +48,21 @@ class DevicesAndUsers(Tags):
         self.runtime.notify()
 
     def unregister_device(self, request: Mapping[str, Any]) -> None:
+        """Drops the device's push token; an hwid never registered has none to drop and is accepted (the Web
+        SDK unregisters on a visitor's first visit, before it registers, whenever the VAPID key is new)."""
         app = self.app(request.get("application"))
         with self.lock:
-            device = self.device(app.code, request["hwid"])
-            device.push_token, device.unsubscribed = None, True
+            device = self.devices[app.code].get(request["hwid"])
+            if device is None:
+                return
+            device.push_token, device.unsubscribed, device.web_push = None, True, None
         self.runtime.notify()
+
+    def check_device(self, request: Mapping[str, Any]) -> dict[str, bool]:
+        """checkDevice: whether the hwid is registered, and whether it still has a push token."""
+        app = self.app(request.get("application"))
+        device = self.devices[app.code].get(request["hwid"])
+        return {"exist": device is not None, "push_token_exist": bool(device and device.push_token)}
 
     def delete_device(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))
@@ -74,9 +93,19 @@ class DevicesAndUsers(Tags):
         self.delete_device({**request, "hwid": request.get("email")})
 
     def application_open(self, request: Mapping[str, Any]) -> None:
+        """Recorded for any hwid: the Web SDK opens before it registers, on every first visit."""
         app = self.app(request.get("application"))
-        if request.get("hwid") is not None:
-            self.device(app.code, request["hwid"])
+        with self.lock:
+            self.app_opens.append(
+                {
+                    "application": app.code,
+                    "hwid": request.get("hwid"),
+                    "user_id": request.get("userId"),
+                    "device_type": request.get("device_type"),
+                    "timestamp": self.runtime.clock.time(),
+                }
+            )
+        self.runtime.notify()
 
     def set_badge(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))

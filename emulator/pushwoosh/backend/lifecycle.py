@@ -20,6 +20,7 @@ from swoosh.emulator.runtime import Runtime
 
 EVENT_CAPACITY = 1_000_000
 IOS = 1
+INBOX_LIFETIME = 30 * 86_400  # the fake's choice: an inbox entry is removable 30 days after it was sent
 
 
 class Sender(Protocol):
@@ -112,17 +113,31 @@ class Lifecycle:
 
     def _to_inbox(self, message: Message, device: Device, delivery: Delivery) -> None:
         """What the device received: the push payload's own keys (`p` the hash for pushStat, `l` the link,
-        `u` the custom data as a JSON string, `aps.alert` on iOS) beside readable ones (content, link, data)."""
+        `u` the custom data as a JSON string, `aps.alert` on iOS) beside readable ones (content, link, data),
+        and the inbox entry's as getInboxMessages answers them (`order` its place in this device's inbox,
+        `status` 1 delivered, 2 read, 3 opened, 4 deleted; `send_date` and `rt`, the removal time, in
+        seconds as strings; `action_params` a JSON string with the link under `l`)."""
         notification = message.notification
         data = notification.get("data")
+        inbox = self.backend.inboxes.setdefault(device.hwid, [])
+        link = notification.get("link")
         item: dict[str, Any] = {
+            "inbox_id": message.code,
+            "order": str(len(inbox) + 1),
+            "send_date": str(int(delivery.at)),
+            "rt": str(int(delivery.at) + INBOX_LIFETIME),
+            "text": delivery.content,
+            "image": "",
+            "action_type": 1,
+            "action_params": orjson.dumps({"l": link}).decode(),
+            "status": 1,
             "hwid": device.hwid,
             "message_code": message.code,
             "p": message.code,
             "title": delivery.title,
             "content": delivery.content,
-            "link": notification.get("link"),
-            "l": notification.get("link"),
+            "link": link,
+            "l": link,
             "data": data,
             "u": orjson.dumps(data).decode() if isinstance(data, dict) else data,
             "campaign_code": message.campaign,
@@ -131,7 +146,7 @@ class Lifecycle:
         if device.device_type == IOS:
             alert = {"title": delivery.title, "body": delivery.content} if delivery.title else delivery.content
             item["aps"] = {"alert": alert}
-        self.backend.inboxes.setdefault(device.hwid, []).append(item)
+        inbox.append(item)
 
     def clear(self) -> None:
         self.events.clear()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from swoosh.emulator.control import match_filters
+from swoosh.emulator.journal import REDACTED
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
@@ -23,6 +24,7 @@ class State(Events, Tags):
         "messages",
         "deliveries",
         "inbox",
+        "app-opens",
         "message-events",
         "warnings",
         "applications",
@@ -62,6 +64,8 @@ class State(Events, Tags):
             if hwid is None:
                 raise ValueError("inbox needs ?hwid=")
             return list(self.inboxes.get(hwid, []))
+        if collection == "app-opens":
+            return list(self.app_opens)
         if collection == "message-events":
             return list(self.lifecycle.events)
         if collection == "warnings":
@@ -122,6 +126,7 @@ class State(Events, Tags):
             self.inboxes.clear()
             self.warnings.clear()
             self.opens.clear()
+            self.app_opens.clear()
             self.transactions.clear()
             self.stats_requests.clear()
             self.lifecycle.clear()
@@ -131,7 +136,9 @@ class State(Events, Tags):
     def export_state(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "applications": [a.describe() for a in self.applications.values()],
+                "applications": [
+                    {**a.describe(), "vapid_private_key": a.vapid.private_key} for a in self.applications.values()
+                ],
                 "api_tokens": self.api_tokens,
                 "device_tokens": self.device_tokens,
                 "tag_registry": [t.describe() for t in self.tag_registry.values()],
@@ -149,7 +156,12 @@ class State(Events, Tags):
             self.applications = {}
             for app in state.get("applications", []):
                 self.add_application(
-                    app["code"], app.get("name", ""), app.get("segment"), app.get("delivery_rates"), app.get("seed", 0)
+                    app["code"],
+                    app.get("name", ""),
+                    app.get("segment"),
+                    app.get("delivery_rates"),
+                    app.get("seed", 0),
+                    _private_key(app.get("vapid_private_key")),
                 )
             self.api_tokens = [str(t) for t in state.get("api_tokens", self.api_tokens)]
             self.device_tokens = [str(t) for t in state.get("device_tokens", self.device_tokens)]
@@ -175,6 +187,7 @@ class State(Events, Tags):
                     setattr(device, key, item.get(key))
                 device.unsubscribed = bool(item.get("unsubscribed", False))
                 device.badge = int(item.get("badge", 0))
+                device.web_push = item.get("web_push")
                 device.tags.update(item.get("tags", {}))
                 self.devices.setdefault(device.application, {})[device.hwid] = device
                 self._link_user(device, item.get("user_id"))
@@ -200,3 +213,9 @@ class State(Events, Tags):
 
     def close(self) -> None:
         self.webhooks.close()
+
+
+def _private_key(exported: Any) -> str | None:
+    """An application's VAPID private key from an export; a shared export has it redacted, and the
+    application then gets a new pair (browsers subscribed with the old key resubscribe)."""
+    return None if exported in (None, REDACTED) else str(exported)
