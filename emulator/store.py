@@ -25,6 +25,10 @@ import orjson
 STORE_FILE = "{service}.store.db"
 
 
+class StoreError(OSError):
+    """The store could not take a write (disk full, file removed): the request is not acknowledged."""
+
+
 class Store(Protocol):
     """Append-only records per kind plus a key/value configuration, each write atomic and durable."""
 
@@ -36,6 +40,9 @@ class Store(Protocol):
 
     def clear(self, kind: str) -> None:
         """Forget every record of `kind` (a reset)."""
+
+    def trim(self, kind: str, keep: int) -> None:
+        """Forget all but the newest `keep` records of `kind` (the in-memory cap evicted the rest)."""
 
     def replace(self, kind: str, records: Sequence[bytes]) -> None:
         """Forget `kind` and append `records`, in one transaction (an imported state)."""
@@ -72,6 +79,14 @@ class SqliteStore:
             with self._lock, self._transaction():
                 self._db.executemany("INSERT INTO records (kind, body) VALUES (?, ?)", [(kind, r) for r in records])
 
+    def trim(self, kind: str, keep: int) -> None:
+        with self._lock, self._transaction():
+            self._db.execute(
+                "DELETE FROM records WHERE kind = ? AND seq <= "
+                "(SELECT seq FROM records WHERE kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (kind, kind, max(0, keep)),
+            )
+
     def load(self, kind: str) -> Iterator[bytes]:
         with self._lock:
             rows = self._db.execute("SELECT body FROM records WHERE kind = ? ORDER BY seq", (kind,)).fetchall()
@@ -87,7 +102,7 @@ class SqliteStore:
 
     def put(self, key: str, value: Any) -> None:
         body = orjson.dumps(value)
-        with self._lock:
+        with self._lock, self._transaction():
             self._db.execute("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", (key, body))
 
     def get(self, key: str) -> Any | None:
@@ -104,13 +119,16 @@ class SqliteStore:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
         """BEGIN ... COMMIT, or ROLLBACK when the block raises (the connection runs in autocommit mode)."""
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"the store at {self.path} refused the write: {exc}") from exc
 
 
 def open_store(service: str, data_dir: Path | None) -> SqliteStore:

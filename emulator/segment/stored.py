@@ -84,6 +84,21 @@ class StoredEvent:
             "message": orjson.loads(self.payload),
         }
 
+    def to_record(self) -> bytes:
+        """`to_dict` as JSON bytes, the stored payload spliced in as is (nothing re-serialised)."""
+        head = orjson.dumps(
+            {
+                "seq": self.seq,
+                "status": self.status,
+                "reason": self.reason,
+                "source": self.source,
+                "type": self.call_type,
+                "received_at": self.received_at,
+                "violations": self.violations,
+            }
+        )
+        return head[:-1] + b',"message":' + self.payload + b"}"
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StoredEvent:
         """The inverse of `to_dict`, for an imported state; refuses an unknown status."""
