@@ -62,14 +62,17 @@ class SqliteStore:
     it survives kill -9 of the process; only an OS crash or power loss could lose the last commits
     (FULL would fsync every commit for that; a local emulator does not pay it: docs/decisions.md)."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, synchronous: str = "NORMAL") -> None:
+        """`synchronous="FULL"` fsyncs every commit (bench/segment_batch.py --store-cost compares them)."""
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ValueError("synchronous must be NORMAL or FULL")
         self._tmp = None if path else tempfile.TemporaryDirectory(prefix="swoosh-store-")
         self.path = Path(path) if path else Path(self._tmp.name) / "store.db"  # type: ignore[union-attr]  # _tmp is set exactly when no path is given
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body BLOB)")
         self._db.execute("CREATE INDEX IF NOT EXISTS records_kind ON records (kind, seq)")
         self._db.execute("CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value BLOB NOT NULL)")

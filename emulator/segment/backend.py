@@ -97,6 +97,7 @@ class SegmentBackend:
         self._counts: Counter[str] = Counter()
         self._evicted = 0
         self._evicted_counts: Counter[str] = Counter()
+        self._trimmed_at = 0  # `_evicted` when the store was last trimmed
         self._seq = 0
         self._seen_ids: OrderedDict[str, float] = OrderedDict()
 
@@ -326,9 +327,12 @@ class SegmentBackend:
         for _ in range(max(0, overflow)):
             self._evicted_counts[self._events.popleft().status] += 1
             self._evicted += 1
-        if overflow > 0 and self.store is not None:
+        if self.store is not None and self._evicted - self._trimmed_at >= max(1, self.max_events // 10):
+            # the store sheds evicted records in steps of a tenth of the cap (a trim scans the cap's records);
+            # a restart drops the ones still there beyond the cap and counts them as evicted
             self.store.trim(EVENTS, self.max_events)
             self.store.put(EVICTED, self.evicted_counts())
+            self._trimmed_at = self._evicted
 
     def evicted_counts(self) -> dict[str, int]:
         """How many events the cap evicted, per status (restored with the kept ones after a restart)."""
@@ -401,6 +405,7 @@ class SegmentBackend:
             self._counts.clear()
             self._evicted = 0
             self._evicted_counts.clear()
+            self._trimmed_at = 0
             self._seen_ids.clear()
             if self.store is not None:
                 self.store.clear(EVENTS)
@@ -443,7 +448,7 @@ class SegmentBackend:
                 self.add_source(source)
             self._events.extend(restored)
             self._counts.update(state.get("counts") or Counter(e.status for e in restored))
-            self._evicted = int(state.get("evicted", 0))
+            self._evicted = self._trimmed_at = int(state.get("evicted", 0))
             self._evicted_counts.update({str(k): int(v) for k, v in (state.get("evicted_counts") or {}).items()})
             self._seq = max((e.seq for e in restored), default=0)
             self._seen_ids.update((str(k), float(v)) for k, v in state.get("seen_ids", []))
