@@ -26,27 +26,14 @@ ROUNDS = 4
 SENDERS = 2
 BATCH = 50
 START_TIMEOUT_S = 60.0
+UP_SEGMENT = ("up", "--only", "segment", "--port", "segment=0")
 DESTINATION = {"source": "app", "name": "crash-test", "url": "http://127.0.0.1:9/hook", "max_batch": 10}
 
 
 def start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The stack's process and the fake Segment's URL, read from the locator it writes once listening."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from swoosh.cli import main; main()",
-            "up",
-            "--only",
-            "segment",
-            "--port",
-            "segment=0",
-            "--data-dir",
-            str(data_dir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [sys.executable, "-c", "from swoosh.cli import main; main()", *UP_SEGMENT, "--data-dir", str(data_dir)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + START_TIMEOUT_S
     locator = data_dir / "stack.json"
     while time.monotonic() < deadline:
