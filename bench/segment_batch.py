@@ -1,6 +1,7 @@
 """Fake Segment vs WireMock, side by side: /v1/batch throughput, start-up time, idle RSS, 1M-event RSS.
 
     python bench/segment_batch.py [--runs 3] [--seconds 10] [--connections 16]
+    python bench/segment_batch.py --store-cost 2000   # in-process: what the --data-dir store adds per request
 
 Workload: 100-event /v1/batch requests (~20 KB, realistic track/identify/page events, a fresh
 messageId per event per request so dedupe never short-circuits), `wrk` from Debian's packages with
@@ -189,6 +190,42 @@ def measure(
     }
 
 
+def store_cost(requests: int) -> dict[str, object]:
+    """In-process, no HTTP: µs per 100-event request for `SegmentBackend.ingest` without a store (state in
+    memory), with the --data-dir store (SQLite WAL, synchronous=NORMAL) and with synchronous=FULL.
+    Each mode gets fresh bodies (new messageIds) and a fresh backend; the modes alternate over 3 rounds."""
+    import orjson
+
+    from swoosh.emulator.segment import messages
+    from swoosh.emulator.segment.backend import SegmentBackend
+    from swoosh.emulator.store import SqliteStore
+
+    template = batch_template()
+    timings: dict[str, list[float]] = {"memory": [], "NORMAL": [], "FULL": []}
+    with tempfile.TemporaryDirectory(prefix="swoosh-store-cost-") as tmp:
+        for round_ in range(3):
+            for mode, samples in timings.items():
+                backend = SegmentBackend()
+                store = None if mode == "memory" else SqliteStore(Path(tmp) / f"{mode}-{round_}.db", mode)
+                if store is not None:
+                    backend.attach_store(store, restored=False)
+                bodies = [orjson.loads(template.replace("__ID__", f"{mode}-{round_}-{n}")) for n in range(requests)]
+                start = time.perf_counter()
+                for body in bodies:
+                    backend.ingest(messages.BATCH, body, WRITE_KEY)
+                samples.append((time.perf_counter() - start) / requests * 1e6)
+                backend.close()
+                if store is not None:
+                    store.close()
+    medians = {mode: round(statistics.median(samples), 1) for mode, samples in timings.items()}
+    return {
+        "requests_per_round": requests,
+        "us_per_request": {mode: [round(t, 1) for t in samples] for mode, samples in timings.items()},
+        "median_us_per_request": medians,
+        "store_adds_us": {mode: round(medians[mode] - medians["memory"], 1) for mode in ("NORMAL", "FULL")},
+    }
+
+
 def million_events(port: int, process: subprocess.Popen[bytes], script: Path) -> dict[str, object]:
     """Fill the store to its default cap (1,000,000 events) and read RSS."""
     url = f"http://127.0.0.1:{port}"
@@ -214,7 +251,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-million", action="store_true")
+    parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
     args = parser.parse_args()
+    if args.store_cost:
+        print(json.dumps({**store_cost(args.store_cost), "command": " ".join(["python", *sys.argv])}, indent=2))
+        return
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get update && apt-get install -y wrk")
     if shutil.which("java") is None or shutil.which("npm") is None:

@@ -101,7 +101,7 @@ def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:
             raise ControlError(f"unknown source {name!r}", 404)
         body = request_json()
         try:
-            source.tracking_plan = TrackingPlan(body, name) if body else None
+            backend.set_tracking_plan(source, TrackingPlan(body, name) if body else None)
         except TrackingPlanError as exc:
             raise ControlError(str(exc)) from exc
         return json_response(source.describe())
@@ -119,7 +119,7 @@ def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:
 
     @bp.delete("/destinations/<int:destination_id>")
     def remove_destination(destination_id: int) -> Response:
-        if not backend.deliverer.remove(destination_id):
+        if not backend.remove_destination(destination_id):
             raise ControlError(f"no destination {destination_id}", 404)
         return json_response({"removed": destination_id})
 

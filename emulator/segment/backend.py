@@ -16,12 +16,12 @@ from typing import Any
 
 import orjson
 
-from swoosh.emulator import defaults
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import messages as m
 from swoosh.emulator.segment.delivery import Deliverer, Destination
 from swoosh.emulator.segment.protocols import VIOLATION_EVENT, TrackingPlan, violation_generated
+from swoosh.emulator.segment.sources import DEFAULT_SOURCES, Source
 from swoosh.emulator.segment.stored import (
     BAD,
     DROPPED,
@@ -33,12 +33,16 @@ from swoosh.emulator.segment.stored import (
     serialize,
     since_time,
 )
-from swoosh.emulator.segment.warehouse import Warehouse, snake
+from swoosh.emulator.segment.warehouse import Warehouse
+from swoosh.emulator.store import Store, StoreError
 
 MAX_CALL_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024  # "500 KB": the edge counts 512,000 bytes
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_EVENTS = 2500
+EVENTS, CONFIG, EVICTED = "events", "config", "evicted"  # what the store holds (emulator.store)
+
+
 class IngestError(Exception):
     """The whole request is refused; rendered as `{"success": false, "code", "message"}`."""
 
@@ -48,33 +52,6 @@ class IngestError(Exception):
         self.code = code
         self.message = message
         self.errors = errors or []
-
-
-@dataclass
-class Source:
-    name: str
-    write_key: str
-    source_id: str
-    tracking_plan: TrackingPlan | None = None
-
-    @property
-    def schema(self) -> str:
-        return snake(self.name) or "source"
-
-    def describe(self) -> dict[str, Any]:
-        plan = self.tracking_plan.describe() if self.tracking_plan else None
-        return {
-            "name": self.name,
-            "write_key": self.write_key,
-            "source_id": self.source_id,
-            "schema": self.schema,
-            "tracking_plan": plan,
-        }
-
-
-DEFAULT_SOURCES = (
-    *(Source(name, write_key, source_id) for name, write_key, source_id in defaults.SOURCES),
-)
 
 
 @dataclass
@@ -107,6 +84,7 @@ class SegmentBackend:
         self.strict = self.config.strict
         self.max_events = self.config.max_events
         self._lock = threading.RLock()
+        self.store: Store | None = None  # with --data-dir: written before anything is acknowledged
         self.sources: dict[str, Source] = {}
         self._by_key: dict[str, Source] = {}
         for source in self.config.sources:
@@ -118,8 +96,19 @@ class SegmentBackend:
         self._events: deque[StoredEvent] = deque()
         self._counts: Counter[str] = Counter()
         self._evicted = 0
+        self._evicted_counts: Counter[str] = Counter()
+        self._trimmed_at = 0  # `_evicted` when the store was last trimmed
         self._seq = 0
         self._seen_ids: OrderedDict[str, float] = OrderedDict()
+
+    def attach_store(self, store: Store, restored: bool) -> None:
+        """From now on every stored event and configuration change is in `store` before it is answered;
+        unless the state was just `restored` from it, the store starts from the current state."""
+        with self._lock:
+            self.store = store
+            if not restored:
+                store.replace(EVENTS, [e.to_record() for e in self._events])
+            self._configuration_changed()
 
     # -- configuration ---------------------------------------------------------------------
     def add_source(self, source: Source) -> Source:
@@ -134,13 +123,40 @@ class SegmentBackend:
                 self._by_key.pop(old.write_key, None)
             self.sources[source.name] = source
             self._by_key[source.write_key] = source
+            self._configuration_changed()
         return source
+
+    def set_tracking_plan(self, source: Source, plan: TrackingPlan | None) -> None:
+        with self._lock:
+            source.tracking_plan = plan
+            self._configuration_changed()
 
     def add_destination(self, spec: Mapping[str, Any]) -> Destination:
         source = spec.get("source", "app")
         if source not in self.sources:
             raise ValueError(f"unknown source {source!r}; known: {', '.join(self.sources)}")
-        return self.deliverer.add(spec)
+        with self._lock:
+            destination = self.deliverer.add(spec)
+            self._configuration_changed()
+        return destination
+
+    def remove_destination(self, destination_id: int) -> bool:
+        with self._lock:
+            removed = self.deliverer.remove(destination_id)
+            self._configuration_changed()
+        return removed
+
+    def configuration(self) -> dict[str, Any]:
+        """What a restart must bring back besides events: strictness, sources with their plans, destinations."""
+        return {
+            "strict": self.strict,
+            "sources": [s.saved() for s in self.sources.values()],
+            "destinations": [d.spec() for d in self.deliverer.destinations()],
+        }
+
+    def _configuration_changed(self) -> None:
+        if self.store is not None:
+            self.store.put(CONFIG, self.configuration())
 
     def source_for_key(self, write_key: str) -> Source | None:
         return self._by_key.get(write_key)
@@ -219,7 +235,11 @@ class SegmentBackend:
                 # strict refuses the request: roll back what this request added
                 self._rollback(stored, items)
                 raise IngestError(400, "invalid_events", f"{len(result.rejected)} message(s) rejected", result.rejected)
-            self._store(stored)
+            try:
+                self._store(stored)
+            except StoreError as exc:  # not durable, so not acknowledged: the client retries
+                self._rollback(stored, items)
+                raise IngestError(503, "store_unavailable", str(exc)) from exc
         if source is not None and good:
             self.warehouse.add(source.schema, good_payloads)
             self.deliverer.offer(source.name, good)
@@ -297,13 +317,26 @@ class SegmentBackend:
                 self._seen_ids.pop(event.message_id, None)
 
     def _store(self, stored: list[StoredEvent]) -> None:
+        """Keep one request's records: in the store first (one transaction), then in memory."""
+        if self.store is not None:
+            self.store.append(EVENTS, [event.to_record() for event in stored])
         self._events.extend(stored)
         for event in stored:
             self._counts[event.status] += 1
         overflow = len(self._events) - self.max_events
         for _ in range(max(0, overflow)):
-            self._events.popleft()
+            self._evicted_counts[self._events.popleft().status] += 1
             self._evicted += 1
+        if self.store is not None and self._evicted - self._trimmed_at >= max(1, self.max_events // 10):
+            # the store sheds evicted records in steps of a tenth of the cap (a trim scans the cap's records);
+            # a restart drops the ones still there beyond the cap and counts them as evicted
+            self.store.trim(EVENTS, self.max_events)
+            self.store.put(EVICTED, self.evicted_counts())
+            self._trimmed_at = self._evicted
+
+    def evicted_counts(self) -> dict[str, int]:
+        """How many events the cap evicted, per status (restored with the kept ones after a restart)."""
+        return dict(self._evicted_counts)
 
     def _expire_ids(self, now: float) -> None:
         seen = self._seen_ids
@@ -371,7 +404,12 @@ class SegmentBackend:
             self._events.clear()
             self._counts.clear()
             self._evicted = 0
+            self._evicted_counts.clear()
+            self._trimmed_at = 0
             self._seen_ids.clear()
+            if self.store is not None:
+                self.store.clear(EVENTS)
+                self.store.put(EVICTED, {})
         self.deliverer.clear()
         self.warehouse.clear()
         self.runtime.notify()
@@ -384,31 +422,17 @@ class SegmentBackend:
         with self._lock:
             events = [e.to_dict() for e in self._events]
             return {
-                "strict": self.strict,
-                "sources": [
-                    {
-                        "name": s.name,
-                        "write_key": s.write_key,
-                        "source_id": s.source_id,
-                        "tracking_plan": {"name": s.tracking_plan.name, "spec": s.tracking_plan.spec}
-                        if s.tracking_plan
-                        else None,
-                    }
-                    for s in self.sources.values()
-                ],
-                "destinations": [d.spec() for d in self.deliverer.destinations()],
+                **self.configuration(),
                 "events": events,
                 "counts": dict(self._counts),
                 "evicted": self._evicted,
+                "evicted_counts": self.evicted_counts(),
                 "seen_ids": list(self._seen_ids.items()),
             }
 
     def import_state(self, state: dict[str, Any]) -> None:
         state_sources = {s["name"]: s for s in state.get("sources", [])}
-        sources = [
-            Source(s["name"], s["write_key"], s["source_id"], _restored_plan(s.get("tracking_plan")))
-            for s in state_sources.values()
-        ]
+        sources = [Source.from_saved(s) for s in state_sources.values()]
         events = state.get("events", [])
         if not isinstance(events, list):
             raise ValueError("events must be a list")
@@ -424,7 +448,8 @@ class SegmentBackend:
                 self.add_source(source)
             self._events.extend(restored)
             self._counts.update(state.get("counts") or Counter(e.status for e in restored))
-            self._evicted = int(state.get("evicted", 0))
+            self._evicted = self._trimmed_at = int(state.get("evicted", 0))
+            self._evicted_counts.update({str(k): int(v) for k, v in (state.get("evicted_counts") or {}).items()})
             self._seq = max((e.seq for e in restored), default=0)
             self._seen_ids.update((str(k), float(v)) for k, v in state.get("seen_ids", []))
         self.deliverer.replace([d for d in state.get("destinations", [])])
@@ -432,14 +457,13 @@ class SegmentBackend:
             owner = self.sources.get(event.source or "")
             if event.status == GOOD and owner is not None:
                 self.warehouse.add(owner.schema, [event.payload])
+        if self.store is not None:  # the imported state replaces the stored one
+            with self._lock:
+                self.store.replace(EVENTS, [e.to_record() for e in restored])
+                self.store.put(EVICTED, self.evicted_counts())
+                self._configuration_changed()
         self.runtime.notify()
 
     def close(self) -> None:
         self.deliverer.close()
         self.warehouse.close()
-
-
-def _restored_plan(saved: dict[str, Any] | None) -> TrackingPlan | None:
-    return TrackingPlan(saved["spec"], saved.get("name", "plan")) if saved else None
-
-

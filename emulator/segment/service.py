@@ -1,4 +1,8 @@
-"""The fake Segment as a stack service: configured from the TOML file, persisted under --data-dir."""
+"""The fake Segment as a stack service: configured from the TOML file, durable under --data-dir.
+
+With --data-dir every acknowledged event and configuration change is in `<data dir>/segment.store.db`
+before it is answered (emulator.store) and restored at start; without it, state is in memory only.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from swoosh.emulator.options import StackOptions
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend
 from swoosh.emulator.segment.config import load_config
+from swoosh.emulator.segment.durable import restore
+from swoosh.emulator.store import open_store
 from swoosh.emulator.tls import trust_context
 
 STATE_FILE = "segment-state.json"
@@ -27,11 +33,18 @@ class SegmentService:
             self.backend.deliverer.verify = trust_context(options.tls_files.ca_cert)
         self.app = create_app(self.backend)
         self.url = ""
-        if options.data_dir and (options.data_dir / STATE_FILE).exists():
-            self.backend.import_state(json.loads((options.data_dir / STATE_FILE).read_text()))
-            for configured in config.sources:  # the config file's plans win over the ones saved last time
-                if configured.tracking_plan and configured.name in self.backend.sources:
-                    self.backend.sources[configured.name].tracking_plan = configured.tracking_plan
+        self.store = open_store(self.name, options.data_dir) if options.data_dir else None
+        if self.store is not None:
+            restored = restore(self.backend, self.store)
+            legacy = Path(options.data_dir or "") / STATE_FILE  # written at shutdown by earlier versions
+            if not restored and legacy.exists():
+                self.backend.import_state(json.loads(legacy.read_text()))
+            if restored or legacy.exists():
+                for configured in config.sources:  # the config file's plans win over the ones saved last time
+                    if configured.tracking_plan and configured.name in self.backend.sources:
+                        self.backend.sources[configured.name].tracking_plan = configured.tracking_plan
+            self.backend.attach_store(self.store, restored)
+            self.backend.warehouse.attach_existing()
 
     def on_started(self, urls: dict[str, str]) -> None:
         self.url = urls[self.name]
@@ -49,13 +62,10 @@ class SegmentService:
         }
 
     def close(self) -> None:
-        if self.options.data_dir:
-            self.options.data_dir.mkdir(parents=True, exist_ok=True)
-            target = Path(self.options.data_dir) / STATE_FILE
-            tmp = target.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.backend.export_state()))
-            tmp.replace(target)
+        """Nothing to save: the store already holds every acknowledged change."""
         self.backend.close()
+        if self.store is not None:
+            self.store.close()
 
 
 def build(options: StackOptions) -> SegmentService:

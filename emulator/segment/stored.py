@@ -72,7 +72,7 @@ class StoredEvent:
             payload = orjson.dumps({"truncated": True, "bytes": len(payload)})
         self.payload = payload
 
-    def to_dict(self) -> dict[str, Any]:
+    def _header(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "status": self.status,
@@ -81,8 +81,15 @@ class StoredEvent:
             "type": self.call_type,
             "received_at": self.received_at,
             "violations": self.violations,
-            "message": orjson.loads(self.payload),
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self._header(), "message": orjson.loads(self.payload)}
+
+    def to_record(self) -> bytes:
+        """`to_dict` as JSON bytes, the stored payload spliced in as is (nothing re-serialised)."""
+        head = orjson.dumps(self._header())
+        return head[:-1] + b',"message":' + self.payload + b"}"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StoredEvent:

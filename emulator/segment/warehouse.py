@@ -242,6 +242,13 @@ class Warehouse:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def attach_existing(self) -> None:
+        """Attach every schema file already in the folder (a restart), so its tables answer at once."""
+        with self._lock:
+            for path in sorted(self.folder.glob("*.db")):
+                if _SCHEMA_NAME.match(path.stem):
+                    self._ensure_schema(path.stem)
+
     def _ensure_schema(self, schema: str) -> None:
         if schema in self._schemas:
             return

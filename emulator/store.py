@@ -1,0 +1,139 @@
+"""The durability log of a fake: records appended per kind, configuration put by key, read back at start.
+
+A fake keeps serving from its in-memory structures; the store is what survives the process. A request
+that changes state writes its records in one transaction before its answer leaves, so whatever was
+acknowledged is on disk even if the process is killed the next instant.
+
+`Store` is the whole interface a fake relies on; `SqliteStore` is the embedded implementation (one
+file per service under --data-dir, or a temporary file removed at close). A PostgreSQL implementation
+(`PostgresStore`: the same four tables keyed additionally by service, one transaction per `append`)
+is the planned way for several hosts to share one state; docs/decisions.md says why it is not built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+STORE_FILE = "{service}.store.db"
+
+
+class StoreError(OSError):
+    """The store could not take a write (disk full, file removed): the request is not acknowledged."""
+
+
+class Store(Protocol):
+    """Append-only records per kind plus a key/value configuration, each write atomic and durable."""
+
+    def append(self, kind: str, records: Sequence[bytes]) -> None:
+        """Add `records` (opaque bytes, usually JSON) to `kind` in one transaction, in order."""
+
+    def load(self, kind: str) -> Iterator[bytes]:
+        """Every record of `kind`, oldest first."""
+
+    def clear(self, kind: str) -> None:
+        """Forget every record of `kind` (a reset)."""
+
+    def trim(self, kind: str, keep: int) -> None:
+        """Forget all but the newest `keep` records of `kind` (the in-memory cap evicted the rest)."""
+
+    def replace(self, kind: str, records: Sequence[bytes]) -> None:
+        """Forget `kind` and append `records`, in one transaction (an imported state)."""
+
+    def put(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable configuration value under `key`, replacing the previous one."""
+
+    def get(self, key: str) -> Any | None:
+        """The value last put under `key`, or None."""
+
+    def close(self) -> None:
+        """Release the store (a temporary one is removed)."""
+
+
+class SqliteStore:
+    """SQLite in WAL mode with `synchronous=NORMAL`: a commit is in the WAL file when `append` returns, so
+    it survives kill -9 of the process; only an OS crash or power loss could lose the last commits
+    (FULL would fsync every commit for that; a local emulator does not pay it: docs/decisions.md)."""
+
+    def __init__(self, path: Path | None = None, synchronous: str = "NORMAL") -> None:
+        """`synchronous="FULL"` fsyncs every commit (bench/segment_batch.py --store-cost compares them)."""
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ValueError("synchronous must be NORMAL or FULL")
+        self._tmp = None if path else tempfile.TemporaryDirectory(prefix="swoosh-store-")
+        self.path = Path(path) if path else Path(self._tmp.name) / "store.db"  # type: ignore[union-attr]  # _tmp is set exactly when no path is given
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.execute("CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body BLOB)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS records_kind ON records (kind, seq)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+
+    def append(self, kind: str, records: Sequence[bytes]) -> None:
+        if records:
+            with self._lock, self._transaction():
+                self._db.executemany("INSERT INTO records (kind, body) VALUES (?, ?)", [(kind, r) for r in records])
+
+    def trim(self, kind: str, keep: int) -> None:
+        with self._lock, self._transaction():
+            self._db.execute(
+                "DELETE FROM records WHERE kind = ? AND seq <= "
+                "(SELECT seq FROM records WHERE kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (kind, kind, max(0, keep)),
+            )
+
+    def load(self, kind: str) -> Iterator[bytes]:
+        with self._lock:
+            rows = self._db.execute("SELECT body FROM records WHERE kind = ? ORDER BY seq", (kind,)).fetchall()
+        return (bytes(body) for (body,) in rows)
+
+    def clear(self, kind: str) -> None:
+        self.replace(kind, ())
+
+    def replace(self, kind: str, records: Sequence[bytes]) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM records WHERE kind = ?", (kind,))
+            self._db.executemany("INSERT INTO records (kind, body) VALUES (?, ?)", [(kind, r) for r in records])
+
+    def put(self, key: str, value: Any) -> None:
+        body = orjson.dumps(value)
+        with self._lock, self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", (key, body))
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM config WHERE key = ?", (key,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT, or ROLLBACK when the block raises (the connection runs in autocommit mode)."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"the store at {self.path} refused the write: {exc}") from exc
+
+
+def open_store(service: str, data_dir: Path | None) -> SqliteStore:
+    """The service's store in `data_dir`, or a temporary one removed at close when there is none."""
+    return SqliteStore(data_dir / STORE_FILE.format(service=service) if data_dir else None)
