@@ -13,6 +13,7 @@ import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from flask import Flask, Response, request
@@ -133,6 +134,9 @@ class BridgeService:
             settings.api_key = config["api_tokens"][0]
             source = application.get("segment") or {}
             settings.allow_list = source.get("events") or settings.allow_list
+            for old in pushwoosh.items("webhooks"):  # a previous run's bridge, restored from the data dir
+                if self._was_ours(old["url"], "/pushwoosh"):
+                    pushwoosh.call("DELETE", f"/webhooks/{old['id']}")
             hook = {"url": f"{self.url}/pushwoosh", "token": settings.pushwoosh_token}
             pushwoosh.call("POST", "/webhooks", json=hook)
         if "segment" in urls:  # the fake's destination signs with the secret the bridge's /segment then checks
@@ -141,6 +145,9 @@ class BridgeService:
             sources = {s["name"]: s for s in segment.config()["sources"]}
             settings.segment_url = source.get("url") or urls["segment"]
             settings.write_key = source.get("write_key") or sources["pushwoosh"]["write_key"]
+            for old in segment.items("destinations"):  # a previous run's bridge, restored from the data dir
+                if old["name"] == "Pushwoosh" and self._was_ours(old["url"], "/segment"):
+                    segment.call("DELETE", f"/destinations/{old['id']}")
             segment.call(  # named like Segment's destination: `integrations: {"Pushwoosh": false}` opts out
                 "POST",
                 "/destinations",
@@ -154,6 +161,11 @@ class BridgeService:
             )
         self.bridge.configure(settings)
         self.bridge.start()
+
+    def _was_ours(self, url: str, path: str) -> bool:
+        """A registration of this stack's bridge, this run's or an earlier one's (same host, any port)."""
+        old, mine = urlsplit(url), urlsplit(self.url)
+        return old.path == path and old.hostname == mine.hostname
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -255,3 +255,15 @@ def test_bad_events_from_the_official_sdk_never_sink_their_batch(stack: Stack) -
     stats = bridge.stats()["segment"]
     assert (stats["delivered"], stats["skipped"], stats["dead_lettered"]) == (97, 3, 0)
     assert bridge.dead_letters() == []
+
+
+def test_a_restarted_stack_on_its_data_dir_has_one_bridge_registration_each(tmp_path: Path) -> None:
+    """The fakes restore the previous run's bridge destination and webhook: the new bridge replaces them."""
+    for _run in range(2):
+        with Stack(StackOptions(data_dir=tmp_path)) as running:
+            segment = SegmentClient(running.urls["segment"])
+            pushwoosh = PushwooshClient(running.urls["pushwoosh"])
+            bridge = running.urls["bridge"]
+            destinations = [d for d in segment.items("destinations") if d["name"] == "Pushwoosh"]
+            assert [d["url"] for d in destinations] == [f"{bridge}/segment"]
+            assert [w["url"] for w in pushwoosh.items("webhooks")] == [f"{bridge}/pushwoosh"]
