@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import threading
 from pathlib import Path
 
 import click
@@ -18,6 +16,7 @@ from swoosh.bridge.transport import PushwooshSender
 from swoosh.emulator.guard import access_of
 from swoosh.emulator.serving import ServerThread
 from swoosh.stack_choice import chosen_stack, service_endpoint, stack_options
+from swoosh.stopping import wait_for_stop
 
 
 @click.group()
@@ -63,16 +62,13 @@ def run(
         batching=batching,
     )
     core = Bridge(settings, Outbox(data_dir / "bridge" / "outbox.db"))
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
     app = create_app(core)
     access_of(app).configure(host)  # its control routes answer the address it listens on, and loopback
     server = ServerThread(app, host, port, name="swoosh-bridge").start()
     core.start()
     click.echo(f"bridge listening on {server.url} (outbox {data_dir / 'bridge' / 'outbox.db'})")
     try:
-        stopping.wait()
+        wait_for_stop()
     finally:
         server.stop()
         core.stop()

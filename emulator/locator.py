@@ -21,9 +21,6 @@ STACK_FILE = "stack.json"
 class StackNotFound(LookupError):
     """No running stack matches; the message says how to start or name one."""
 
-    def __str__(self) -> str:
-        return str(self.args[0])
-
 
 def runtime_dir() -> Path:
     """This user's folder for locators (and TLS files) when no --data-dir is given."""
@@ -53,8 +50,8 @@ def _alive(pid: Any) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, but another user's
+        pass
     return True
 
 

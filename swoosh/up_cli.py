@@ -5,8 +5,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-import signal
-import threading
 from pathlib import Path
 
 import click
@@ -16,6 +14,7 @@ from swoosh.emulator.locator import runtime_dir
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.tls import LOOPBACK_NAMES, ensure_tls_files
 from swoosh.stack import SERVICES, ServiceStartError, Stack
+from swoosh.stopping import wait_for_stop
 
 _SERVICE_NAMES = ", ".join(SERVICES)
 
@@ -187,14 +186,6 @@ def reachable(text: str) -> str:
     for wildcard in ("0.0.0.0", "[::]"):
         text = text.replace(f"{wildcard}:", "localhost:")
     return text
-
-
-def wait_for_stop() -> None:
-    """Until Ctrl-C or SIGTERM."""
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
-    stopping.wait()
 
 
 def _print_banner(stack: Stack) -> None:
