@@ -20,7 +20,11 @@ from swoosh.stack_choice import chosen_stack, stack_options
 
 @click.command()
 @stack_options
-@click.option("--sdk", help="Print only this SDK's snippet, ready to paste (e.g. python, node, pypushwoosh).")
+@click.option(
+    "--sdk",
+    help="Print only this SDK's snippet, ready to paste: python, node, analytics.js, swift, kotlin, pypushwoosh, "
+    "pushwoosh-android, pushwoosh-ios or pushwoosh-web (those of the services the stack runs).",
+)
 def env(stack: str | None, data_dir: Path | None, sdk: str | None) -> None:
     """Print environment variables (eval-able) and per-SDK snippets for pointing apps at the running stack."""
     locator = chosen_stack(stack, data_dir)

@@ -20,7 +20,7 @@ STACK_PROVIDERS = {
     "pushwoosh-integration-api": "pushwoosh",
     "pushwoosh-message-events": "pushwoosh",
 }
-RESULTS_HELP = "Results file (default: $SWOOSH_PACT_RESULTS or .swoosh/pact-results.jsonl)."
+RESULTS_HELP = "Results file. Default: $SWOOSH_PACT_RESULTS or .swoosh/pact-results.jsonl."
 
 
 @click.command()
@@ -34,11 +34,11 @@ RESULTS_HELP = "Results file (default: $SWOOSH_PACT_RESULTS or .swoosh/pact-resu
 @click.option(
     "--pact-dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Directory of pact files (default: the committed contracts/pacts).",
+    help="Directory of pact files. Default: the committed contracts/pacts.",
 )
 @click.option("--broker-url", help="Read the pacts from a Pact Broker instead of a directory.")
 @click.option("--provider-version", default="dev", show_default=True, help="Version recorded with the result.")
-@click.option("--state-url", help="Provider-state endpoint (default: <url>/_swoosh/provider-states when it answers).")
+@click.option("--state-url", help="Provider-state endpoint. Default: <url>/_swoosh/provider-states when it answers.")
 @click.option("--results", type=click.Path(dir_okay=False, path_type=Path), help=RESULTS_HELP)
 def verify(
     provider: str,
@@ -84,12 +84,12 @@ def verify(
 
 
 @click.command("can-i-deploy")
-@click.option("--provider", help="Only this provider (default: every provider with a pact).")
-@click.option("--version", help="Provider version (default: the latest verified version of each provider).")
+@click.option("--provider", help="Only this provider. Default: every provider with a pact.")
+@click.option("--version", help="Provider version. Default: the latest verified version of each provider.")
 @click.option(
     "--pact-dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="The pacts that must be verified (default: the committed contracts/pacts).",
+    help="The pacts that must be verified. Default: the committed contracts/pacts.",
 )
 @click.option("--results", type=click.Path(dir_okay=False, path_type=Path), help=RESULTS_HELP)
 def can_i_deploy(provider: str | None, version: str | None, pact_dir: Path | None, results: Path | None) -> None:

@@ -20,6 +20,7 @@ from swoosh.emulator.segment.client import SegmentClient
 from swoosh.emulator.segment.config import load_config
 from swoosh.emulator.serving import ServerThread
 from swoosh.emulator.tls import TlsFiles, ensure_tls_files, trust_context
+from swoosh.snippets import snippets
 from swoosh.stack import Stack, StackOptions
 from swoosh.stacks_cli import env
 
@@ -83,6 +84,9 @@ def test_a_tls_stack_carries_an_identify_to_tags_and_a_push_to_the_warehouse(
         assert all(url.startswith("https://") for url in stack.urls.values())
         locator = json.loads((tmp_path / "stack.json").read_text())
         assert locator["tls"]["ca_cert"] == str(files.ca_cert)
+        # the banner's hint says https like `swoosh env --sdk pypushwoosh` (it said "http")
+        hints = " ".join(locator["services"]["pushwoosh"]["hints"])
+        assert 'client.scheme = "https"' in hints and 'client.scheme = "https"' in snippets(locator)["pypushwoosh"]
         verify = trust_context(files.ca_cert)
         segment = SegmentClient(stack.urls["segment"], verify=verify)
         pushwoosh = PushwooshClient(stack.urls["pushwoosh"], verify=verify)

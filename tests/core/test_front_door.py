@@ -228,6 +228,8 @@ def test_every_command_and_option_is_described() -> None:
         if not (command.help or command.short_help):
             missing.append(path)
         missing += [f"{path} {p.opts[0]}" for p in command.params if isinstance(p, click.Option) and not p.help]
+        # one default style: click's [default: x] for fixed values, "Default: ..." for derived ones
+        missing += [f"{path} {p.opts[0]}: (default" for p in command.params if "(default" in (p.help or "")]
     assert missing == []
 
 
@@ -290,19 +292,25 @@ SECTIONS = {
 BAD_VALUES = ['"lots"', "-5", "[1, 2]", "{ a = 1 }", "0", '""']
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     section=st.sampled_from([*SECTIONS, "segmnt", "bridge"]),
     key=st.one_of(st.sampled_from(SECTIONS["segment"] + SECTIONS["pushwoosh"]), st.text("abcxyz_", min_size=1)),
     value=st.sampled_from(BAD_VALUES),
 )
-def test_an_invalid_config_is_always_refused(section: str, key: str, value: str) -> None:
-    """Every line here is wrong for its section (a wrong type, an unknown key or section)."""
+def test_an_invalid_config_is_always_refused(
+    monkeypatch: pytest.MonkeyPatch, section: str, key: str, value: str
+) -> None:
+    """Every line here is wrong for its section (a wrong type, an unknown key or section): `swoosh up`
+    refuses it with one line and exit 2, never a traceback, never a 0."""
     text = f"[{section}]\n{key} = {value}\n"
     if section == "segment" and key == "warehouse_quiet_seconds" and value == "0":
         return  # 0 s is a valid quiet time
+    path = _write(text)
     with pytest.raises(ConfigFileError):
-        read_config(_write(text))
+        read_config(path)
+    monkeypatch.setattr(up_cli, "wait_for_stop", lambda: None)  # were it accepted, up would start and stop
+    assert_one_error_line(run("up", "--config", str(path)), 2, str(path))
 
 
 def _write(text: str) -> Path:
@@ -352,3 +360,13 @@ def test_traffic_stops_with_a_clear_error_when_its_target_stops_answering() -> N
     assert result.exit_code != 0
     assert "stopped answering" in result.output and "swoosh ps" in result.output
     assert '"stopped_by": "unreachable"' in result.output
+
+
+def test_env_help_lists_every_snippet_a_full_stack_offers() -> None:
+    from swoosh.emulator.locator import locate_stack
+    from swoosh.snippets import snippets
+
+    with Stack(StackOptions()):
+        names = snippets(locate_stack())
+    shown = " ".join(run("env", "--help").output.split())
+    assert all(name in shown for name in names), (list(names), shown)
