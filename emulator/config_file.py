@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from swoosh.contracts.schemas import validator
+from swoosh.contracts.schemas import missing_property, validator
 
 SCHEMA = "config/swoosh-toml"
 _TYPES = {
@@ -89,7 +89,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
         wanted = _TYPES.get(str(error.validator_value), str(error.validator_value))
         return f"must be {wanted}, not {_shown(error.instance)}"
     if error.validator == "required":
-        return f"{str(error.message).split(chr(39))[1]} is required"
+        return f"{missing_property(error)} is required"
     if error.validator == "propertyNames":
         return f"unknown key {error.instance} (allowed: {', '.join(schema.get('propertyNames', {}).get('enum', []))})"
     if error.validator == "enum":

@@ -34,16 +34,15 @@ class ServiceStartError(RuntimeError):
 
 
 def _why_not_listening(name: str, host: str, port: int, exc: OSError) -> str:
-    text = str(exc)
-    if exc.errno == errno.EADDRINUSE or "Address already in use" in text:
+    if exc.errno == errno.EADDRINUSE:
         return f"port {port} for {name} is already in use on {host}; choose another: --port {name}=PORT (0 = any free)"
-    if exc.errno in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return f"not allowed to listen on port {port} for {name} (below 1024 needs privileges); --port {name}=PORT"
-    if isinstance(exc, socket.gaierror) or "Name or service not known" in text or "nodename nor servname" in text:
+    if isinstance(exc, socket.gaierror):
         return f"cannot listen on {host}: not a host name or address this machine knows (--host)"
-    if exc.errno == errno.EADDRNOTAVAIL or "Cannot assign requested address" in text:
+    if exc.errno == errno.EADDRNOTAVAIL:
         return f"cannot listen on {host}: no such address on this machine (--host 127.0.0.1 for loopback)"
-    return f"cannot listen on {host}:{port} for {name}: {text}"
+    return f"cannot listen on {host}:{port} for {name}: {exc}"
 
 
 class Stack:
