@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +26,7 @@ import segment.analytics as sa
 PORTS = {"segment": 8001, "pushwoosh": 8002, "bridge": 8003}
 TOKEN = f"ci-{uuid.uuid4().hex}"  # the control token the container is started with (it listens beyond loopback)
 CONTROL = {"Authorization": f"Bearer {TOKEN}"}
+CONFIG_TOKEN = "CI-CONFIG-TOKEN"  # set only by the mounted swoosh.toml
 
 
 def podman(*args: str, check: bool = True) -> str:
@@ -32,12 +36,21 @@ def podman(*args: str, check: bool = True) -> str:
     return done.stdout.strip()
 
 
-def start(image: str, volume: str) -> tuple[str, dict[str, str]]:
+def mounted_config() -> Path:
+    """A swoosh.toml to mount at /config, readable by the image's unprivileged user."""
+    folder = Path(tempfile.mkdtemp(prefix="swoosh-ci-config-"))
+    folder.chmod(0o755)
+    (folder / "swoosh.toml").write_text(f'[pushwoosh]\napi_tokens = ["{CONFIG_TOKEN}", "KEY123"]\n')
+    (folder / "swoosh.toml").chmod(0o644)
+    return folder
+
+
+def start(image: str, volume: str, config: Path) -> tuple[str, dict[str, str]]:
     name = f"swoosh-ci-{uuid.uuid4().hex[:8]}"
     published = [arg for port in PORTS.values() for arg in ("-p", f"127.0.0.1::{port}")]
-    podman(
-        "run", "-d", "--name", name, "-e", f"SWOOSH_CONTROL_TOKEN={TOKEN}", "-v", f"{volume}:/data", *published, image
-    )
+    settings = ["-e", f"SWOOSH_CONTROL_TOKEN={TOKEN}", "-e", "SWOOSH_CONFIG=/config/swoosh.toml"]
+    mounts = ["-v", f"{volume}:/data", "-v", f"{config}:/config:ro"]
+    podman("run", "-d", "--name", name, *settings, *mounts, *published, image)
     urls = {}
     for service, port in PORTS.items():
         host_port = podman("port", name, f"{port}/tcp").rsplit(":", 1)[1]
@@ -80,9 +93,10 @@ def sql(url: str, statement: str) -> list[Any]:
 
 def main(image: str) -> None:
     volume = f"swoosh-ci-data-{uuid.uuid4().hex[:8]}"
+    config_dir = mounted_config()
     podman("volume", "create", volume)
     try:
-        name, urls = start(image, volume)
+        name, urls = start(image, volume, config_dir)
         eventually(lambda: healthy(urls), "the health of all three services")
         print(f"healthy on {urls}")
         podman("healthcheck", "run", name)  # the image's own HEALTHCHECK passes too
@@ -92,6 +106,8 @@ def main(image: str) -> None:
         refused = httpx.get(f"{urls['pushwoosh']}/_swoosh/config")
         assert refused.status_code == 401, f"an exposed stack's control API answered without a token: {refused}"
         config = httpx.get(f"{urls['pushwoosh']}/_swoosh/config", headers=CONTROL).json()
+        assert CONFIG_TOKEN in config["api_tokens"], f"the mounted swoosh.toml was not applied: {config}"
+        print("the mounted swoosh.toml (SWOOSH_CONFIG) was applied")
         app, token = config["applications"][0]["code"], config["api_tokens"][0]
         client = sa.Client("app-write-key", host=urls["segment"], sync_mode=True)
         client.identify("ci-user", {"plan": "gold"})
@@ -120,7 +136,7 @@ def main(image: str) -> None:
         )
         print(f"message events in the warehouse: {rows}")
         print(f"stopped in {stop(name):.1f} s")
-        name, urls = start(image, volume)
+        name, urls = start(image, volume, config_dir)
         eventually(lambda: healthy(urls), "the health after a restart")
         again = eventually(
             lambda: sql(urls["segment"], "select user_id from pushwoosh.push_sent"), "the first run's events"
@@ -135,6 +151,7 @@ def main(image: str) -> None:
         ).split():
             podman("rm", "-f", leftover, check=False)
         podman("volume", "rm", "-f", volume, check=False)
+        shutil.rmtree(config_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
