@@ -16,7 +16,7 @@ import contextlib
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,6 +49,11 @@ class Store(Protocol):
 
     def put(self, key: str, value: Any) -> None:
         """Store a JSON-serialisable configuration value under `key`, replacing the previous one."""
+
+    def write(
+        self, appends: Mapping[str, Sequence[bytes]], puts: Mapping[str, Any] | None = None, cleared: Sequence[str] = ()
+    ) -> None:
+        """Clear the `cleared` kinds, then append and put, all in one transaction (one request's changes)."""
 
     def get(self, key: str) -> Any | None:
         """The value last put under `key`, or None."""
@@ -107,6 +112,17 @@ class SqliteStore:
         body = orjson.dumps(value)
         with self._lock, self._transaction():
             self._db.execute("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", (key, body))
+
+    def write(
+        self, appends: Mapping[str, Sequence[bytes]], puts: Mapping[str, Any] | None = None, cleared: Sequence[str] = ()
+    ) -> None:
+        bodies = [(key, orjson.dumps(value)) for key, value in (puts or {}).items()]
+        with self._lock, self._transaction():
+            for kind in cleared:
+                self._db.execute("DELETE FROM records WHERE kind = ?", (kind,))
+            for kind, records in appends.items():
+                self._db.executemany("INSERT INTO records (kind, body) VALUES (?, ?)", [(kind, r) for r in records])
+            self._db.executemany("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", bodies)
 
     def get(self, key: str) -> Any | None:
         with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from swoosh.emulator.control import ControlError, control_blueprint, json_response, request_json
@@ -15,6 +15,7 @@ from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 from swoosh.emulator.pushwoosh.integration_api import integration_blueprint
 from swoosh.emulator.pushwoosh.provider_states import pushwoosh_states, register_message_producer
 from swoosh.emulator.runtime import install
+from swoosh.emulator.store import StoreError
 
 
 def create_app(backend: PushwooshBackend) -> Flask:
@@ -26,6 +27,15 @@ def create_app(backend: PushwooshBackend) -> Flask:
     register_routes(control, pushwoosh_states(backend))
     register_message_producer(control, backend)
     app.register_blueprint(control)
+
+    @app.after_request
+    def _persist(response: Response) -> Response:
+        """With --data-dir, what this request changed is committed before its answer leaves."""
+        try:
+            backend.persist()
+        except StoreError as exc:  # not durable, so not acknowledged: the client retries
+            return json_response(_fault_body(503, request.path, str(exc)), 503)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -67,14 +77,14 @@ def _add_pushwoosh_routes(bp: Any, backend: PushwooshBackend) -> None:
     @bp.post("/webhooks")
     def add_webhook() -> Response:
         try:
-            hook = backend.webhooks.add(request_json())
+            hook = backend.add_webhook(request_json())
         except ValueError as exc:
             raise ControlError(str(exc)) from exc
         return json_response(hook, 201)
 
     @bp.delete("/webhooks/<int:hook_id>")
     def remove_webhook(hook_id: int) -> Response:
-        if not backend.webhooks.remove(hook_id):
+        if not backend.remove_webhook(hook_id):
             raise ControlError(f"no webhook {hook_id}", 404)
         return json_response({"removed": hook_id})
 

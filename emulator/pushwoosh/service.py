@@ -1,4 +1,9 @@
-"""The fake Pushwoosh as a stack service: configured from the TOML file, persisted under --data-dir.
+"""The fake Pushwoosh as a stack service: configured from the TOML file, durable under --data-dir.
+
+With --data-dir every change a request makes (devices, users and their tags, posted events, and the
+configuration: applications, tokens, tag and event definitions, filters, webhooks) is in
+`<data dir>/pushwoosh.store.db` before it is answered (backend/durable.py) and restored at start;
+without it, state is in memory only and gone at exit.
 
 [pushwoosh]
 strict = false
@@ -25,7 +30,9 @@ from swoosh.emulator.config_file import read_config
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from swoosh.emulator.pushwoosh.backend.durable import restore
 from swoosh.emulator.pushwoosh.model import Application, SegmentSettings
+from swoosh.emulator.store import open_store
 from swoosh.emulator.tls import trust_context
 
 STATE_FILE = "pushwoosh-state.json"
@@ -67,8 +74,12 @@ class PushwooshService:
             self.backend.webhooks.verify = trust_context(options.tls_files.ca_cert)
         self.app = create_app(self.backend)
         self.url = ""
-        if options.data_dir and (options.data_dir / STATE_FILE).exists():
-            self.backend.import_state(json.loads((options.data_dir / STATE_FILE).read_text()))
+        self.store = open_store(self.name, options.data_dir) if options.data_dir else None
+        if self.store is not None:
+            legacy = Path(options.data_dir or "") / STATE_FILE  # written at a clean stop by earlier versions
+            if not restore(self.backend, self.store) and legacy.exists():
+                self.backend.import_state(json.loads(legacy.read_text()))
+            self.backend.attach_store(self.store)
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="swoosh-pushwoosh-clock", daemon=True)
         self._ticker.start()
@@ -102,15 +113,12 @@ class PushwooshService:
         }
 
     def close(self) -> None:
+        """Nothing to save: the store already holds every acknowledged change."""
         self._stop.set()
         self._ticker.join(timeout=5)
-        if self.options.data_dir:
-            self.options.data_dir.mkdir(parents=True, exist_ok=True)
-            target = Path(self.options.data_dir) / STATE_FILE
-            tmp = target.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.backend.export_state(), default=str))
-            tmp.replace(target)
         self.backend.close()
+        if self.store is not None:
+            self.store.close()
 
 
 def build(options: StackOptions) -> PushwooshService:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swoosh.emulator import defaults
+from swoosh.emulator.changes import Changes
 from swoosh.emulator.pushwoosh.backend.lifecycle import Lifecycle
 from swoosh.emulator.pushwoosh.model import (
     Application,
@@ -27,6 +28,8 @@ from swoosh.emulator.pushwoosh.model import (
 from swoosh.emulator.pushwoosh.vapid import VapidKeys
 from swoosh.emulator.pushwoosh.webhooks import WebhookSender
 from swoosh.emulator.runtime import Runtime
+
+DEVICES, USERS, POSTED = "devices", "users", "events"  # the kinds of records in the store (backend/durable.py)
 
 
 class PushwooshError(Exception):
@@ -54,6 +57,10 @@ class PushwooshConfig:
 class BackendState:
     """Everything the fake Pushwoosh knows; one lock guards all state; time from the runtime's clock.
 
+    Every change to what a restart brings back is marked in `changes` as it happens (`_device_changed`,
+    a new user, a posted event, `changes.configuration()`); with --data-dir `persist` (backend/durable.py)
+    writes the marks to the store before the request's answer leaves.
+
     Requests arrive in the shape of their JSON Schemas (the remote API checks them at the edge), so the
     areas refuse only what a schema cannot know: unknown applications, devices, users, messages,
     tags and filters, tag values against their declared types, dates that do not exist.
@@ -66,6 +73,7 @@ class BackendState:
         self.runtime = runtime or Runtime("pushwoosh")
         self.strict = self.config.strict
         self.lock = threading.RLock()
+        self.changes = Changes()
         self.applications: dict[str, Application] = {a.code: a for a in self.config.applications}
         self.api_tokens = list(self.config.api_tokens)
         self.device_tokens = list(self.config.device_tokens)
@@ -114,7 +122,20 @@ class BackendState:
         with self.lock:
             self.applications[code] = app
             self.devices.setdefault(code, {})
+            self.changes.configuration()
         return app
+
+    def add_webhook(self, spec: Any) -> dict[str, Any]:
+        with self.lock:
+            hook = self.webhooks.add(spec)
+            self.changes.configuration()
+        return hook
+
+    def remove_webhook(self, hook_id: int) -> bool:
+        with self.lock:
+            removed = self.webhooks.remove(hook_id)
+            self.changes.configuration()
+        return removed
 
     def app(self, code: Any) -> Application:
         if not isinstance(code, str) or code not in self.applications:
@@ -139,6 +160,7 @@ class BackendState:
         existing = self.users.get(user_id)
         if existing is None:
             existing = self.users[user_id] = User(user_id)
+            self.changes.mark(USERS, user_id)
         return existing
 
     def _link_user(self, device: Device, user_id: str | None) -> None:
@@ -149,14 +171,24 @@ class BackendState:
         user = self.user(user_id)
         user.hwids.add(device.hwid)
         device.user = user
+        self._device_changed(device)
 
     def _drop_device(self, device: Device) -> None:
         self.devices[device.application].pop(device.hwid, None)
         if device.user is not None:
             device.user.hwids.discard(device.hwid)
+        self._device_changed(device)
+
+    def _device_changed(self, device: Device) -> None:
+        self.changes.mark(DEVICES, device_key(device.application, device.hwid))
 
     def all_devices(self) -> list[Device]:
         return [d for devices in self.devices.values() for d in devices.values()]
 
     def warn(self, kind: str, detail: str) -> None:
         self.warnings.append({"kind": kind, "detail": detail, "timestamp": self.runtime.clock.time()})
+
+
+def device_key(app_code: str, hwid: str) -> str:
+    """A device's key in the store: application codes have no "/", so the first one separates them."""
+    return f"{app_code}/{hwid}"

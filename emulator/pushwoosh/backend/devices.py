@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from swoosh.emulator.pushwoosh.backend.base import USERS
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
 from swoosh.emulator.pushwoosh.model import Device
 
@@ -44,6 +45,7 @@ class DevicesAndUsers(Tags):
                 device.email = hwid
             self._apply_tags(device, request.get("tags") or {}, app.code, strict_types=False)
             self.devices[app.code][device.hwid] = device
+            self._device_changed(device)
             self._link_user(device, request.get("userId") or None)
         self.runtime.notify()
 
@@ -56,6 +58,7 @@ class DevicesAndUsers(Tags):
             if device is None:
                 return
             device.push_token, device.unsubscribed, device.web_push = None, True, None
+            self._device_changed(device)
         self.runtime.notify()
 
     def check_device(self, request: Mapping[str, Any]) -> dict[str, bool]:
@@ -110,7 +113,9 @@ class DevicesAndUsers(Tags):
     def set_badge(self, request: Mapping[str, Any]) -> None:
         app = self.app(request.get("application"))
         with self.lock:
-            self.device(app.code, request["hwid"]).badge = request["badge"]
+            device = self.device(app.code, request["hwid"])
+            device.badge = request["badge"]
+            self._device_changed(device)
         self.runtime.notify()
 
     def track_user(self, app_code: str, profile: Mapping[str, Any]) -> None:
@@ -135,6 +140,7 @@ class DevicesAndUsers(Tags):
                 ):
                     if profile.get(source) is not None:
                         setattr(device, target, profile[source])
+                self._device_changed(device)
             user = self.user(str(user_id)) if user_id else None
             if device is not None and user is not None:
                 self._link_user(device, user.user_id)
@@ -156,6 +162,7 @@ class DevicesAndUsers(Tags):
             }
             if user is not None:
                 user.profile.update(fields)
+                self.changes.mark(USERS, user.user_id)
             attributes = profile.get("attributes") or {}
             self._apply_tags(
                 device if user is None else None, attributes, app_code, strict_types=False, user=user, auto_create=True
@@ -173,5 +180,6 @@ class DevicesAndUsers(Tags):
                     self._drop_device(device)
             subject = f"user:{user_id}"
             self.posted = deque((e for e in self.posted if e.subject != subject), maxlen=self.posted.maxlen)
+            self.changes.rewrite()  # the user's posted events are gone from the log too
         self.runtime.notify()
         return True

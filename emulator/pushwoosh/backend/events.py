@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
+import orjson
+
+from swoosh.emulator.pushwoosh.backend.base import POSTED, BackendState, PushwooshError
 from swoosh.emulator.pushwoosh.model import EventHistory, PostedEvent
 from swoosh.emulator.wire import shown
 
@@ -18,6 +20,7 @@ class Events(BackendState):
         with self.lock:
             entry = self.event_registry.setdefault(name, {"id": len(self.event_registry) + 1})
             entry.update({"name": name, "description": request.get("description", ""), "attributes": attributes})
+            self.changes.configuration()
         return {"event": entry["id"]}
 
     def post_event(
@@ -59,6 +62,7 @@ class Events(BackendState):
                         "description": "",
                         "attributes": [],
                     }
+                    self.changes.configuration()
                 history: EventHistory
                 if user_id is not None:
                     user = self.user(user_id)
@@ -84,3 +88,5 @@ class Events(BackendState):
         if len(self.posted) == self.posted.maxlen:
             self.evicted_posted += 1
         self.posted.append(event)
+        if self.changes.active:
+            self.changes.append(POSTED, orjson.dumps(event.describe()))

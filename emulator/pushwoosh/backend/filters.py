@@ -38,6 +38,7 @@ class Filters(BackendState):
                 "application": request.get("application"),
                 "filter": compiled,
             }
+            self.changes.configuration()
         return {"name": name}
 
     def matching_devices(self, compiled: Filter, apps: Iterable[str] | None = None) -> list[Device]:
@@ -53,6 +54,7 @@ class Filters(BackendState):
         with self.lock:
             if self.filters.pop(name, None) is None:
                 raise PushwooshError(210, "Filter not found")
+            self.changes.configuration()
 
     def count_filter(self, expression: Any) -> dict[str, Any]:
         compiled = self.compile_filter(expression)

@@ -10,7 +10,7 @@ from swoosh.emulator.journal import REDACTED
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
-from swoosh.emulator.pushwoosh.model import Device, PostedEvent
+from swoosh.emulator.pushwoosh.model import Device, PostedEvent, User
 from swoosh.emulator.wire import shown
 
 
@@ -130,24 +130,31 @@ class State(Events, Tags):
             self.transactions.clear()
             self.stats_requests.clear()
             self.lifecycle.clear()
+            self.changes.rewrite()
         self.webhooks.clear()  # message events not yet posted are data too; waits for a post on the wire
         self.runtime.notify()
+
+    def configuration(self) -> dict[str, Any]:
+        """The part of an export that is configuration: applications, tokens, definitions, filters, webhooks."""
+        return {
+            "applications": [
+                {**a.describe(), "vapid_private_key": a.vapid.private_key} for a in self.applications.values()
+            ],
+            "api_tokens": self.api_tokens,
+            "device_tokens": self.device_tokens,
+            "tag_registry": [t.describe() for t in self.tag_registry.values()],
+            "event_registry": list(self.event_registry.values()),
+            "filters": [{k: v for k, v in f.items() if k != "filter"} for f in self.filters.values()],
+            "webhooks": self.webhooks.specs(),
+        }
 
     def export_state(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "applications": [
-                    {**a.describe(), "vapid_private_key": a.vapid.private_key} for a in self.applications.values()
-                ],
-                "api_tokens": self.api_tokens,
-                "device_tokens": self.device_tokens,
-                "tag_registry": [t.describe() for t in self.tag_registry.values()],
-                "event_registry": list(self.event_registry.values()),
-                "filters": [{k: v for k, v in f.items() if k != "filter"} for f in self.filters.values()],
-                "devices": [{**d.describe(), "tags": d.tags} for d in self.all_devices()],
-                "users": [{"user_id": u.user_id, "tags": u.tags, "profile": u.profile} for u in self.users.values()],
+                **self.configuration(),
+                "devices": [device_record(d) for d in self.all_devices()],
+                "users": [user_record(u) for u in self.users.values()],
                 "events": [e.describe() for e in self.posted],
-                "webhooks": self.webhooks.specs(),
             }
 
     def import_state(self, state: dict[str, Any]) -> None:
@@ -206,6 +213,7 @@ class State(Events, Tags):
                         event["application"],
                         event.get("attributes", {}),
                         event["subject"],
+                        event.get("stored_at"),
                     )
                 )
             self.webhooks.replace(state.get("webhooks", []))
@@ -213,6 +221,15 @@ class State(Events, Tags):
 
     def close(self) -> None:
         self.webhooks.close()
+
+
+def device_record(device: Device) -> dict[str, Any]:
+    """A device as an export (and the store) carries it: its description and its own tags."""
+    return {**device.describe(), "tags": device.tags}
+
+
+def user_record(user: User) -> dict[str, Any]:
+    return {"user_id": user.user_id, "tags": user.tags, "profile": user.profile}
 
 
 def _private_key(exported: Any) -> str | None:

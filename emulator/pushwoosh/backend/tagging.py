@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from swoosh.emulator.pushwoosh import tags
-from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
+from swoosh.emulator.pushwoosh.backend.base import USERS, BackendState, PushwooshError
 from swoosh.emulator.pushwoosh.model import Device, TagDefinition, User
 from swoosh.emulator.wire import shown
 
@@ -24,6 +24,7 @@ class Tags(BackendState):
                 raise PushwooshError(210, f"Tag {shown(name)} already exists with another type")
             definition = TagDefinition(name, kind, application_specific, user_specific)
             self.tag_registry[name] = definition
+            self.changes.configuration()
         return definition
 
     def delete_tag(self, name: str) -> None:
@@ -35,6 +36,7 @@ class Tags(BackendState):
                     device.tags.pop(name, None)
             for user in self.users.values():
                 user.tags.pop(name, None)
+            self.changes.rewrite()  # every device and user may have lost the tag
 
     def _apply_tags(
         self,
@@ -72,12 +74,19 @@ class Tags(BackendState):
                     raise PushwooshError(210, f"Invalid value for tag {shown(name)}: {exc}") from exc
                 skipped.append({"tag": name, "reason": str(exc)})
                 continue
-            self.tag_registry.setdefault(name, definition)
+            if name not in self.tag_registry:
+                self.tag_registry[name] = definition
+                self.changes.configuration()
         for name, value in writes.items():
             if value is None:
                 target.pop(name, None)
             else:
                 target[name] = value
+        if writes:
+            if device is not None:
+                self._device_changed(device)
+            else:
+                self.changes.mark(USERS, user.user_id)  # type: ignore[union-attr]  # no device: a user
         return skipped
 
     def set_tags(self, request: Mapping[str, Any]) -> dict[str, Any] | None:

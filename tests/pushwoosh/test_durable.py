@@ -1,0 +1,155 @@
+"""With --data-dir the fake Pushwoosh writes each request's changes before answering and restores them at start.
+
+A second service opened on the same data dir while the first is still running (never closed, so no
+shutdown code has saved anything) stands for the restart after kill -9: it sees exactly what the store
+holds. The kill -9 of the real process is tests/reliability/test_kill9_pushwoosh.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from swoosh.emulator.options import StackOptions
+from swoosh.emulator.pushwoosh.service import PushwooshService
+from swoosh.emulator.store import STORE_FILE
+from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN, call
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[list[PushwooshService]]:
+    opened: list[PushwooshService] = []
+    yield opened
+    for service in opened:
+        service.close()
+
+
+def start(services: list[PushwooshService], data_dir: Path | None) -> tuple[PushwooshService, FlaskClient]:
+    service = PushwooshService(StackOptions(data_dir=data_dir))
+    services.append(service)
+    return service, service.app.test_client()
+
+
+def ok(client: FlaskClient, method: str, **request: Any) -> Any:
+    """A /json/1.3 call that must succeed (server methods carry the API token)."""
+    reply = call(client, method, auth=TOKEN, **request)
+    assert reply["status_code"] == 200, reply
+    return reply["response"]
+
+
+def fill(client: FlaskClient) -> None:
+    """One of each kind of change a user relies on, through the service's own routes."""
+    ok(client, "addTag", tag={"name": "Plan", "type": 2})
+    ok(client, "createEvent", name="Checkout", eventAttributes=[])
+    ok(client, "createFilter", name="paying", filter_expression='T("Plan", EQ, "gold")')
+    for n in range(3):
+        ok(client, "registerDevice", application=APP, hwid=f"hw-{n}", device_type=3, push_token=f"tok-{n}")
+    ok(client, "setTags", application=APP, hwid="hw-0", tags={"Plan": "gold"})
+    ok(client, "registerUser", application=APP, hwid="hw-1", userId="alice")
+    ok(client, "postEvent", application=APP, hwid="hw-1", userId="alice", event="Checkout", attributes={"n": 1})
+    ok(client, "setBadge", application=APP, hwid="hw-1", badge=4)
+    ok(client, "deleteDevice", application=APP, hwid="hw-2")
+    profile = {"user_id": "bob", "device_id": "hw-9", "device_platform": "ios", "attributes": {"Tier": "silver"}}
+    assert (
+        client.post("/integration-segment/v1/track-user", json=profile, headers=INTEGRATION_HEADERS).status_code == 200
+    )
+    events = {"events": [{"name": "Opened", "user_id": "bob", "timestamp": "2026-01-02T03:04:05Z"}]}
+    assert (
+        client.post("/integration-segment/v1/post-events", json=events, headers=INTEGRATION_HEADERS).status_code == 200
+    )
+    assert client.post("/_swoosh/webhooks", json={"url": "http://127.0.0.1:9/hook", "token": "t"}).status_code == 201
+    assert client.post("/_swoosh/applications", json={"code": "FGHIJ-67890", "name": "Second"}).status_code == 201
+
+
+def view(client: FlaskClient) -> dict[str, Any]:
+    """What a user would look at after a restart, minus what is not carried (messages, opens)."""
+    items = {
+        name: client.get(f"/_swoosh/{name}").get_json()["items"]
+        for name in ("devices", "users", "events", "applications", "webhooks")
+    }
+    return {
+        **items,
+        "webhooks": [(h["url"], h["id"]) for h in items["webhooks"]],
+        "tags": ok(client, "listTags"),
+        "filters": ok(client, "listFilters"),
+        "hw-0 tags": client.get("/_swoosh/tags", query_string={"hwid": "hw-0"}).get_json()["items"],
+        "events defined": ok(client, "getConfig", application=APP, features=["events"]),
+    }
+
+
+def test_every_answered_change_is_there_after_a_restart_without_a_clean_stop(
+    tmp_path: Path, services: list[PushwooshService]
+) -> None:
+    _, client = start(services, tmp_path)
+    fill(client)
+    before = view(client)
+    _, restarted = start(services, tmp_path)  # the first one never stopped: nothing saved at shutdown
+    after = view(restarted)
+    assert after == before
+    assert [d["hwid"] for d in after["devices"]] == ["hw-0", "hw-1", "hw-9"]  # hw-2 was deleted
+    assert [t["tags"] for t in after["hw-0 tags"]] == [{"Plan": "gold"}]
+    assert [(e["name"], e["subject"]) for e in after["events"]] == [("Checkout", "user:alice"), ("Opened", "user:bob")]
+    # segments still find the devices by their restored tags
+    assert {u["user_id"]: u["tags"] for u in after["users"]}["bob"] == {"Tier": "silver"}
+    assert ok(restarted, "compileFilter", devices_filter='T("Plan", EQ, "gold")') == {"devices_count": 1}
+
+
+def test_a_reset_and_a_deleted_user_stay_so_after_a_restart(tmp_path: Path, services: list[PushwooshService]) -> None:
+    _, client = start(services, tmp_path)
+    fill(client)
+    assert (
+        client.post(
+            "/integration-segment/v1/delete-user", json={"external_id": "bob"}, headers=INTEGRATION_HEADERS
+        ).status_code
+        == 200
+    )
+    _, restarted = start(services, tmp_path)
+    after = view(restarted)
+    assert "bob" not in [u["user_id"] for u in after["users"]]
+    assert [e["subject"] for e in after["events"]] == ["user:alice"]
+    assert restarted.post("/_swoosh/reset", json={}).status_code == 200
+    _, again = start(services, tmp_path)
+    emptied = view(again)
+    assert (emptied["devices"], emptied["users"], emptied["events"]) == ([], [], [])
+    assert len(emptied["applications"]) == 2 and emptied["filters"]["filters"]  # configuration survives a reset
+
+
+def test_a_restart_compacts_the_store_to_one_record_per_device(
+    tmp_path: Path, services: list[PushwooshService]
+) -> None:
+    _, client = start(services, tmp_path)
+    ok(client, "registerDevice", application=APP, hwid="hw", device_type=3)
+    for n in range(50):
+        ok(client, "setBadge", application=APP, hwid="hw", badge=n)
+    store = tmp_path / STORE_FILE.format(service="pushwoosh")
+    count = "select count(*) from records where kind = 'devices'"
+    assert sqlite3.connect(store).execute(count).fetchone()[0] >= 50  # one record per answered change
+    _, restarted = start(services, tmp_path)
+    assert sqlite3.connect(store).execute(count).fetchone()[0] == 1
+    assert restarted.get("/_swoosh/devices").get_json()["items"][0]["badge"] == 49
+
+
+def test_a_store_that_refuses_the_write_means_no_acknowledgement(
+    tmp_path: Path, services: list[PushwooshService]
+) -> None:
+    service, client = start(services, tmp_path)
+    assert service.store is not None
+    service.store.close()  # every write now fails, as with a removed or full disk
+    response = client.post(
+        "/json/1.3/registerDevice", json={"request": {"application": APP, "hwid": "x", "device_type": 3}}
+    )
+    assert response.status_code == 503
+    assert "store" in response.get_json()["status_message"]
+    services.remove(service)
+    service.backend.close()
+
+
+def test_without_a_data_dir_nothing_is_written(services: list[PushwooshService]) -> None:
+    service, client = start(services, None)
+    ok(client, "registerDevice", application=APP, hwid="hw", device_type=3)
+    assert service.store is None and not service.backend.changes.pending()
