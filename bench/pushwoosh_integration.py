@@ -1,6 +1,8 @@
 """Fake Pushwoosh: post-events throughput, a createMessage to 100,000 devices, and their memory.
 
     python bench/pushwoosh_integration.py [--runs 3] [--seconds 10] [--devices 100000]
+    python bench/pushwoosh_integration.py --store-cost 2000   # in-process: what the --data-dir store adds
+    python bench/pushwoosh_integration.py --compare-store      # post-events req/s without and with --data-dir
 
 1. `POST /integration-segment/v1/post-events` with 100 events per request against `swoosh up --only
    pushwoosh` (wrk, 16 connections; target >= 1,000 requests/s).
@@ -50,11 +52,13 @@ wrk.body = [==[{json.dumps({"events": events})}]==]
     return path
 
 
-def integration_throughput(runs: int, seconds: int) -> dict[str, object]:
+def integration_throughput(runs: int, seconds: int, durable: bool = False) -> dict[str, object]:
+    """post-events req/s through `swoosh up --only pushwoosh`; `durable`: with --data-dir (the store)."""
     with tempfile.TemporaryDirectory() as tmp:
         script = post_events_script(Path(tmp))
         port = free_port()
-        process = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={port}"])
+        data_dir = ["--data-dir", str(Path(tmp) / "data")] if durable else []
+        process = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={port}", *data_dir])
         try:
             startup = wait_healthy(f"http://127.0.0.1:{port}/_swoosh/health")
             url = f"http://127.0.0.1:{port}/integration-segment/v1/post-events"
@@ -144,12 +148,77 @@ def big_send(devices: int, runs: int) -> dict[str, object]:
     }
 
 
+def store_cost(requests: int) -> dict[str, object]:
+    """In-process, no HTTP: µs per request for a 100-event post-events and for a registerDevice with 10
+    tags, each followed by `persist` (what the app does after every request), without a store (state in
+    memory) and with the --data-dir store (SQLite WAL, synchronous=NORMAL). A fresh backend per mode and
+    round; the modes alternate over 3 rounds."""
+    from swoosh.emulator.store import SqliteStore
+
+    events = [(f"Event {i % 5}", f"user-{i % 50}", None, 1_700_000_000.0 + i, {"sku": f"sku-{i}"}) for i in range(100)]
+    timings: dict[str, dict[str, list[float]]] = {
+        work: {"memory": [], "NORMAL": []} for work in ("post_events_100", "register_device")
+    }
+    with tempfile.TemporaryDirectory(prefix="swoosh-store-cost-") as tmp:
+        for round_ in range(3):
+            for mode in ("memory", "NORMAL"):
+                backend = PushwooshBackend()
+                for name in ("Country", "City", "Plan"):
+                    backend.define_tag(name, 2)
+                store = None if mode == "memory" else SqliteStore(Path(tmp) / f"{mode}-{round_}.db", mode)
+                if store is not None:
+                    backend.attach_store(store)
+                start = time.perf_counter()
+                for _ in range(requests):
+                    backend.post_events(APP, events, auto_create=True)
+                    backend.persist()
+                timings["post_events_100"][mode].append((time.perf_counter() - start) / requests * 1e6)
+                start = time.perf_counter()
+                for n in range(requests):
+                    tags = {"Country": "BR", "City": f"City {n % 100}", "Plan": "gold"}
+                    backend.register_device(
+                        {"application": APP, "hwid": f"hw-{n}", "device_type": 3, "userId": f"u-{n}", "tags": tags}
+                    )
+                    backend.persist()
+                timings["register_device"][mode].append((time.perf_counter() - start) / requests * 1e6)
+                backend.close()
+                if store is not None:
+                    store.close()
+    result: dict[str, object] = {"requests_per_round": requests}
+    for work, modes in timings.items():
+        medians = {mode: round(statistics.median(samples), 1) for mode, samples in modes.items()}
+        result[work] = {
+            "us_per_request": {mode: [round(t, 1) for t in samples] for mode, samples in modes.items()},
+            "median_us_per_request": medians,
+            "store_adds_us": round(medians["NORMAL"] - medians["memory"], 1),
+        }
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--compare-store", action="store_true", help="only post-events, without and with --data-dir")
+    parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
     args = parser.parse_args()
+    if args.compare_store:  # alternating, so a change in the machine's load hits both modes
+        pairs = [
+            (integration_throughput(1, args.seconds), integration_throughput(1, args.seconds, True))
+            for _ in range(args.runs)
+        ]
+        result = {
+            "memory_rps": [r["median_rps"] for r, _ in pairs],
+            "data_dir_rps": [r["median_rps"] for _, r in pairs],
+            "non_2xx": sum(int(str(r["non_2xx"])) for pair in pairs for r in pair),
+            "command": " ".join(["python", *sys.argv]),
+        }
+        print(json.dumps(result, indent=2))
+        return
+    if args.store_cost:
+        print(json.dumps({**store_cost(args.store_cost), "command": " ".join(["python", *sys.argv])}, indent=2))
+        return
     result = {
         "post_events": integration_throughput(args.runs, args.seconds),
         "create_message": big_send(args.devices, args.runs),

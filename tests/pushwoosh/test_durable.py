@@ -153,3 +153,26 @@ def test_without_a_data_dir_nothing_is_written(services: list[PushwooshService])
     service, client = start(services, None)
     ok(client, "registerDevice", application=APP, hwid="hw", device_type=3)
     assert service.store is None and not service.backend.changes.pending()
+
+
+def test_the_posted_events_cap_holds_in_the_store_and_its_count_survives(
+    tmp_path: Path, services: list[PushwooshService]
+) -> None:
+    config = tmp_path / "swoosh.toml"
+    config.write_text("[pushwoosh]\nmax_posted_events = 10\n")
+    service = PushwooshService(StackOptions(data_dir=tmp_path / "data", config_file=config))
+    services.append(service)
+    client = service.app.test_client()
+    for request in range(7):  # 35 events, 5 per request: 25 evicted
+        batch = [{"name": f"E{request}-{n}", "user_id": "u", "timestamp": "2026-01-02T03:04:05Z"} for n in range(5)]
+        reply = client.post("/integration-segment/v1/post-events", json={"events": batch}, headers=INTEGRATION_HEADERS)
+        assert reply.status_code == 200
+    restarted = PushwooshService(StackOptions(data_dir=tmp_path / "data", config_file=config))
+    services.append(restarted)
+    after = restarted.app.test_client()
+    names = [e["name"] for e in after.get("/_swoosh/events").get_json()["items"]]
+    assert names == [f"E{r}-{n}" for r in (5, 6) for n in range(5)]
+    assert after.get("/_swoosh/config").get_json()["evicted_posted_events"] == 25
+    store = tmp_path / "data" / STORE_FILE.format(service="pushwoosh")
+    stored = sqlite3.connect(store).execute("select count(*) from records where kind = 'events'").fetchone()[0]
+    assert stored <= 2  # trimmed as it went, then compacted at the restart
