@@ -9,61 +9,33 @@ destination added in the first round must still be configured. Bounded: a few ro
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
 
 from swoosh.emulator.defaults import APP_WRITE_KEY
+from tests.reliability.crash import Acknowledged, kill_group, run_round, send_until_killed, start
 
 SEED = 1919
 ROUNDS = 4
 SENDERS = 2
 BATCH = 50
-START_TIMEOUT_S = 60.0
-UP_SEGMENT = ("up", "--only", "segment", "--port", "segment=0")
+UP_SEGMENT = ("--only", "segment", "--port", "segment=0")
 DESTINATION = {"source": "app", "name": "crash-test", "url": "http://127.0.0.1:9/hook", "max_batch": 10}
 
 
-def start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The stack's process and the fake Segment's URL, read from the locator it writes once listening."""
-    command = [sys.executable, "-c", "from swoosh.cli import main; main()", *UP_SEGMENT, "--data-dir", str(data_dir)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    locator = data_dir / "stack.json"
-    while time.monotonic() < deadline:
-        try:
-            info = json.loads(locator.read_text())
-        except (OSError, ValueError):
-            info = {}
-        if info.get("pid") == process.pid:
-            url = info["services"]["segment"]["url"]
-            if httpx.get(f"{url}/_swoosh/health", timeout=5).status_code == 200:
-                return process, url
-        assert process.poll() is None, "swoosh up exited while starting"
-        time.sleep(0.1)
-    process.kill()
-    raise AssertionError("swoosh up did not start in time")
+def sender(url: str, label: str, acknowledged: Acknowledged) -> threading.Thread:
+    """Posts 50-event batches with fresh messageIds; the ids count once their batch was answered 200."""
+    client = httpx.Client(base_url=url, auth=(APP_WRITE_KEY, ""), timeout=10)
 
+    def post_batch(n: int) -> tuple[httpx.Response, list[str]]:
+        ids = [f"{label}-{n}-{i}" for i in range(BATCH)]
+        batch = [{"type": "track", "event": "Crash Test", "userId": "u", "messageId": m} for m in ids]
+        return client.post("/v1/batch", json={"batch": batch}), ids
 
-def send_until_killed(url: str, label: str, acknowledged: list[str], lock: threading.Lock) -> None:
-    """Post batches until the process is gone; an id counts only once its batch was answered 200."""
-    with httpx.Client(base_url=url, auth=(APP_WRITE_KEY, ""), timeout=10) as client:
-        for n in range(100_000):
-            ids = [f"{label}-{n}-{i}" for i in range(BATCH)]
-            batch = [{"type": "track", "event": "Crash Test", "userId": "u", "messageId": m} for m in ids]
-            try:
-                answer = client.post("/v1/batch", json={"batch": batch})
-            except httpx.HTTPError:
-                return
-            if answer.status_code == 200:
-                with lock:
-                    acknowledged.extend(ids)
+    return threading.Thread(target=send_until_killed, args=(acknowledged, "events", post_batch))
 
 
 def present(url: str) -> tuple[set[str], set[str], list[dict[str, object]]]:
@@ -77,26 +49,18 @@ def present(url: str) -> tuple[set[str], set[str], list[dict[str, object]]]:
 
 def test_kill_9_under_traffic_loses_nothing_acknowledged(tmp_path: Path) -> None:
     rng = random.Random(SEED)
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    process, url = start(tmp_path)
+    acknowledged = Acknowledged()
+    process, urls = start(tmp_path, *UP_SEGMENT)
+    url = urls["segment"]
     try:
         assert httpx.post(f"{url}/_swoosh/destinations", json=DESTINATION, timeout=10).status_code == 201
         for round_ in range(ROUNDS):
-            senders = [
-                threading.Thread(target=send_until_killed, args=(url, f"r{round_}s{s}", acknowledged, lock))
-                for s in range(SENDERS)
-            ]
-            for sender in senders:
-                sender.start()
-            time.sleep(rng.uniform(0.3, 2.0))
-            process.kill()  # SIGKILL: no shutdown code runs
-            process.wait(timeout=30)
-            for sender in senders:
-                sender.join(timeout=30)
-            process, url = start(tmp_path)
+            senders = [sender(url, f"r{round_}s{s}", acknowledged) for s in range(SENDERS)]
+            run_round(senders, process, rng.uniform(0.3, 2.0))  # SIGKILL: no shutdown code runs
+            process, urls = start(tmp_path, *UP_SEGMENT)
+            url = urls["segment"]
             in_events, in_warehouse, destinations = present(url)
-            acked = set(acknowledged)
+            acked = acknowledged.of("events")
             lost_events, lost_warehouse = acked - in_events, acked - in_warehouse
             print(
                 f"\n[reliability] kill -9 round {round_ + 1}/{ROUNDS}: {len(acked)} events acknowledged so far, "
@@ -108,5 +72,4 @@ def test_kill_9_under_traffic_loses_nothing_acknowledged(tmp_path: Path) -> None
             assert not lost_events and not lost_warehouse
             assert [(d["source"], d["url"]) for d in destinations] == [(DESTINATION["source"], DESTINATION["url"])]
     finally:
-        process.kill()
-        process.wait(timeout=30)
+        kill_group(process)
