@@ -15,7 +15,7 @@ import orjson
 from flask import Blueprint, Response, request
 
 from swoosh.emulator.faults import FaultRuleError
-from swoosh.emulator.journal import redact_stored
+from swoosh.emulator.journal import EXPORTED_SECRET_FIELDS, redact_stored
 from swoosh.emulator.runtime import CLIENT_GONE_KEY, Runtime
 
 MAX_WAIT_SECONDS = 300.0
@@ -179,7 +179,8 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
 
     @bp.get("/state")
     def export_state() -> Response:
-        backend_state = redact_stored(backend.export_state())  # an export may be shared: no write key in it
+        # an export may be shared: no write key, token or signing secret in it
+        backend_state = redact_stored(backend.export_state(), EXPORTED_SECRET_FIELDS)
         return json_response({"service": runtime.service, "runtime": runtime.export_state(), "backend": backend_state})
 
     @bp.route("/state", methods=["PUT", "POST"])

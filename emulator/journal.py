@@ -15,6 +15,9 @@ REDACTED = "<redacted>"
 SECRET_FIELDS = ("writeKey", "auth", "authorization", "token", "api_token", "apiKey", "api_key", "secret", "password")
 # What stored records (events, messages) may still carry when they are shown or exported.
 STORED_SECRET_FIELDS = frozenset({"writeKey", "auth", "vapid_private_key"})
+# An export also carries the configuration, whose credentials for other services must not leave with it: a
+# Pushwoosh webhook's `token` and a Segment destination's signing `secret` (under `swoosh up`, the bridge's).
+EXPORTED_SECRET_FIELDS = STORED_SECRET_FIELDS | {"token", "secret"}
 _SECRET_FIELD = re.compile(
     r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE
 )
@@ -45,8 +48,8 @@ def redact_text(text: str) -> str:
     return _SECRET_FIELD.sub(rf'\1"{REDACTED}"', text)
 
 
-def redact_stored(value: Any) -> Any:
-    """`value` (a record about to be shown or exported) without STORED_SECRET_FIELDS, at any depth."""
+def redact_stored(value: Any, fields: frozenset[str] = STORED_SECRET_FIELDS) -> Any:
+    """`value` (a record about to be shown or exported) without the secret `fields`, at any depth."""
     out_root: list[Any] = [None]
     copies: list[tuple[Any, Any, Any]] = [(value, out_root, 0)]
     while copies:  # iterative: records may nest deeper than Python's recursion limit
@@ -54,7 +57,7 @@ def redact_stored(value: Any) -> Any:
         if isinstance(node, dict):
             copy: Any = dict.fromkeys(node)
             for k, v in node.items():
-                if k in STORED_SECRET_FIELDS and v:
+                if k in fields and v:
                     copy[k] = REDACTED
                 else:
                     copies.append((v, copy, k))

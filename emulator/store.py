@@ -74,6 +74,10 @@ class SqliteStore:
         self._tmp = None if path else tempfile.TemporaryDirectory(prefix="swoosh-store-")
         self.path = Path(path) if path else Path(self._tmp.name) / "store.db"  # type: ignore[union-attr]  # _tmp is set exactly when no path is given
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # It holds credentials (webhook tokens, signing secrets): the user's alone, like stack.json; SQLite
+        # gives its -wal and -shm files the database file's mode.
+        self.path.touch(mode=0o600, exist_ok=True)
+        self.path.chmod(0o600)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -146,3 +146,19 @@ def test_the_plugin_reads_the_control_token_of_a_running_stack(tmp_path: Path, m
         bare = _remote_stack(",".join(f"{name}={url}" for name, url in running.urls.items()))
         assert bare["token"] == "tok-plugin"
         assert ControlClient(running.urls["pushwoosh"], token=bare["token"]).health()["status"] == "ok"
+
+
+def test_under_the_stack_no_export_carries_the_bridges_credentials_and_the_stores_are_private(tmp_path: Path) -> None:
+    options = StackOptions(data_dir=tmp_path, bridge_secret="sig-secret-5d1e", bridge_token="hook-token-77ab")
+    with Stack(options) as running:
+        segment, pushwoosh = running.urls["segment"], running.urls["pushwoosh"]
+        exports = {name: httpx.get(f"{url}/_swoosh/state").text for name, url in (("s", segment), ("p", pushwoosh))}
+        assert all("sig-secret-5d1e" not in text and "hook-token-77ab" not in text for text in exports.values())
+        exported = json.loads(exports["p"])
+        assert [h.get("token") for h in exported["backend"]["webhooks"]] == ["<redacted>"]
+        # imported again, the webhook posts without a token (the bridge re-registers its own at start)
+        assert httpx.post(f"{pushwoosh}/_swoosh/state", json=exported).status_code == 200
+        assert [h["token"] for h in httpx.get(f"{pushwoosh}/_swoosh/webhooks").json()["items"]] == [None]
+        for store in tmp_path.glob("*.store.db*"):
+            assert stat.S_IMODE(os.stat(store).st_mode) == 0o600, store.name
+        assert len(list(tmp_path.glob("*.store.db"))) == 2
