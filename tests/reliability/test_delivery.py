@@ -66,7 +66,7 @@ def test_a_pushwoosh_outage_then_recovery_loses_nothing(stack: Stack) -> None:
         f"Pushwoosh down {OUTAGE_SECONDS:g} s",
         acknowledged_by_Segment=acknowledged,
         calls_refused_503=refused,
-        retried_by_the_bridge=stats["retried"],
+        event_retries_by_the_bridge=stats["retried"],
         present_in_Pushwoosh=len(arrived),
         duplicated=sum(n - 1 for n in arrived.values()),
         lost=OUTAGE_EVENTS - len(arrived),
