@@ -7,6 +7,9 @@ from typing import Any
 
 import orjson
 
+ORJSON_WRITE_DEPTH = 255  # orjson.dumps refuses deeper values ("Recursion limit reached")
+MAX_STORED_DEPTH = 200  # what a kept request may nest, leaving room for the records and answers around it
+
 
 class BodyError(Exception):
     """A body the service refuses as a whole; `code` and `message` go on the wire."""
@@ -61,6 +64,27 @@ def parse_json(data: bytes) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise BodyError("invalid_json", "Invalid JSON") from exc
+
+
+def parse_storable_json(data: bytes) -> Any:
+    """`parse_json` for a service that keeps what it is sent: a body nested deeper than it could be written
+    back (a stored record, an export, a control API answer) is a BodyError, before any of it is kept."""
+    body = parse_json(data)
+    if not storable(body):
+        raise BodyError("too_deeply_nested", f"JSON nested more than {MAX_STORED_DEPTH} levels deep")
+    return body
+
+
+def storable(value: Any) -> bool:
+    """Whether `value` can be written as JSON a few levels down (in a stored record, an export): orjson
+    reads up to 1,024 levels but writes only 255, so a request could carry what could never be written."""
+    for _ in range(ORJSON_WRITE_DEPTH - MAX_STORED_DEPTH):
+        value = [value]
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return False
+    return True
 
 
 def dumps(value: Any) -> bytes:

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, request
 
 from swoosh import contracts
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
-from swoosh.emulator.wire import BodyError, parse_json, read_raw, shown
+from swoosh.emulator.wire import BodyError, parse_storable_json, read_raw, shown
 
 MAX_BODY = 10 * 1024 * 1024
 Handler = Callable[[PushwooshBackend, Mapping[str, Any]], Any]
@@ -153,7 +153,7 @@ def remote_api_blueprint(backend: PushwooshBackend) -> Blueprint:
         if request.method != "POST":
             return envelope(400, f"{name} must be called with POST", http_status=400)
         try:
-            body = parse_json(read_raw(request.environ["wsgi.input"], request.content_length, MAX_BODY))
+            body = parse_storable_json(read_raw(request.environ["wsgi.input"], request.content_length, MAX_BODY))
         except BodyError as exc:
             return envelope(400, f"Malformed request: {exc.message}", http_status=400)
         req = body.get("request") if isinstance(body, dict) else None

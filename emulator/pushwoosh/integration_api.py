@@ -21,7 +21,7 @@ from swoosh import contracts
 from swoosh.emulator.clock import parse_iso
 from swoosh.emulator.pushwoosh.api import device_token
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
-from swoosh.emulator.wire import BodyError, parse_json, read_raw, shown
+from swoosh.emulator.wire import BodyError, parse_storable_json, read_raw, shown
 
 MAX_BODY = 5 * 1024 * 1024
 MAX_EVENTS = 100
@@ -75,7 +75,8 @@ def integration_blueprint(backend: PushwooshBackend) -> Blueprint:
         if code not in backend.applications:
             return None, _message(f"application {code} not found", 400), None
         try:
-            body = parse_json(read_raw(request.environ["wsgi.input"], request.content_length, MAX_BODY) or b"{}")
+            raw = read_raw(request.environ["wsgi.input"], request.content_length, MAX_BODY)
+            body = parse_storable_json(raw or b"{}")
         except BodyError as exc:
             return None, _message(f"invalid request body: {exc.message}", 400), None
         if not isinstance(body, dict):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swoosh.emulator.store import SqliteStore, open_store
+from swoosh.emulator.changes import keyed, latest
+from swoosh.emulator.store import SqliteStore, StoreError, open_store
 
 
 def test_records_come_back_per_kind_in_order(tmp_path: Path) -> None:
@@ -70,3 +73,36 @@ def test_any_appends_load_back_concatenated(batches: list[list[bytes]]) -> None:
         store.append("k", batch)
     assert list(store.load("k")) == [record for batch in batches for record in batch]
     store.close()
+
+
+def test_a_write_clears_appends_and_puts_in_one_transaction(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    store.append("devices", [b"old"])
+    store.write({"devices": [b"new"], "events": [b"e1"]}, {"config": {"v": 1}}, cleared=("devices",))
+    assert (list(store.load("devices")), list(store.load("events")), store.get("config")) == (
+        [b"new"],
+        [b"e1"],
+        {"v": 1},
+    )
+    with pytest.raises(StoreError):  # the second record cannot be stored: the clear and the first go back too
+        store.write({"events": [b"e2", {"not": "bytes"}]}, {"config": {"v": 2}}, cleared=("devices",))  # type: ignore[list-item]
+    assert store.get("config") == {"v": 1}
+    assert list(store.load("devices")) == [b"new"] and list(store.load("events")) == [b"e1"]
+    store.close()
+    assert stat.S_IMODE((tmp_path / "s.db").stat().st_mode) == 0o600
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    ops=st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), st.integers())), min_size=1, max_size=30
+    )
+)
+def test_keyed_records_fold_back_to_the_latest_value_of_each_key(ops: list[tuple[str, int | None]]) -> None:
+    expected: dict[str, int] = {}
+    for key, value in ops:
+        if value is None:
+            expected.pop(key, None)
+        else:
+            expected[key] = value
+    assert latest(keyed(key, value) for key, value in ops) == expected

@@ -8,17 +8,21 @@ holds. The kill -9 of the real process is tests/reliability/test_kill9_pushwoosh
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh.service import PushwooshService
 from swoosh.emulator.store import STORE_FILE
 from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN, call
+from tests.pushwoosh.test_bad_input_and_control import json_values, methods, requests
 
 
 @pytest.fixture
@@ -176,3 +180,52 @@ def test_the_posted_events_cap_holds_in_the_store_and_its_count_survives(
     store = tmp_path / "data" / STORE_FILE.format(service="pushwoosh")
     stored = sqlite3.connect(store).execute("select count(*) from records where kind = 'events'").fetchone()[0]
     assert stored <= 2  # trimmed as it went, then compacted at the restart
+
+
+DEEP = '{"a":' * 240 + "1" + "}" * 240  # orjson reads it, but could not write it back inside a record
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/json/1.3/postEvent", '{"request": {"application": "%s", "hwid": "h", "event": "E", "attributes": %s}}'),
+        ("/json/1.3/setTags", '{"request": {"application": "%s", "hwid": "h", "tags": {"t": %s}}}'),
+        (
+            "/integration-segment/v1/track-user",
+            '{"user_id": "u", "device_id": "d", "app": "%s", "current_location": %s}',
+        ),
+        (
+            "/integration-segment/v1/post-events",
+            '{"events": [{"name": "E", "user_id": "u", "app_code": "%s", "attributes": %s}]}',
+        ),
+    ],
+)
+def test_a_body_nested_deeper_than_a_record_can_hold_is_refused_and_the_store_keeps_working(
+    tmp_path: Path, services: list[PushwooshService], path: str, body: str
+) -> None:
+    _, client = start(services, tmp_path)
+    ok(client, "registerDevice", application=APP, hwid="h", device_type=3)
+    refused = client.post(path, data=body % (APP, DEEP), content_type="application/json", headers=INTEGRATION_HEADERS)
+    assert refused.status_code == 400 and "nested" in refused.get_data(as_text=True)
+    ok(client, "setBadge", application=APP, hwid="h", badge=2)  # the store still takes writes
+    _, restarted = start(services, tmp_path)
+    assert [d["badge"] for d in restarted.get("/_swoosh/devices").get_json()["items"]] == [2]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(st.tuples(methods, requests | json_values), min_size=1, max_size=6))
+def test_after_any_requests_a_restart_holds_what_the_service_held(
+    services: list[PushwooshService], calls: list[tuple[str, Any]]
+) -> None:
+    kept = ("devices", "users", "events", "tag_registry", "event_registry", "filters", "applications", "webhooks")
+    with tempfile.TemporaryDirectory() as data_dir:
+        service, client = start(services, Path(data_dir))
+        ok(client, "registerDevice", application=APP, hwid="h1", device_type=3, userId="u1")
+        for method, request in calls:
+            assert client.post(f"/json/1.3/{method}", json={"request": request}).status_code < 500
+        before = {k: v for k, v in service.backend.export_state().items() if k in kept}
+        restarted, _ = start(services, Path(data_dir))
+        assert {k: v for k, v in restarted.backend.export_state().items() if k in kept} == before
+        for running in (service, restarted):
+            services.remove(running)
+            running.close()

@@ -11,7 +11,7 @@ from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
 from swoosh.emulator.pushwoosh.model import Device, PostedEvent, User
-from swoosh.emulator.wire import shown
+from swoosh.emulator.wire import MAX_STORED_DEPTH, shown, storable
 
 
 class State(Events, Tags):
@@ -159,6 +159,8 @@ class State(Events, Tags):
 
     def import_state(self, state: dict[str, Any]) -> None:
         """Replace everything with `state` (as export_state gives); messages and deliveries are not carried."""
+        if not storable(state):
+            raise ValueError(f"the state nests more than {MAX_STORED_DEPTH} levels deep")
         with self.lock:
             self.applications = {}
             for app in state.get("applications", []):
