@@ -95,7 +95,9 @@ def test_a_write_clears_appends_and_puts_in_one_transaction(tmp_path: Path) -> N
 @settings(max_examples=50, deadline=None)
 @given(
     ops=st.lists(
-        st.tuples(st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), st.integers())), min_size=1, max_size=30
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1))),
+        min_size=1,
+        max_size=30,
     )
 )
 def test_keyed_records_fold_back_to_the_latest_value_of_each_key(ops: list[tuple[str, int | None]]) -> None:
