@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import httpx
@@ -66,6 +66,25 @@ class Acknowledged:
     def of(self, label: str) -> set[str]:
         with self._lock:
             return set(self._items.get(label, ()))
+
+    def count(self, found: Mapping[str, Iterable[str]]) -> dict[str, tuple[int, int, int]]:
+        """Per label of `found` (what a restarted stack holds): acknowledged, of those present, of those lost."""
+        counts = {}
+        for label, there in found.items():
+            acked, present = self.of(label), set(there)
+            counts[label] = (len(acked), len(acked & present), len(acked - present))
+        return counts
+
+
+def figures_row(round_: int, counts: Mapping[str, tuple[int, int, int]], *more: object) -> str:
+    """One table row: the round, `acknowledged / present / lost` per label, then `more` columns."""
+    cells = [str(round_), *(f"{a} / {p} / {lost}" for a, p, lost in counts.values()), *map(str, more)]
+    return "| " + " | ".join(cells) + " |"
+
+
+def assert_nothing_lost(counts: Mapping[str, tuple[int, int, int]]) -> None:
+    assert all(acked > 0 for acked, _, _ in counts.values()), f"nothing acknowledged before the kill: {counts}"
+    assert all(lost == 0 for _, _, lost in counts.values()), f"acknowledged but lost: {counts}"
 
 
 def send_until_killed(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.reliability.crash import Acknowledged, kill_group, run_round, send_until_killed, start
+from tests.reliability import crash
 
 SEED = 1919
 ROUNDS = 4
@@ -27,7 +27,7 @@ UP_PUSHWOOSH = ("--only", "pushwoosh", "--port", "pushwoosh=0")
 WEBHOOK = {"url": "http://127.0.0.1:9/crash-test", "token": "t"}
 
 
-def senders(url: str, round_: int, acknowledged: Acknowledged) -> list[threading.Thread]:
+def senders(url: str, round_: int, acknowledged: crash.Acknowledged) -> list[threading.Thread]:
     device_api = httpx.Client(base_url=f"{url}/json/1.3", timeout=10)
     integration = httpx.Client(
         base_url=f"{url}/integration-segment/v1",
@@ -59,7 +59,7 @@ def senders(url: str, round_: int, acknowledged: Acknowledged) -> list[threading
         return device_api.post("/postEvent", json={"request": {**request, "attributes": {"id": event_id}}}), [event_id]
 
     return [
-        threading.Thread(target=send_until_killed, args=(acknowledged, label, request))
+        threading.Thread(target=crash.send_until_killed, args=(acknowledged, label, request))
         for label, request in (("tagged", register), ("events", post_events), ("events", post_event))
     ]
 
@@ -92,8 +92,8 @@ def present(url: str) -> tuple[dict[str, list[str]], list[str]]:
 
 def test_kill_9_of_the_fake_pushwoosh_under_traffic_loses_nothing_acknowledged(tmp_path: Path) -> None:
     rng = random.Random(SEED)
-    acknowledged = Acknowledged()
-    process, urls = start(tmp_path, *UP_PUSHWOOSH)
+    acknowledged = crash.Acknowledged()
+    process, urls = crash.start(tmp_path, *UP_PUSHWOOSH)
     try:
         configure(urls["pushwoosh"])
         print("\n[reliability] kill -9 of swoosh up --only pushwoosh under traffic (acknowledged / present / lost)")
@@ -101,22 +101,14 @@ def test_kill_9_of_the_fake_pushwoosh_under_traffic_loses_nothing_acknowledged(t
         print("|---|---|---|---|---|---|")
         for round_ in range(ROUNDS):
             threads = senders(urls["pushwoosh"], round_, acknowledged)
-            run_round(threads, process, rng.uniform(0.5, 2.5))
-            process, urls = start(tmp_path, *UP_PUSHWOOSH)
+            crash.run_round(threads, process, rng.uniform(0.5, 2.5))
+            process, urls = crash.start(tmp_path, *UP_PUSHWOOSH)
             found, configuration = present(urls["pushwoosh"])
-            counts = {}
-            for label, there in found.items():
-                acked = acknowledged.of(label)
-                counts[label] = (len(acked), len(acked & set(there)), len(acked - set(there)))
+            counts = acknowledged.count(found)
             twice = len(found["events"]) - len(set(found["events"]))
-            print(
-                f"| {round_ + 1} | "
-                + " | ".join(f"{a} / {p} / {lost}" for a, p, lost in counts.values())
-                + f" | {twice} | {', '.join(configuration)} |"
-            )
-            assert all(a > 0 for a, _, _ in counts.values()), "nothing was acknowledged before the kill"
-            assert all(lost == 0 for _, _, lost in counts.values())
+            print(crash.figures_row(round_ + 1, counts, twice, ", ".join(configuration)))
+            crash.assert_nothing_lost(counts)
             assert twice == 0
             assert configuration == [WEBHOOK["url"], "Crash"]
     finally:
-        kill_group(process)
+        crash.kill_group(process)

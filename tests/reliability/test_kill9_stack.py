@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from swoosh.emulator.defaults import APP_WRITE_KEY
-from tests.reliability.crash import Acknowledged, kill_group, run_round, send_until_killed, start
+from tests.reliability import crash
 
 SEED = 1920
 ROUNDS = 3
@@ -30,7 +30,7 @@ DESTINATION = {"source": "crash-source", "name": "crash-test", "url": "http://12
 WEBHOOK = {"url": "http://127.0.0.1:9/crash-test", "token": "t"}
 
 
-def senders(urls: dict[str, str], round_: int, acknowledged: Acknowledged) -> list[threading.Thread]:
+def senders(urls: dict[str, str], round_: int, acknowledged: crash.Acknowledged) -> list[threading.Thread]:
     segment = httpx.Client(base_url=urls["segment"], auth=(APP_WRITE_KEY, ""), timeout=10)
     pushwoosh = httpx.Client(base_url=urls["pushwoosh"], timeout=10)
     integration_headers = {"Authorization": f"Token {TOKEN}", "X-PW-Appcode": APP}
@@ -57,7 +57,7 @@ def senders(urls: dict[str, str], round_: int, acknowledged: Acknowledged) -> li
         return pushwoosh.post("/json/1.3/registerDevice", json={"request": device}), [hwid]
 
     return [
-        threading.Thread(target=send_until_killed, args=(acknowledged, label, request))
+        threading.Thread(target=crash.send_until_killed, args=(acknowledged, label, request))
         for label, request in (("segment", track), ("pushwoosh", post_events), ("devices", register))
     ]
 
@@ -97,8 +97,8 @@ def _ours(url: str, urls: dict[str, str]) -> str:
 
 def test_kill_9_of_the_whole_stack_under_traffic_loses_nothing_acknowledged(tmp_path: Path) -> None:
     rng = random.Random(SEED)
-    acknowledged = Acknowledged()
-    process, urls = start(tmp_path, *UP_STACK)
+    acknowledged = crash.Acknowledged()
+    process, urls = crash.start(tmp_path, *UP_STACK)
     expected = sorted(
         [
             f"source {SOURCE['name']}",
@@ -116,21 +116,12 @@ def test_kill_9_of_the_whole_stack_under_traffic_loses_nothing_acknowledged(tmp_
         print("| round | fake Segment events | fake Pushwoosh events | devices | configuration |")
         print("|---|---|---|---|---|")
         for round_ in range(ROUNDS):
-            run_round(senders(urls, round_, acknowledged), process, rng.uniform(1.0, 3.0))
-            process, urls = start(tmp_path, *UP_STACK)
+            crash.run_round(senders(urls, round_, acknowledged), process, rng.uniform(1.0, 3.0))
+            process, urls = crash.start(tmp_path, *UP_STACK)
             found, configuration = present(urls)
-            counts = {}
-            for label, there in found.items():
-                acked = acknowledged.of(label)
-                counts[label] = (len(acked), len(acked & set(there)), len(acked - set(there)))
-            intact = "intact" if configuration == expected else f"CHANGED: {configuration}"
-            print(
-                f"| {round_ + 1} | "
-                + " | ".join(f"{a} / {p} / {lost}" for a, p, lost in counts.values())
-                + f" | {intact} |"
-            )
-            assert all(a > 0 for a, _, _ in counts.values()), "nothing was acknowledged before the kill"
-            assert all(lost == 0 for _, _, lost in counts.values())
+            counts = acknowledged.count(found)
+            print(crash.figures_row(round_ + 1, counts, "intact" if configuration == expected else configuration))
+            crash.assert_nothing_lost(counts)
             assert configuration == expected
     finally:
-        kill_group(process)
+        crash.kill_group(process)
