@@ -218,7 +218,8 @@ class State(Events, Tags):
                         event.get("stored_at"),
                     )
                 )
-            self.webhooks.replace([_webhook(spec) for spec in state.get("webhooks", [])])
+            tokens = {spec["url"]: spec["token"] for spec in self.webhooks.specs()}
+            self.webhooks.replace([_webhook(spec, tokens) for spec in state.get("webhooks", [])])
         self.runtime.notify()
 
     def close(self) -> None:
@@ -234,10 +235,11 @@ def user_record(user: User) -> dict[str, Any]:
     return {"user_id": user.user_id, "tags": user.tags, "profile": user.profile}
 
 
-def _webhook(spec: Any) -> Any:
-    """A webhook from an export; a shared export has its token redacted, and the webhook then posts without one."""
+def _webhook(spec: Any, tokens: Mapping[str, str | None]) -> Any:
+    """A webhook from an export, whose token is redacted: it keeps the token of the webhook with the same URL
+    it replaces (an export imported back into its stack), else it posts without one."""
     if isinstance(spec, dict) and spec.get("token") == REDACTED:
-        return {k: v for k, v in spec.items() if k != "token"}
+        return {**spec, "token": tokens.get(str(spec.get("url")))}
     return spec
 
 
