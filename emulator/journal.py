@@ -15,9 +15,9 @@ REDACTED = "<redacted>"
 SECRET_FIELDS = ("writeKey", "auth", "authorization", "token", "api_token", "apiKey", "api_key", "secret", "password")
 # What stored records (events, messages) may still carry when they are shown or exported.
 STORED_SECRET_FIELDS = frozenset({"writeKey", "auth", "vapid_private_key"})
-_SECRET_FIELD = re.compile(
-    r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE
-)
+_SECRET_FIELD = re.compile(r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE)
+# Paths that carry a credential: analytics.js fetches its settings from /v1/projects/<write key>/settings.
+_SECRET_PATH = re.compile(r"(/projects/)[^/]+", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -43,6 +43,11 @@ class JournalEntry:
 def redact_text(text: str) -> str:
     """A JSON body (maybe clipped) with the value of every secret field replaced, at any depth."""
     return _SECRET_FIELD.sub(rf'\1"{REDACTED}"', text)
+
+
+def redact_path(path: str) -> str:
+    """`path` with the credential it may carry replaced."""
+    return _SECRET_PATH.sub(rf"\1{REDACTED}", path)
 
 
 def redact_stored(value: Any) -> Any:
@@ -91,7 +96,7 @@ class Journal:
     ) -> JournalEntry:
         text, truncated = self.clip(body)
         return JournalEntry(
-            next(self._ids), at, method, path, query, redact_headers(headers), redact_text(text), truncated
+            next(self._ids), at, method, redact_path(path), query, redact_headers(headers), redact_text(text), truncated
         )
 
     def record(self, entry: JournalEntry) -> None:
