@@ -75,7 +75,7 @@ def test_the_fake_pushwoosh_logs_its_requests_without_tokens(caplog: pytest.LogC
     caplog.set_level(logging.INFO, logger="swoosh")
     client.post("/json/1.3/getTags", json={"request": {"auth": "KEY123", "application": "ABCDE-12345", "hwid": "x"}})
     client.post("/integration-segment/v1/ping", headers={"Authorization": "Token KEY123"})
-    client.post("/json/1.3/getTags", json={"request": {"auth": "WRONG", "application": "ABCDE-12345", "hwid": "x"}})
+    client.post("/json/1.3/createMessage", json={"request": {"auth": "WRONG", "application": "ABCDE-12345"}})
     client.post(
         "/json/1.3/registerDevice", json={"request": {"application": "ABCDE-12345", "hwid": "x", "device_type": 3}}
     )
