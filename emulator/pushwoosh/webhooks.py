@@ -133,8 +133,7 @@ class _Hook:
         """The fields of a log record about one post (the URL without its user info and query)."""
         return logfields.fields(
             kind,
-            to=logfields.safe_url(self.url),
-            webhook=self.id,
+            webhook=logfields.safe_url(self.url),
             count=count,
             status=outcome.status,
             reason=outcome.reason,

@@ -348,7 +348,12 @@ class Deliverer:
 
     def _log_attempt(self, destination: Destination, batch: list[Delivery], outcome: Outcome) -> None:
         log, answer = self.runtime.log, outcome.status or outcome.detail
-        shown = {"to": destination.name, "count": len(batch), "status": outcome.status, "reason": outcome.reason}
+        shown = {
+            "destination": destination.name,
+            "count": len(batch),
+            "status": outcome.status,
+            "reason": outcome.reason,
+        }
         if outcome.ok:
             log.info(
                 "delivered %d event(s) to %s (%s)",
