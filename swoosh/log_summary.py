@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from swoosh.emulator.logfields import KINDS
+
 Entry = dict[str, Any]
 LINES_PER_SECOND = 20
 SUMMARY = "summary"
@@ -29,7 +31,7 @@ class Summariser:
         self._summarising = False
         self._counts: dict[str, Counter[str]] = {}  # service -> kind -> events
         self._outcomes: dict[str, dict[str, Counter[str]]] = {}  # service -> kind -> outcome -> messages
-        self._last_ts: dict[str, float] = {}
+        self._last_ts = 0.0  # of the latest entry counted: the summaries' time
 
     def offer(self, entry: Entry) -> list[Entry]:
         """What to show now: summaries of a window that just ended, then `entry` unless it is counted."""
@@ -48,7 +50,7 @@ class Summariser:
         now = self.clock()
         if now < self._start + self.window and not final:
             return []
-        summaries = [self._summary(service) for service in self._counts]
+        summaries = [self._summary(service) for service in sorted(self._counts, key=_flow_order)]
         busy = self._seen > self.limit and now < self._start + 2 * self.window
         self._summarising = busy
         self._start = self._start + self.window if busy else now
@@ -63,15 +65,25 @@ class Summariser:
         self._counts.setdefault(service, Counter())[kind] += weight if isinstance(weight, int) else 1
         for outcome, n in (entry.get("outcomes") or {}).items():
             self._outcomes.setdefault(service, {}).setdefault(kind, Counter())[outcome] += n
-        self._last_ts[service] = entry.get("ts", 0.0)
+        self._last_ts = max(self._last_ts, entry.get("ts", 0.0))
 
     def _summary(self, service: str) -> Entry:
         outcomes = {kind: dict(found) for kind, found in self._outcomes.get(service, {}).items()}
         return {
-            "ts": self._last_ts.pop(service, 0.0),
+            "ts": self._last_ts,
             "service": service,
             "kind": SUMMARY,
             "seconds": self.window,
-            "counts": dict(self._counts[service]),
+            "counts": dict(sorted(self._counts[service].items(), key=lambda item: _kind_order(item[0]))),
             "outcomes": outcomes,
         }
+
+
+def _flow_order(service: str) -> tuple[int, str]:
+    """Summaries in the order events flow: the fake Segment, the fake Pushwoosh, the bridge, the rest."""
+    flow = ("segment", "pushwoosh", "bridge")
+    return (flow.index(service) if service in flow else len(flow), service)
+
+
+def _kind_order(kind: str) -> int:
+    return KINDS.index(kind) if kind in KINDS else len(KINDS)
