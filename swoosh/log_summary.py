@@ -62,9 +62,18 @@ class Summariser:
     def _count(self, entry: Entry) -> None:
         service, kind = entry.get("service", ""), entry.get("kind", "")
         weight = entry.get("count")
-        self._counts.setdefault(service, Counter())[kind] += weight if isinstance(weight, int) else 1
-        for outcome, n in (entry.get("outcomes") or {}).items():
-            self._outcomes.setdefault(service, {}).setdefault(kind, Counter())[outcome] += n
+        counts = self._counts.get(service)
+        if counts is None:
+            counts = self._counts[service] = Counter()
+        counts[kind] += weight if isinstance(weight, int) else 1
+        outcomes = entry.get("outcomes")
+        if outcomes:
+            by_kind = self._outcomes.setdefault(service, {})
+            found = by_kind.get(kind)
+            if found is None:
+                found = by_kind[kind] = Counter()
+            for outcome, n in outcomes.items():
+                found[outcome] += n
         self._last_ts = max(self._last_ts, entry.get("ts", 0.0))
 
     def _summary(self, service: str) -> Entry:
