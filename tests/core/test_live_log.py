@@ -9,6 +9,8 @@ import json
 import logging
 import re
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +208,53 @@ def test_a_summary_entry_renders_every_kind_it_counted() -> None:
         "outcomes": {},
     }
     assert as_text(summary).endswith("9,790 delivered, 12 retried, 1 dead-lettered in the last 1 s")
+
+
+def test_the_readme_shows_lines_exactly_as_the_live_log_draws_them() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```text\n(.*?)```", readme, flags=re.S) if " segment   arrival " in b]
+    midnight = time.mktime((2026, 11, 30, 0, 0, 0, 0, 0, -1))
+
+    def at(clock: str) -> float:
+        hours, minutes, seconds = clock.split(":")
+        return midnight + int(hours) * 3600 + int(minutes) * 60 + float(seconds) + 0.0004
+
+    entries = [
+        ("segment", "arrival", {"source": "app", "count": 1, "outcomes": {"good": 1}, "reasons": {}}),
+        ("segment", "delivery", {"destination": "Pushwoosh", "count": 1, "status": 200, "reason": None}),
+        (
+            "pushwoosh",
+            "arrival",
+            {"method": "POST", "path": "/integration-segment/v1/track-user", "status": 200, "duration_ms": 4.8},
+        ),
+        ("bridge", "delivery", {"direction": "segment", "to": "pushwoosh", "count": 1, "status": 200, "reason": None}),
+        (
+            "segment",
+            "refusal",
+            {"source": "app", "count": 1, "outcomes": {"bad": 1}, "reasons": {"no_user_anon_id": 1}},
+        ),
+        (
+            "pushwoosh",
+            "refusal",
+            {
+                "method": "POST",
+                "path": "/json/1.3/createMessage",
+                "status": 200,
+                "duration_ms": 0.6,
+                "reason": "210 Account not found",
+            },
+        ),
+        (
+            "segment",
+            "summary",
+            {
+                "seconds": 1.0,
+                "counts": {"arrival": 9812, "delivery": 9790},
+                "outcomes": {"arrival": {"good": 9790, "duplicate": 22}},
+            },
+        ),
+    ]
+    shown = block.splitlines()
+    assert len(shown) == len(entries)
+    for line, (service, kind, values) in zip(shown, entries, strict=True):
+        assert as_text({"ts": at(line[:12]), "service": service, "kind": kind, **values}) == line
