@@ -23,6 +23,15 @@ def arrival(n: int = 1, service: str = "segment", **outcomes: int) -> dict[str, 
     return {"ts": 1.0, "service": service, "kind": "arrival", "count": n, "outcomes": outcomes or {"good": n}}
 
 
+def after_a_busy_second_began() -> tuple[FakeClock, Summariser]:
+    """A summariser (limit 3) offered 10 entries within one second."""
+    clock = FakeClock()
+    summariser = Summariser(limit=3, clock=clock)
+    for _ in range(10):
+        summariser.offer(arrival())
+    return clock, summariser
+
+
 def test_below_the_limit_every_entry_is_shown_and_nothing_summarised() -> None:
     clock = FakeClock()
     summariser = Summariser(limit=5, clock=clock)
@@ -55,10 +64,7 @@ def test_a_burst_shows_the_first_lines_then_one_summary_per_service_with_counts_
 
 
 def test_while_the_rate_stays_high_nothing_is_shown_one_by_one() -> None:
-    clock = FakeClock()
-    summariser = Summariser(limit=3, clock=clock)
-    for _ in range(10):
-        summariser.offer(arrival())
+    clock, summariser = after_a_busy_second_began()
     clock.now += 1.0
     lines = [line for _ in range(10) for line in summariser.offer(arrival())]
     assert [e["kind"] for e in lines] == [SUMMARY]  # the first second's summary, then only counting
@@ -68,10 +74,7 @@ def test_while_the_rate_stays_high_nothing_is_shown_one_by_one() -> None:
 
 
 def test_single_lines_resume_once_a_second_was_quiet() -> None:
-    clock = FakeClock()
-    summariser = Summariser(limit=3, clock=clock)
-    for _ in range(10):
-        summariser.offer(arrival())
+    clock, summariser = after_a_busy_second_began()
     clock.now += 1.0
     assert len(summariser.due()) == 1  # busy: the next second still counts
     assert summariser.offer(arrival()) == []  # a quiet second, counted as it began busy
@@ -80,10 +83,7 @@ def test_single_lines_resume_once_a_second_was_quiet() -> None:
 
 
 def test_after_a_pause_the_first_entry_is_shown_at_once() -> None:
-    clock = FakeClock()
-    summariser = Summariser(limit=3, clock=clock)
-    for _ in range(10):
-        summariser.offer(arrival())
+    clock, summariser = after_a_busy_second_began()
     clock.now += 5.0
     assert [e["kind"] for e in summariser.offer(arrival())] == [SUMMARY, "arrival"]
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,12 +186,12 @@ def test_a_burst_is_summarised_per_second_and_single_lines_resume(tmp_path: Path
     up = start(tmp_path, "--log-format", "json")
     stacks.append(up)
     events = 5000
-    with httpx.Client(base_url=up.urls["segment"], auth=(WRITE_KEY, ""), timeout=30) as client:
-        for n in range(events // 10):
-            batch = [
-                {"type": "track", "userId": f"b{n}", "event": "Burst", "messageId": f"b-{n}-{i}"} for i in range(10)
-            ]
-            assert client.post("/v1/batch", json={"batch": batch}).status_code == 200
+    with ThreadPoolExecutor(4) as senders:  # 4 at a time: well above 20 lines a second even on a busy machine
+        assert all(senders.map(lambda part: send_burst(up.urls["segment"], part, events // 40), range(4)))
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{up.urls['bridge']}/_swoosh/stats").json()["segment"]["delivered"] < events:
+        assert time.monotonic() < deadline, "the burst did not reach the fake Pushwoosh"
+        time.sleep(0.2)
     time.sleep(2.5)  # the burst's last second is summarised, and the next one is quiet
     sa.Client(WRITE_KEY, host=up.urls["segment"], sync_mode=True).identify("after-the-burst", {"x": 1})
     time.sleep(0.5)
@@ -204,6 +205,17 @@ def test_a_burst_is_summarised_per_second_and_single_lines_resume(tmp_path: Path
     assert counted + sum(o["count"] for o in single) == events + 1  # every message accounted for, once
     assert len(single) < 100  # not 500 lines: a few a second
     assert single[-1]["count"] == 1 and segment[-1] is single[-1]  # after the burst, one line again
+
+
+def send_burst(segment: str, part: int, requests: int) -> bool:
+    """`requests` batches of 10 fresh track events."""
+    with httpx.Client(base_url=segment, auth=(WRITE_KEY, ""), timeout=30) as client:
+        for n in range(requests):
+            batch = [
+                {"type": "track", "userId": "b", "event": "Burst", "messageId": f"b{part}-{n}-{i}"} for i in range(10)
+            ]
+            assert client.post("/v1/batch", json={"batch": batch}).status_code == 200
+    return True
 
 
 def test_quiet_prints_the_banner_and_no_line_per_event(tmp_path: Path, stacks: list[Up]) -> None:
