@@ -29,6 +29,7 @@ from swoosh.stack import Stack
 FORMATS = ("text", "json")
 TICK_SECONDS = 0.25
 _SECRET_KEYS = ("key", "token", "secret")
+MIN_SECRET_CHARS = 6
 
 
 def options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,7 +61,8 @@ class LiveLogHandler(logging.Handler):
         self.stream = stream
         self.json_lines = json_lines
         self.colour = not json_lines and _is_terminal(stream)
-        self.secrets = tuple(sorted(set(secrets), key=len, reverse=True))
+        # longest first; very short values are left out: replacing every "a" would garble, not protect
+        self.secrets = tuple(sorted({s for s in secrets if len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True))
         self.summariser = summariser or Summariser()
         self.broken = False
 

@@ -160,10 +160,10 @@ def test_the_stack_credentials_are_replaced_in_every_line() -> None:
     }
     secrets = tuple(stack_secrets(described))
     assert sorted(secrets) == ["ctl-secret-4", "dev-secret-3", "tok-secret-2", "wk-secret-1"]
-    handler = LiveLogHandler(io.StringIO(), json_lines=True, secrets=secrets)
+    handler = LiveLogHandler(io.StringIO(), json_lines=True, secrets=(*secrets, "", "a"))  # too short: kept
     leaky = record("swoosh.pushwoosh", logging.WARNING, "token tok-secret-2 and wk-secret-1 in a message")
     (line,) = emitted(handler, leaky)
-    assert "secret" not in line and "<redacted>" in line
+    assert "secret" not in line and "<redacted>" in line and "and <redacted> in a message" in line
 
 
 def test_a_closed_stream_stops_the_log_without_an_error() -> None:
