@@ -20,6 +20,10 @@ class BridgeClient(ControlClient):
         """Queue dead letters again (all when `ids` is None); returns how many."""
         return self.call("POST", "/dead-letters/replay", json={} if ids is None else {"ids": ids})["replayed"]
 
+    def trail(self, message_id: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """What the bridge did with events (oldest first): `accepted` and `sent` records (filters: direction, kind)."""
+        return self.items("trail", message_id=message_id, **filters)
+
     def skipped(self, **filters: Any) -> list[dict[str, Any]]:
         """Events the destination refuses before sending (filters: direction, reason, message_id)."""
         return self.items("skipped", **filters)

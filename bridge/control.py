@@ -3,7 +3,9 @@
 Shared routes (health, reset, config, journal, faults on the ingress, clock, state export,
 `/<collection>` and `wait/<collection>`) come from swoosh.emulator.control; the bridge adds `stats`
 and `dead-letters/replay`. Collections: `dead-letters` (what a downstream refused for good, with
-its reply) and `skipped` (events the destination itself refuses, with its reason).
+its reply), `skipped` (events the destination itself refuses, with its reason) and `trail` (which
+messageIds each accepted batch and each downstream request carried, with the reply: bridge/trail.py;
+`?message_id=` keeps the records that carry it).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from swoosh.emulator.runtime import Runtime
 
 DEAD_LETTER_FILTERS = {"direction": "direction", "id": "id", "last_status": "last_status"}
 SKIPPED_FILTERS = {"direction": "direction", "reason": "reason", "message_id": "message_id"}
+TRAIL_FILTERS = frozenset({"message_id", "direction", "kind"})
 
 
 class BridgeControl:
     """What the control blueprint needs (emulator.control.ControlledBackend), read off a Bridge."""
 
-    collections = ("dead-letters", "skipped")
+    collections = ("dead-letters", "skipped", "trail")
 
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
@@ -47,6 +50,12 @@ class BridgeControl:
         raise ValueError("the bridge's state is its durable outbox and is not imported; replay dead letters instead")
 
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
+        if collection == "trail":
+            unknown = set(filters) - TRAIL_FILTERS
+            if unknown:
+                raise ValueError(f"unknown filter {sorted(unknown)[0]!r}; known: {', '.join(sorted(TRAIL_FILTERS))}")
+            found = self.bridge.trail.records(**filters)
+            return found if limit is None else found[-limit:] if limit else []
         if collection == "dead-letters":
             records, fields = self.bridge.outbox.dead_letters(), DEAD_LETTER_FILTERS
         else:
