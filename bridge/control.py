@@ -1,9 +1,11 @@
 """The bridge behind the core's `/_swoosh/` control blueprint, like the fakes, plus its own routes.
 
 Shared routes (health, reset, config, journal, faults on the ingress, clock, state export,
-`/<collection>` and `wait/<collection>`) come from swoosh.emulator.control; the bridge adds `stats`
-and `dead-letters/replay`. Collections: `dead-letters` (what a downstream refused for good, with
-its reply) and `skipped` (events the destination itself refuses, with its reason).
+`/<collection>` and `wait/<collection>`) come from swoosh.emulator.control; the bridge adds `stats`,
+`rates` and `dead-letters/replay`. Collections: `dead-letters` (what a downstream refused for good, with
+its reply), `skipped` (events the destination itself refuses, with its reason) and `outbox` (what
+waits or is being sent, with attempts and the next attempt); `rates` gives the last minutes' throughput
+and latency per second.
 """
 
 from __future__ import annotations
@@ -11,20 +13,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from swoosh.bridge.core import Bridge
+from swoosh.bridge.rates import WINDOW_SECONDS
 from swoosh.emulator.control import ControlError, control_blueprint, json_response, match_filters, request_json
 from swoosh.emulator.runtime import Runtime
 
 DEAD_LETTER_FILTERS = {"direction": "direction", "id": "id", "last_status": "last_status"}
 SKIPPED_FILTERS = {"direction": "direction", "reason": "reason", "message_id": "message_id"}
+QUEUED_FILTERS = {"direction": "direction", "id": "id"}
+QUEUED_LISTED = 200  # the oldest items are listed; `stats` counts them all
 
 
 class BridgeControl:
     """What the control blueprint needs (emulator.control.ControlledBackend), read off a Bridge."""
 
-    collections = ("dead-letters", "skipped")
+    collections = ("dead-letters", "skipped", "outbox")
 
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
@@ -49,6 +54,8 @@ class BridgeControl:
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
         if collection == "dead-letters":
             records, fields = self.bridge.outbox.dead_letters(), DEAD_LETTER_FILTERS
+        elif collection == "outbox":
+            records, fields = self.bridge.outbox.queued(limit=QUEUED_LISTED), QUEUED_FILTERS
         else:
             records, fields = self.bridge.skipped_events(), SKIPPED_FILTERS
         found = [record for record in records if match_filters(record, filters, fields)]
@@ -63,6 +70,13 @@ def bridge_control(bridge: Bridge) -> tuple[Blueprint, Runtime]:
     @bp.get("/stats")
     def stats() -> Response:
         return json_response(bridge.describe_stats())
+
+    @bp.get("/rates")
+    def rates() -> Response:
+        seconds = request.args.get("seconds", "300")
+        if not seconds.isdigit() or not 1 <= int(seconds) <= WINDOW_SECONDS:
+            raise ControlError(f"seconds must be a whole number from 1 to {WINDOW_SECONDS}")
+        return json_response(bridge.rates.series(bridge.clock.time(), int(seconds)))
 
     @bp.post("/dead-letters/replay")
     def replay() -> Response:

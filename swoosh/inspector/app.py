@@ -15,7 +15,12 @@ from swoosh.inspector.services import SERVICES_EXTENSION, ServiceMissing, Servic
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/_swoosh/") or request.accept_mimetypes.best == "application/json"
+    """Actions (anything but GET), streams and fetches asking for JSON get errors as JSON; pages get a page."""
+    return (
+        request.method not in ("GET", "HEAD")
+        or request.path.startswith("/_swoosh/")
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def create_app(stack_services: Services) -> Flask:

@@ -10,7 +10,11 @@ import importlib
 
 from swoosh.inspector.registry import Page
 
-PAGE_MODULES = ("swoosh.inspector.pages.live",)
+PAGE_MODULES = (
+    "swoosh.inspector.pages.live",
+    "swoosh.inspector.pages.bridge",
+    "swoosh.inspector.pages.control",
+)
 
 
 def registered_pages() -> list[Page]:
