@@ -24,6 +24,14 @@ class BridgeClient(ControlClient):
         """What the bridge did with events (oldest first): `accepted` and `sent` records (filters: direction, kind)."""
         return self.items("trail", message_id=message_id, **filters)
 
+    def outbox(self, direction: str | None = None) -> list[dict[str, Any]]:
+        """The oldest items waiting or in flight (attempts, next attempt, last reply)."""
+        return self.items("outbox", direction=direction)
+
+    def rates(self, seconds: int = 300) -> dict[str, Any]:
+        """Deliveries, failures and mean latency per second of the last `seconds`, per direction."""
+        return self.call("GET", "/rates", params={"seconds": str(seconds)})
+
     def skipped(self, **filters: Any) -> list[dict[str, Any]]:
         """Events the destination refuses before sending (filters: direction, reason, message_id)."""
         return self.items("skipped", **filters)

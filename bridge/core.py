@@ -24,6 +24,7 @@ import orjson
 from swoosh import contracts
 from swoosh.bridge.destination import Mappings, Request, Skipped, requests_for
 from swoosh.bridge.outbox import Item, Outbox
+from swoosh.bridge.rates import RecentRates
 from swoosh.bridge.source import (
     InvalidMessageEvent,
     allowed_events,
@@ -168,6 +169,7 @@ class Bridge:
         self.clock = clock or Clock()
         self.stats: dict[str, Counter[str]] = {d: Counter() for d in DIRECTIONS}
         self.skip_reasons: dict[str, Counter[str]] = {d: Counter() for d in DIRECTIONS}
+        self.rates = RecentRates(DIRECTIONS)
         self._skips: deque[dict[str, Any]] = deque(maxlen=SKIPS_KEPT)
         self._skips_lock = threading.Lock()
         self.trail = Trail()  # which messageIds each request carried, and its reply (the trace)
@@ -397,12 +399,14 @@ class Bridge:
         """Ack, retry or bury `items` after `outcome`; returns what became of them and the next attempt's time."""
         ids = [item.id for item in items]
         stats = self.stats[direction]
+        now = self.clock.time()
         if outcome.ok:
             self.outbox.ack(ids)
             stats["delivered"] += len(ids)
+            self.rates.record(direction, now, delivered=len(ids), latencies=[now - i.created_at for i in items])
             log.info("%s: delivered %d event(s) (%s)", direction, len(ids), outcome.status)
             return "delivered", None
-        now = self.clock.time()
+        self.rates.record(direction, now, failed=len(ids))
         expired = [i.id for i in items if now - i.created_at >= self.settings.max_age]
         if not outcome.retry or expired:
             dead = ids if not outcome.retry else expired
@@ -478,3 +482,4 @@ class Bridge:
             with self._skips_lock:
                 self._skips.clear()
             self.trail.clear()
+            self.rates.clear()

@@ -139,7 +139,44 @@ FILTER_FIELDS = {
 }
 
 
-def since_time(value: str | None) -> float | None:
+class EventWindow:
+    """The filters of an events query that are not plain field equality: a time range (`since`,
+    `until`), a `seq` range (`after`, `before`: a live view's and a pager's cursors) and `user`
+    (userId or anonymousId). The rest are `fields`, matched by `match_filters`."""
+
+    __slots__ = ("after", "before", "fields", "since", "until", "user")
+
+    def __init__(self, filters: dict[str, str]) -> None:
+        self.since = since_time(filters.pop("since", None))
+        self.until = since_time(filters.pop("until", None), "until")
+        self.after = _seq(filters.pop("after", None), "after")
+        self.before = _seq(filters.pop("before", None), "before")
+        self.user = filters.pop("user", None)
+        self.fields = filters
+
+    @classmethod
+    def of(cls, filters: Any) -> EventWindow:
+        return cls(dict(filters))
+
+    def admits(self, event: StoredEvent) -> bool:
+        return (
+            (self.before is None or event.seq < self.before)
+            and (self.since is None or event.received_at >= self.since)
+            and (self.until is None or event.received_at < self.until)
+            and (self.user is None or self.user in (event.user_id, event.anonymous_id))
+        )
+
+
+def _seq(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an event's seq (a whole number), got {value!r}") from None
+
+
+def since_time(value: str | None, name: str = "since") -> float | None:
     if value is None:
         return None
     try:
@@ -147,5 +184,5 @@ def since_time(value: str | None) -> float | None:
     except ValueError:
         parsed = parse_iso(value)
         if parsed is None:
-            raise ValueError(f"since must be a unix time or an ISO-8601 time, got {value!r}") from None
+            raise ValueError(f"{name} must be a unix time or an ISO-8601 time, got {value!r}") from None
         return parsed.timestamp()

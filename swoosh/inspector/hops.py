@@ -177,7 +177,7 @@ def push_chains(push: Push, clocks: Clocks) -> list[Chain]:
     )
     for delivery in push.deliveries:
         status = OK if delivery.get("status") == "delivered" else FAILED
-        device = delivery.get("hwid") + (f" (user {delivery['user_id']})" if delivery.get("user_id") else "")
+        device = str(delivery.get("hwid")) + (f" (user {delivery['user_id']})" if delivery.get("user_id") else "")
         text = delivery.get("content") or delivery.get("title") or ""
         chain.hops.append(
             Hop(
