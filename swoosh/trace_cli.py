@@ -8,7 +8,7 @@ import click
 import orjson
 
 from swoosh.inspector.hops import Chain, Hop, Trace
-from swoosh.inspector.trace import Services, TraceNotFound, collect
+from swoosh.inspector.trace import TraceNotFound, collect, services_of
 from swoosh.stack_choice import chosen_stack, stack_options
 
 MARKS = {"ok": "ok", "retry": "retry", "failed": "FAILED", "skipped": "skipped", "waiting": "waiting"}
@@ -21,7 +21,7 @@ MARKS = {"ok": "ok", "retry": "retry", "failed": "FAILED", "skipped": "skipped",
 def trace(wanted: str, stack: str | None, data_dir: Path | None, as_json: bool) -> None:
     """Follow ID (a messageId, a push message code or a userId) hop by hop, with timings: Segment, the bridge,
     Pushwoosh, and for a push its message events back to Segment's warehouse."""
-    services = Services.of_locator(chosen_stack(stack, data_dir))
+    services = services_of(chosen_stack(stack, data_dir))
     try:
         found = collect(services, wanted)
     except TraceNotFound as exc:

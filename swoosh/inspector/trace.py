@@ -7,17 +7,14 @@ tags, events, messages and message events) and hands it to the pure assembly in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from swoosh.bridge.client import BridgeClient
 from swoosh.bridge.source import InvalidMessageEvent, message_id, parse_message_event
-from swoosh.emulator.client import ControlAPIError, ControlClient
-from swoosh.emulator.pushwoosh.client import PushwooshClient
-from swoosh.emulator.segment.client import SegmentClient
-from swoosh.emulator.segment.warehouse import CALL_TABLES, event_table
+from swoosh.emulator.client import ControlAPIError
 from swoosh.emulator.tls import trust_context
+from swoosh.inspector.events_view import identifier, quoted, warehouse_tables
 from swoosh.inspector.hops import Back, Chain, Clocks, Forward, Push, Trace, back_chain, forward_chain, push_chains
+from swoosh.inspector.services import Services
 
 USER_CHAINS = 20  # a userId's trace follows its latest this many messages and pushes
 JOURNAL_KEPT = 1000
@@ -28,32 +25,11 @@ class TraceNotFound(LookupError):
     """No service has seen the id."""
 
 
-@dataclass
-class Services:
-    """Control-API clients of the running stack's services; None for a service it does not run."""
-
-    segment: SegmentClient | None
-    pushwoosh: PushwooshClient | None
-    bridge: BridgeClient | None
-
-    @classmethod
-    def of_urls(cls, urls: dict[str, str], ca_cert: str | None = None, token: str | None = None) -> Services:
-        verify: Any = trust_context(ca_cert) if ca_cert else True
-
-        def make(kind: type[ControlClient], name: str) -> Any:
-            return kind(urls[name], verify=verify, token=token) if name in urls else None
-
-        return cls(make(SegmentClient, "segment"), make(PushwooshClient, "pushwoosh"), make(BridgeClient, "bridge"))
-
-    @classmethod
-    def of_locator(cls, locator: dict[str, Any]) -> Services:
-        urls = {name: str(service["url"]) for name, service in locator["services"].items()}
-        return cls.of_urls(urls, (locator.get("tls") or {}).get("ca_cert"), locator.get("control_token"))
-
-    def close(self) -> None:
-        for client in (self.segment, self.pushwoosh, self.bridge):
-            if client is not None:
-                client.close()
+def services_of(locator: dict[str, Any]) -> Services:
+    """Clients of the services of a running stack, as its locator (stack.json) describes it."""
+    urls = {name: str(service["url"]) for name, service in locator["services"].items() if name != "inspector"}
+    ca_cert = (locator.get("tls") or {}).get("ca_cert")
+    return Services.connect(urls, locator.get("control_token"), trust_context(ca_cert) if ca_cert else True)
 
 
 def collect(services: Services, wanted: str) -> Trace:
@@ -103,6 +79,7 @@ class _Looker:
             if client is not None:
                 self.clocks.offsets[name] = float(client.call("GET", "/clock")["offset_seconds"])
         self._journal: list[dict[str, Any]] | None = None
+        self._schemas: dict[str, str] | None = None
 
     def segment_events(self, **filters: Any) -> list[dict[str, Any]]:
         segment = self.services.segment
@@ -175,14 +152,15 @@ class _Looker:
         good = next((e for e in events if e["status"] == "good"), None)
         if segment is None or good is None:
             return []
-        message, schema = good["message"], good["source"]
-        tables = [CALL_TABLES[message["type"]]] if message.get("type") in CALL_TABLES else []
-        if message.get("type") == "track":
-            tables.append(event_table(str(message.get("event"))))
+        if self._schemas is None:
+            self._schemas = {s["name"]: s["schema"] for s in segment.config()["sources"]}
+        message, schema = good["message"], self._schemas.get(good["source"] or "")
+        if schema is None:
+            return []
         rows = []
-        for table in tables:
+        for table in warehouse_tables(message):
             statement = (
-                f'select * from "{_quoted(schema)}"."{_quoted(table)}" where id = \'{_literal(message["messageId"])}\''
+                f"select * from {identifier(schema)}.{identifier(table)} where id = {quoted(message['messageId'])}"
             )
             try:
                 rows += [{"table": f"{schema}.{table}", **row} for row in segment.sql(statement)]
@@ -200,11 +178,3 @@ def _derived(event: dict[str, Any]) -> str | None:
 
 def _carries(payload: str, mid: str) -> bool:
     return f'"messageId":"{mid}"' in payload or f'"messageId": "{mid}"' in payload
-
-
-def _quoted(name: str) -> str:
-    return name.replace('"', '""')
-
-
-def _literal(text: str) -> str:
-    return text.replace("'", "''")

@@ -14,7 +14,8 @@ from click.testing import CliRunner, Result
 
 from swoosh.cli import main
 from swoosh.inspector.hops import Trace
-from swoosh.inspector.trace import Services, TraceNotFound, collect
+from swoosh.inspector.services import Services
+from swoosh.inspector.trace import TraceNotFound, collect
 from swoosh.stack import Stack, StackOptions
 
 APP, TOKEN = "ABCDE-12345", "KEY123"
@@ -31,7 +32,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture
 def services(stack: Stack) -> Iterator[Services]:
-    found = Services.of_urls(stack.urls)
+    found = Services.connect({k: v for k, v in stack.urls.items() if k != "inspector"})
     for client in (found.segment, found.pushwoosh, found.bridge):
         assert client is not None
         client.reset()
@@ -123,7 +124,7 @@ def push_to(stack: Stack, user: str) -> str:
     client.flush()
     device = {"application": APP, "hwid": f"{user}-phone", "device_type": 1, "userId": user, "push_token": "t"}
     httpx.post(f"{pushwoosh}/json/1.3/registerDevice", json={"request": device}).raise_for_status()
-    services = Services.of_urls(stack.urls)
+    services = Services.connect({k: v for k, v in stack.urls.items() if k != "inspector"})
     assert services.pushwoosh is not None
     deadline = time.monotonic() + 10
     while "searched_product" not in services.pushwoosh.tags(user_id=user) and time.monotonic() < deadline:
