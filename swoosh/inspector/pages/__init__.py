@@ -14,6 +14,7 @@ PAGE_MODULES = (
     "swoosh.inspector.pages.live",
     "swoosh.inspector.pages.bridge",
     "swoosh.inspector.pages.control",
+    "swoosh.inspector.pages.trace",
 )
 
 
