@@ -38,8 +38,10 @@ def with_secrets(value: Any, current: Any) -> Any:
         by_name = {item.get("name"): item for item in items if isinstance(item, dict) and "name" in item}
         out = []
         for index, item in enumerate(value):
-            named = isinstance(item, dict) and item.get("name") in by_name
-            twin = by_name[item["name"]] if named else (items[index] if index < len(items) else None)
+            if isinstance(item, dict) and "name" in item:  # a named thing: its own twin or none
+                twin = by_name.get(item["name"])
+            else:
+                twin = items[index] if index < len(items) else None
             out.append(with_secrets(item, twin))
         return out
     return value
