@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from swoosh.emulator.control import match_filters
@@ -33,50 +33,58 @@ class State(Events, Tags):
     )
 
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
-        with self.lock:
-            items = self._collection(collection, filters)
-        if collection not in ("tags", "inbox") and filters and items:
-            keys = {k: k for k in items[0]}
-            items = [i for i in items if match_filters(i, filters, keys)]
-        if limit is not None:
-            items = items[-limit:] if limit else []
-        return items
+        """Records oldest first; `limit` keeps the newest ones, after skipping the newest `offset` (a filter
+        here: `?offset=50&limit=50` is the second page of 50, newest first). Without field filters a page is
+        cut before its records are described, so it costs its own size whatever the collection holds."""
+        filters = dict(filters)
+        offset = _offset(filters.pop("offset", None))
+        matched = collection not in ("tags", "inbox") and bool(filters)
 
-    def _collection(self, collection: str, filters: Mapping[str, str]) -> list[dict[str, Any]]:
+        def page(items: Sequence[Any]) -> Sequence[Any]:
+            return items if matched else newest(items, limit, offset)
+
+        with self.lock:
+            found = self._collection(collection, filters, page)
+        if matched and found:
+            keys = {k: k for k in found[0]}
+            found = list(newest([i for i in found if match_filters(i, filters, keys)], limit, offset))
+        return found
+
+    def _collection(
+        self, collection: str, filters: Mapping[str, str], page: Callable[[Sequence[Any]], Sequence[Any]]
+    ) -> list[dict[str, Any]]:
         if collection == "devices":
-            return [d.describe() for d in self.all_devices()]
+            return [d.describe() for d in page(self.all_devices())]
         if collection == "users":
             return [
                 {**u.describe(), "tags": {k: self._render_tag(k, v) for k, v in self.user_tag_values(u).items()}}
-                for u in self.users.values()
+                for u in page(list(self.users.values()))
             ]
         if collection == "events":
-            return [e.describe() for e in self.posted]
+            return [e.describe() for e in page(list(self.posted))]
         if collection == "messages":
             return [
                 {**m.describe(), "notification": {k: v for k, v in m.notification.items() if k != "_filter"}}
-                for m in self.messages.values()
+                for m in page(list(self.messages.values()))
             ]
         if collection == "deliveries":
-            return [d.describe() for d in self.deliveries]
+            return [d.describe() for d in page(list(self.deliveries))]
         if collection == "inbox":
             hwid = filters.get("hwid")
             if hwid is None:
                 raise ValueError("inbox needs ?hwid=")
-            return list(self.inboxes.get(hwid, []))
-        if collection == "app-opens":
-            return list(self.app_opens)
-        if collection == "message-events":
-            return list(self.lifecycle.events)
-        if collection == "warnings":
-            return list(self.warnings)
-        if collection == "applications":
-            return [a.describe() for a in self.applications.values()]
-        if collection == "webhooks":
-            return self.webhooks.describe()
-        if collection == "tags":
-            return self._tags_view(filters)
-        raise ValueError(f"unknown collection {shown(collection)}")
+            return list(page(self.inboxes.get(hwid, [])))
+        listed = {
+            "app-opens": lambda: list(self.app_opens),
+            "message-events": lambda: list(self.lifecycle.events),
+            "warnings": lambda: list(self.warnings),
+            "applications": lambda: [a.describe() for a in self.applications.values()],
+            "webhooks": self.webhooks.describe,
+            "tags": lambda: self._tags_view(filters),
+        }
+        if collection not in listed:
+            raise ValueError(f"unknown collection {shown(collection)}")
+        return list(page(listed[collection]()))
 
     def _tags_view(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
         if "hwid" in filters:
@@ -219,3 +227,17 @@ def _private_key(exported: Any) -> str | None:
     """An application's VAPID private key from an export; a shared export has it redacted, and the
     application then gets a new pair (browsers subscribed with the old key resubscribe)."""
     return None if exported in (None, REDACTED) else str(exported)
+
+
+def newest(items: Sequence[Any], limit: int | None, offset: int) -> Sequence[Any]:
+    """The newest `limit` of `items` (oldest first) once the newest `offset` are skipped; all when `limit` is None."""
+    end = max(len(items) - offset, 0)
+    return items[0 if limit is None else max(end - limit, 0) : end]
+
+
+def _offset(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 0
+    if not raw.isdigit():
+        raise ValueError("offset must be a whole number of records to skip (0 or more)")
+    return int(raw)
