@@ -15,6 +15,7 @@ PAGE_MODULES = (
     "swoosh.inspector.pages.bridge",
     "swoosh.inspector.pages.control",
     "swoosh.inspector.pages.trace",
+    "swoosh.inspector.pages.pushwoosh",
 )
 
 
