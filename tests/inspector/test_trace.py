@@ -199,3 +199,20 @@ def test_swoosh_trace_without_a_stack_is_one_error_line(tmp_path: Path, monkeypa
     result = run("trace", "anything")
     assert result.exit_code == 1 and result.output.count("Error:") == 1
     assert "no running swoosh stack found" in result.output and "swoosh up" in result.output
+
+
+def test_the_inspector_serves_the_trace_as_json_and_as_a_page(stack: Stack, services: Services) -> None:
+    mid = identify(stack, "trace-u5", {"plan": "gold"})
+    found = traced(services, mid, lambda t: ("pushwoosh", "tags set") in steps(t))
+    with httpx.Client(base_url=stack.urls["inspector"], timeout=15) as inspector:
+        as_json = inspector.get(f"/_swoosh/trace/{mid}").json()
+        assert [h["step"] for h in as_json["chains"][0]["hops"]][:6] == [h.step for h in found.chains[0].hops][:6]
+        unknown = inspector.get("/_swoosh/trace/nobody-at-all")
+        assert unknown.status_code == 404 and "'nobody-at-all'" in unknown.json()["error"]
+        page = inspector.get("/trace", params={"id": mid})
+        assert page.status_code == 200
+        assert page.text.count('<li class="hop ') == len(as_json["chains"][0]["hops"])
+        assert "tags set" in page.text and "Request and reply" in page.text and '<svg class="waterfall"' in page.text
+        missing = inspector.get("/trace", params={"id": "nobody-at-all"})
+        assert missing.status_code == 404 and 'role="alert"' in missing.text
+        assert inspector.get("/trace").status_code == 200  # the empty search form
