@@ -78,7 +78,7 @@ class _Looker:
             client = getattr(services, name)
             if client is not None:
                 self.clocks.offsets[name] = float(client.call("GET", "/clock")["offset_seconds"])
-        self._journal: list[dict[str, Any]] | None = None
+        self._journals: dict[str, list[dict[str, Any]]] = {}
         self._schemas: dict[str, str] | None = None
 
     def segment_events(self, **filters: Any) -> list[dict[str, Any]]:
@@ -89,11 +89,12 @@ class _Looker:
         pushwoosh = self.services.pushwoosh
         return pushwoosh.items(collection, **filters) if pushwoosh is not None else []
 
-    def pushwoosh_journal(self) -> list[dict[str, Any]]:
-        if self._journal is None:
-            pushwoosh = self.services.pushwoosh
-            self._journal = pushwoosh.journal(limit=JOURNAL_KEPT) if pushwoosh is not None else []
-        return self._journal
+    def journal(self, service: str) -> list[dict[str, Any]]:
+        """The service's latest requests, asked once per trace (a userId's chains share them)."""
+        if service not in self._journals:
+            client = getattr(self.services, service)
+            self._journals[service] = client.journal(limit=JOURNAL_KEPT) if client is not None else []
+        return self._journals[service]
 
     def forward(self, mid: str, events: list[dict[str, Any]]) -> Forward:
         seen = Forward(mid, events)
@@ -101,12 +102,12 @@ class _Looker:
             seen.deliveries = self.services.segment.deliveries(messageId=mid)
         bridge = self.services.bridge
         if bridge is not None:
-            seen.ingress = [e for e in bridge.journal(path="/segment", limit=JOURNAL_KEPT) if mid in e["body"]]
+            seen.ingress = [e for e in self.journal("bridge") if e["path"] == "/segment" and mid in e["body"]]
             seen.trail = bridge.trail(mid)
             seen.skipped = bridge.skipped(message_id=mid)
             seen.dead_letters = [d for d in bridge.dead_letters() if _carries(d["payload"], mid)]
         if any(r["kind"] == "sent" for r in seen.trail):
-            seen.journal = [e for e in self.pushwoosh_journal() if e["path"].startswith("/integration-segment/")]
+            seen.journal = [e for e in self.journal("pushwoosh") if e["path"].startswith("/integration-segment/")]
             user_id = events[0]["message"].get("userId") if events else None
             if user_id:
                 found = self.pushwoosh_items("tags", user_id=user_id)
@@ -121,7 +122,7 @@ class _Looker:
         push.created = next(
             (
                 e
-                for e in reversed(self.pushwoosh_journal())
+                for e in reversed(self.journal("pushwoosh"))
                 if e["path"] in CREATING_PATHS and code in (e.get("response_body") or "")
             ),
             None,

@@ -45,3 +45,18 @@ def test_consecutive_pages_hold_every_record_once(count: int, size: int) -> None
     assert [r for page in reversed(pages) for r in page] == records
     assert all(len(page) <= size for page in pages)
     assert list(newest(records, None, 0)) == records
+
+
+def test_filtered_pages_of_posted_events_and_an_unknown_filter(client: FlaskClient) -> None:
+    from tests.pushwoosh.conftest import INTEGRATION_HEADERS
+
+    stamp = "2026-11-30T10:00:00.000Z"
+    events = [{"user_id": f"u{n}", "name": "Even" if n % 2 == 0 else "Odd", "timestamp": stamp} for n in range(10)]
+    answer = client.post("/integration-segment/v1/post-events", json={"events": events}, headers=INTEGRATION_HEADERS)
+    assert answer.status_code == 200, answer.get_data()
+    page = listed(client, "events", name="Even", limit="2", offset="1")
+    assert [e["subject"] for e in page] == ["user:u4", "user:u6"]
+    assert [e["subject"] for e in listed(client, "events", name="Odd", subject="user:u3")] == ["user:u3"]
+    assert listed(client, "events", name="Neither") == []
+    refused = client.get("/_swoosh/events", query_string={"name": "Neither", "colour": "red"})
+    assert refused.status_code == 400 and "colour" in refused.get_json()["error"]

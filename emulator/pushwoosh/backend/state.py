@@ -10,7 +10,7 @@ from swoosh.emulator.journal import REDACTED
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
-from swoosh.emulator.pushwoosh.model import Device, PostedEvent
+from swoosh.emulator.pushwoosh.model import Device, Message, PostedEvent, User
 from swoosh.emulator.wire import shown
 
 
@@ -34,46 +34,50 @@ class State(Events, Tags):
 
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
         """Records oldest first; `limit` keeps the newest ones, after skipping the newest `offset` (a filter
-        here: `?offset=50&limit=50` is the second page of 50, newest first). Without field filters a page is
-        cut before its records are described, so it costs its own size whatever the collection holds."""
+        here: `?offset=50&limit=50` is the second page of 50, newest first). A page is cut before its records
+        are described, and a filtered one is looked for from the newest back, stopping once it is full, so
+        a page costs about its own size whatever the collection holds (a filter matching few records still
+        reads them all)."""
         filters = dict(filters)
         offset = _offset(filters.pop("offset", None))
-        matched = collection not in ("tags", "inbox") and bool(filters)
-
-        def page(items: Sequence[Any]) -> Sequence[Any]:
-            return items if matched else newest(items, limit, offset)
-
         with self.lock:
-            found = self._collection(collection, filters, page)
-        if matched and found:
-            keys = {k: k for k in found[0]}
-            found = list(newest([i for i in found if match_filters(i, filters, keys)], limit, offset))
-        return found
+            items, describe = self._collection(collection, filters)
+            if collection in ("tags", "inbox") or not filters:
+                return [describe(item) for item in newest(items, limit, offset)]
+            wanted = None if limit is None else limit + offset
+            found: list[dict[str, Any]] = []
+            keys: dict[str, str] = {}
+            for item in reversed(items):
+                if wanted is not None and len(found) >= wanted:
+                    break
+                if keys and isinstance(item, PostedEvent) and not _may_match(item, filters):
+                    continue  # the event log can hold a million: compared before it is described
+                record = describe(item)
+                if not keys:
+                    keys = {k: k for k in record}
+                    _known(filters, keys)
+                if match_filters(record, filters, keys):
+                    found.append(record)
+        found.reverse()
+        return list(newest(found, limit, offset))
 
-    def _collection(
-        self, collection: str, filters: Mapping[str, str], page: Callable[[Sequence[Any]], Sequence[Any]]
-    ) -> list[dict[str, Any]]:
+    def _collection(self, collection: str, filters: Mapping[str, str]) -> tuple[Sequence[Any], Describe]:
+        """The collection's items (oldest first) and how each is shown."""
         if collection == "devices":
-            return [d.describe() for d in page(self.all_devices())]
+            return self.all_devices(), Device.describe
         if collection == "users":
-            return [
-                {**u.describe(), "tags": {k: self._render_tag(k, v) for k, v in self.user_tag_values(u).items()}}
-                for u in page(list(self.users.values()))
-            ]
+            return list(self.users.values()), self._user_view
         if collection == "events":
-            return [e.describe() for e in page(list(self.posted))]
+            return list(self.posted), PostedEvent.describe
         if collection == "messages":
-            return [
-                {**m.describe(), "notification": {k: v for k, v in m.notification.items() if k != "_filter"}}
-                for m in page(list(self.messages.values()))
-            ]
+            return list(self.messages.values()), _message_view
         if collection == "deliveries":
-            return [d.describe() for d in page(list(self.deliveries))]
+            return list(self.deliveries), lambda d: d.describe()
         if collection == "inbox":
             hwid = filters.get("hwid")
             if hwid is None:
                 raise ValueError("inbox needs ?hwid=")
-            return list(page(self.inboxes.get(hwid, [])))
+            return self.inboxes.get(hwid, []), dict
         listed = {
             "app-opens": lambda: list(self.app_opens),
             "message-events": lambda: list(self.lifecycle.events),
@@ -84,7 +88,10 @@ class State(Events, Tags):
         }
         if collection not in listed:
             raise ValueError(f"unknown collection {shown(collection)}")
-        return list(page(listed[collection]()))
+        return listed[collection](), dict
+
+    def _user_view(self, user: User) -> dict[str, Any]:
+        return {**user.describe(), "tags": {k: self._render_tag(k, v) for k, v in self.user_tag_values(user).items()}}
 
     def _tags_view(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
         if "hwid" in filters:
@@ -227,6 +234,25 @@ def _private_key(exported: Any) -> str | None:
     """An application's VAPID private key from an export; a shared export has it redacted, and the
     application then gets a new pair (browsers subscribed with the old key resubscribe)."""
     return None if exported in (None, REDACTED) else str(exported)
+
+
+Describe = Callable[[Any], dict[str, Any]]
+EVENT_FIELDS = ("name", "subject", "application")  # a posted event's attributes its record shows unchanged
+
+
+def _may_match(event: PostedEvent, filters: Mapping[str, str]) -> bool:
+    """False when an attribute the record shows as is already differs from its filter."""
+    return all(getattr(event, key) == filters[key] for key in EVENT_FIELDS if key in filters)
+
+
+def _known(filters: Mapping[str, str], keys: Mapping[str, str]) -> None:
+    unknown = sorted(set(filters) - set(keys))
+    if unknown:
+        raise ValueError(f"unknown filter {unknown[0]!r}; known: {', '.join(sorted(keys))}")
+
+
+def _message_view(message: Message) -> dict[str, Any]:
+    return {**message.describe(), "notification": {k: v for k, v in message.notification.items() if k != "_filter"}}
 
 
 def newest(items: Sequence[Any], limit: int | None, offset: int) -> Sequence[Any]:
