@@ -15,9 +15,7 @@ REDACTED = "<redacted>"
 SECRET_FIELDS = ("writeKey", "auth", "authorization", "token", "api_token", "apiKey", "api_key", "secret", "password")
 # What stored records (events, messages) may still carry when they are shown or exported.
 STORED_SECRET_FIELDS = frozenset({"writeKey", "auth", "vapid_private_key"})
-_SECRET_FIELD = re.compile(
-    r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE
-)
+_SECRET_FIELD = re.compile(r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -101,10 +99,20 @@ class Journal:
             self._entries.append(entry)
 
     def entries(
-        self, method: str | None = None, path: str | None = None, status: int | None = None, limit: int | None = None
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        limit: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
     ) -> list[JournalEntry]:
+        """Oldest first; `since`/`until` bound when a request arrived (the service's clock), both inclusive."""
         with self._lock:
             items = list(self._entries)
+        if since is not None or until is not None:
+            low, high = since if since is not None else float("-inf"), until if until is not None else float("inf")
+            items = [e for e in items if low <= e.at <= high]
         if method:
             items = [e for e in items if e.method == method.upper()]
         if path:

@@ -13,7 +13,18 @@ from swoosh.bridge.source import InvalidMessageEvent, message_id, parse_message_
 from swoosh.emulator.client import ControlAPIError
 from swoosh.emulator.tls import trust_context
 from swoosh.inspector.events_view import identifier, quoted, warehouse_tables
-from swoosh.inspector.hops import Back, Chain, Clocks, Forward, Push, Trace, back_chain, forward_chain, push_chains
+from swoosh.inspector.hops import (
+    SAME_REQUEST_SECONDS,
+    Back,
+    Chain,
+    Clocks,
+    Forward,
+    Push,
+    Trace,
+    back_chain,
+    forward_chain,
+    push_chains,
+)
 from swoosh.inspector.services import Services
 
 USER_CHAINS = 20  # a userId's trace follows its latest this many messages and pushes
@@ -78,7 +89,6 @@ class _Looker:
             client = getattr(services, name)
             if client is not None:
                 self.clocks.offsets[name] = float(client.call("GET", "/clock")["offset_seconds"])
-        self._journals: dict[str, list[dict[str, Any]]] = {}
         self._schemas: dict[str, str] | None = None
 
     def segment_events(self, **filters: Any) -> list[dict[str, Any]]:
@@ -89,12 +99,18 @@ class _Looker:
         pushwoosh = self.services.pushwoosh
         return pushwoosh.items(collection, **filters) if pushwoosh is not None else []
 
-    def journal(self, service: str) -> list[dict[str, Any]]:
-        """The service's latest requests, asked once per trace (a userId's chains share them)."""
-        if service not in self._journals:
-            client = getattr(self.services, service)
-            self._journals[service] = client.journal(limit=JOURNAL_KEPT) if client is not None else []
-        return self._journals[service]
+    def journal(self, service: str, path: str, times: list[float | None]) -> list[dict[str, Any]]:
+        """The service's requests to paths containing `path` that arrived around `times` (wall clock), so
+        a trace reads a few journal entries however busy the service is."""
+        client = getattr(self.services, service)
+        known = [t for t in times if t is not None]
+        if client is None or not known:
+            return []
+        offset = self.clocks.offsets.get(service, 0.0)
+        since = max(min(known) + offset - SAME_REQUEST_SECONDS, 0.0)
+        until = max(known) + offset + SAME_REQUEST_SECONDS
+        found: list[dict[str, Any]] = client.journal(path=path, since=since, until=until, limit=JOURNAL_KEPT)
+        return found
 
     def forward(self, mid: str, events: list[dict[str, Any]]) -> Forward:
         seen = Forward(mid, events)
@@ -102,12 +118,16 @@ class _Looker:
             seen.deliveries = self.services.segment.deliveries(messageId=mid)
         bridge = self.services.bridge
         if bridge is not None:
-            seen.ingress = [e for e in self.journal("bridge") if e["path"] == "/segment" and mid in e["body"]]
+            attempts = [a for d in seen.deliveries for a in d.get("history") or []]
+            times = [self.clocks.wall("segment", a.get(key)) for a in attempts for key in ("sent_at", "at")]
+            seen.ingress = [e for e in self.journal("bridge", "/segment", times) if mid in e["body"]]
             seen.trail = bridge.trail(mid)
             seen.skipped = bridge.skipped(message_id=mid)
             seen.dead_letters = [d for d in bridge.dead_letters() if _carries(d["payload"], mid)]
         if any(r["kind"] == "sent" for r in seen.trail):
-            seen.journal = [e for e in self.journal("pushwoosh") if e["path"].startswith("/integration-segment/")]
+            sent = [r for r in seen.trail if r["kind"] == "sent"]
+            times = [self.clocks.wall("bridge", r["at"] + r["duration_ms"] / 1000) for r in sent]
+            seen.journal = self.journal("pushwoosh", "/integration-segment/", times)
             user_id = events[0]["message"].get("userId") if events else None
             if user_id:
                 found = self.pushwoosh_items("tags", user_id=user_id)
@@ -119,10 +139,11 @@ class _Looker:
     def push(self, message: dict[str, Any], user_id: str | None = None) -> Push:
         code = message["code"]
         push = Push(message)
+        created = self.clocks.wall("pushwoosh", message.get("created_at"))
         push.created = next(
             (
                 e
-                for e in reversed(self.journal("pushwoosh"))
+                for e in reversed(self.journal("pushwoosh", "/json/1.3/create", [created]))
                 if e["path"] in CREATING_PATHS and code in (e.get("response_body") or "")
             ),
             None,
