@@ -7,6 +7,8 @@ tags, events, messages and message events) and hands it to the pure assembly in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from swoosh.bridge.source import InvalidMessageEvent, message_id, parse_message_event
@@ -16,7 +18,6 @@ from swoosh.inspector.events_view import identifier, quoted, warehouse_tables
 from swoosh.inspector.hops import (
     SAME_REQUEST_SECONDS,
     Back,
-    Chain,
     Clocks,
     Forward,
     Push,
@@ -50,13 +51,18 @@ def collect(services: Services, wanted: str) -> Trace:
         raise TraceNotFound("give a messageId, a push message code or a userId")
     looker = _Looker(services)
     events = looker.segment_events(messageId=wanted)
+    if events and events[0]["source"] == "pushwoosh" and wanted.startswith("pw-"):
+        back = looker.back(wanted, events)
+        return Trace(wanted, "message", [back_chain(back, looker.clocks)])
     if events:
-        back = events[0]["source"] == "pushwoosh" and wanted.startswith("pw-")
-        chain = back_chain(looker.back(wanted, events), looker.clocks) if back else None
-        return Trace(wanted, "message", [chain or forward_chain(looker.forward(wanted, events), looker.clocks)])
+        forward = looker.forward(wanted, events)
+        looker.read_journals()
+        return Trace(wanted, "message", [forward_chain(forward, looker.clocks)])
     messages = looker.pushwoosh_items("messages", code=wanted)
     if messages:
-        return Trace(wanted, "push", push_chains(looker.push(messages[-1]), looker.clocks))
+        push = looker.push(messages[-1])
+        looker.read_journals()
+        return Trace(wanted, "push", push_chains(push, looker.clocks))
     return _user_trace(looker, wanted)
 
 
@@ -68,15 +74,31 @@ def _user_trace(looker: _Looker, user_id: str) -> Trace:
             f"no messageId, push message code or userId {user_id!r} in the running stack "
             "(the fake Segment lists events at /_swoosh/events, the fake Pushwoosh messages at /_swoosh/messages)"
         )
-    groups: list[list[Chain]] = []  # a push stays together with its message events' chains
-    for event in sent:
-        mid = event["message"].get("messageId")
-        groups.append([forward_chain(looker.forward(mid, looker.segment_events(messageId=mid)), looker.clocks)])
-    for code in codes[-USER_CHAINS:]:
-        for message in looker.pushwoosh_items("messages", code=code):
-            groups.append(push_chains(looker.push(message, user_id), looker.clocks))
+    forwards = [looker.forward(mid, looker.segment_events(messageId=mid)) for mid in _message_ids(sent)]
+    pushes = [
+        looker.push(message, user_id)
+        for code in codes[-USER_CHAINS:]
+        for message in looker.pushwoosh_items("messages", code=code)
+    ]
+    looker.read_journals()
+    groups = [[forward_chain(forward, looker.clocks)] for forward in forwards]
+    groups += [push_chains(push, looker.clocks) for push in pushes]  # a push stays with its message events
     groups.sort(key=lambda group: group[0].started_at or 0.0)
     return Trace(user_id, "user", [chain for group in groups for chain in group])
+
+
+def _message_ids(events: list[dict[str, Any]]) -> list[str]:
+    return [str(e["message"].get("messageId")) for e in events]
+
+
+@dataclass
+class _Wanted:
+    """Journal entries a trace needs: those around `times` (wall clock), handed to `use` once read."""
+
+    service: str
+    path: str
+    times: list[float]
+    use: Callable[[list[dict[str, Any]]], None]
 
 
 class _Looker:
@@ -90,6 +112,7 @@ class _Looker:
             if client is not None:
                 self.clocks.offsets[name] = float(client.call("GET", "/clock")["offset_seconds"])
         self._schemas: dict[str, str] | None = None
+        self._wanted: list[_Wanted] = []
 
     def segment_events(self, **filters: Any) -> list[dict[str, Any]]:
         segment = self.services.segment
@@ -99,18 +122,29 @@ class _Looker:
         pushwoosh = self.services.pushwoosh
         return pushwoosh.items(collection, **filters) if pushwoosh is not None else []
 
-    def journal(self, service: str, path: str, times: list[float | None]) -> list[dict[str, Any]]:
-        """The service's requests to paths containing `path` that arrived around `times` (wall clock), so
-        a trace reads a few journal entries however busy the service is."""
-        client = getattr(self.services, service)
+    def later(
+        self, service: str, path: str, times: list[float | None], use: Callable[[list[dict[str, Any]]], None]
+    ) -> None:
+        """Ask for the service's requests to paths containing `path` around `times`, with the other asks."""
         known = [t for t in times if t is not None]
-        if client is None or not known:
-            return []
-        offset = self.clocks.offsets.get(service, 0.0)
-        since = max(min(known) + offset - SAME_REQUEST_SECONDS, 0.0)
-        until = max(known) + offset + SAME_REQUEST_SECONDS
-        found: list[dict[str, Any]] = client.journal(path=path, since=since, until=until, limit=JOURNAL_KEPT)
-        return found
+        if known and getattr(self.services, service) is not None:
+            self._wanted.append(_Wanted(service, path, known, use))
+
+    def read_journals(self) -> None:
+        """One journal read per service and path for the whole trace (the span of every ask), each ask then
+        given the entries around its own times: a trace reads a few entries however busy the service."""
+        groups: dict[tuple[str, str], list[_Wanted]] = {}
+        for wanted in self._wanted:
+            groups.setdefault((wanted.service, wanted.path), []).append(wanted)
+        for (service, path), asks in groups.items():
+            offset = self.clocks.offsets.get(service, 0.0)
+            since, until = _window([t for ask in asks for t in ask.times], offset)
+            client = getattr(self.services, service)
+            entries = client.journal(path=path, since=since, until=until, limit=JOURNAL_KEPT)
+            for ask in asks:
+                low, high = _window(ask.times, offset)
+                ask.use([e for e in entries if low <= e["at"] <= high])
+        self._wanted.clear()
 
     def forward(self, mid: str, events: list[dict[str, Any]]) -> Forward:
         seen = Forward(mid, events)
@@ -120,14 +154,16 @@ class _Looker:
         if bridge is not None:
             attempts = [a for d in seen.deliveries for a in d.get("history") or []]
             times = [self.clocks.wall("segment", a.get(key)) for a in attempts for key in ("sent_at", "at")]
-            seen.ingress = [e for e in self.journal("bridge", "/segment", times) if mid in e["body"]]
+            self.later(
+                "bridge", "/segment", times, lambda found: _set(seen, "ingress", [e for e in found if mid in e["body"]])
+            )
             seen.trail = bridge.trail(mid)
             seen.skipped = bridge.skipped(message_id=mid)
             seen.dead_letters = [d for d in bridge.dead_letters() if _carries(d["payload"], mid)]
         if any(r["kind"] == "sent" for r in seen.trail):
             sent = [r for r in seen.trail if r["kind"] == "sent"]
             times = [self.clocks.wall("bridge", r["at"] + r["duration_ms"] / 1000) for r in sent]
-            seen.journal = self.journal("pushwoosh", "/integration-segment/", times)
+            self.later("pushwoosh", "/integration-segment/", times, lambda found: _set(seen, "journal", found))
             user_id = events[0]["message"].get("userId") if events else None
             if user_id:
                 found = self.pushwoosh_items("tags", user_id=user_id)
@@ -140,14 +176,12 @@ class _Looker:
         code = message["code"]
         push = Push(message)
         created = self.clocks.wall("pushwoosh", message.get("created_at"))
-        push.created = next(
-            (
-                e
-                for e in reversed(self.journal("pushwoosh", "/json/1.3/create", [created]))
-                if e["path"] in CREATING_PATHS and code in (e.get("response_body") or "")
-            ),
-            None,
-        )
+
+        def creation(found: list[dict[str, Any]]) -> None:
+            made = [e for e in found if e["path"] in CREATING_PATHS and code in (e.get("response_body") or "")]
+            push.created = made[-1] if made else None
+
+        self.later("pushwoosh", "/json/1.3/create", [created], creation)
         push.deliveries = self.pushwoosh_items("deliveries", message_code=code)
         for event in self.pushwoosh_items("message-events", message_code=code):
             if user_id is not None and event.get("user_id") != user_id:
@@ -189,6 +223,15 @@ class _Looker:
             except ControlAPIError:  # no such table yet: not loaded
                 continue
         return rows
+
+
+def _window(times: list[float], offset: float) -> tuple[float, float]:
+    """The span of `times` (wall clock) on a service's clock, widened to catch the requests made then."""
+    return max(min(times) + offset - SAME_REQUEST_SECONDS, 0.0), max(times) + offset + SAME_REQUEST_SECONDS
+
+
+def _set(seen: Any, name: str, value: Any) -> None:
+    setattr(seen, name, value)
 
 
 def _derived(event: dict[str, Any]) -> str | None:
