@@ -23,7 +23,7 @@ EVENT_STATUS = {"good": OK, "bad": FAILED, "duplicate": SKIPPED, "dropped": FAIL
 DELIVERY_STATUS = {"delivered": OK, "pending": RETRY, "failed": FAILED}
 SENT_STATUS = {"delivered": OK, "retry": RETRY, "narrowed": RETRY, "dead": FAILED}
 INTEGRATION_PATH = "/integration-segment/v1/"
-SAME_REQUEST_SECONDS = 2.0  # a journal entry this close in time to a send of the same path and body is its arrival
+SAME_REQUEST_SECONDS = 0.5  # a journal entry this close in time to a send of the same path and body is its arrival
 
 
 @dataclass
