@@ -53,6 +53,7 @@ def test_every_registered_page_answers_and_the_nav_lists_exactly_them(inspector:
         assert re.findall(r">([^<]+)</a></li>", nav) == [p.title for p in pages]
         assert 'aria-current="page"' in nav and "<main" in answer.text
     assert inspector.get("/").headers["location"].endswith(f"/{pages[0].slug}")
+    assert inspector.get("/_swoosh/health").json() == {"status": "ok", "service": "inspector"}
 
 
 def test_live_pages_filters_and_opens_a_message_with_its_warehouse_row(stack: Stack, inspector: httpx.Client) -> None:
