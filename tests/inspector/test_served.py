@@ -133,6 +133,7 @@ def test_a_dead_letter_is_listed_with_its_reply_and_replayed(stack: Stack, inspe
         time.sleep(0.05)
     page = inspector.get("/bridge").text
     assert "Dead letters" in page and "swoosh fault rule" in page and "Replay all (1)" in page
+    assert "dl-user" in page and "app-write-key" not in page  # the event, without its source's write key
     assert "<svg" in page and "Throughput over the last 5 minutes" in page
     dead = bridge.dead_letters()[0]
     answer = inspector.post("/bridge/replay", json={"id": dead["id"]})
