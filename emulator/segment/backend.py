@@ -26,7 +26,6 @@ from swoosh.emulator.segment.stored import (
     BAD,
     DROPPED,
     DUPLICATE,
-    FILTER_FIELDS,
     GOOD,
     STATUSES,
     EventWindow,
@@ -367,15 +366,7 @@ class SegmentBackend:
             return []
         with self._lock:
             snapshot = list(self._events)
-        found: list[StoredEvent] = []
-        for e in reversed(snapshot):
-            if window.after is not None and e.seq <= window.after:
-                break
-            if window.admits(e) and match_filters(e.filter_view, window.fields, FILTER_FIELDS):
-                found.append(e)
-                if limit is not None and len(found) >= limit:
-                    break
-        return [e.to_dict() for e in reversed(found)]
+        return [e.to_dict() for e in reversed(window.newest(reversed(snapshot), limit))]
 
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
         if collection == "events":

@@ -38,6 +38,11 @@ def create_app(stack_services: Services) -> Flask:
     def index() -> Response:
         return redirect(url_for(pages[0].endpoint))  # type: ignore[return-value]  # werkzeug's Response is Flask's base
 
+    @app.get("/_swoosh/health")
+    def health() -> Response:
+        """As every service of the stack answers it (the container's HEALTHCHECK asks each one)."""
+        return json_response({"status": "ok", "service": "inspector"})
+
     @app.errorhandler(ServiceMissing)
     def _missing(exc: ServiceMissing) -> Any:
         return _error(503, "Service not running", str(exc))

@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 import segment.analytics as analytics
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from swoosh.bridge.client import BridgeClient
 from swoosh.emulator.client import ControlClient
@@ -53,6 +55,7 @@ def test_every_registered_page_answers_and_the_nav_lists_exactly_them(inspector:
         assert re.findall(r">([^<]+)</a></li>", nav) == [p.title for p in pages]
         assert 'aria-current="page"' in nav and "<main" in answer.text
     assert inspector.get("/").headers["location"].endswith(f"/{pages[0].slug}")
+    assert inspector.get("/_swoosh/health").json() == {"status": "ok", "service": "inspector"}
 
 
 def test_live_pages_filters_and_opens_a_message_with_its_warehouse_row(stack: Stack, inspector: httpx.Client) -> None:
@@ -130,6 +133,7 @@ def test_a_dead_letter_is_listed_with_its_reply_and_replayed(stack: Stack, inspe
         time.sleep(0.05)
     page = inspector.get("/bridge").text
     assert "Dead letters" in page and "swoosh fault rule" in page and "Replay all (1)" in page
+    assert "dl-user" in page and "app-write-key" not in page  # the event, without its source's write key
     assert "<svg" in page and "Throughput over the last 5 minutes" in page
     dead = bridge.dead_letters()[0]
     answer = inspector.post("/bridge/replay", json={"id": dead["id"]})
@@ -207,3 +211,46 @@ def test_pages_of_a_service_the_stack_does_not_run_say_so(tmp_path: Path) -> Non
         missing = httpx.get(f"{url}/bridge")
         assert missing.status_code == 503 and "does not run the bridge" in missing.text
         assert httpx.get(f"{url}/control").status_code == 200
+
+
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text
+json_bodies = st.recursive(
+    json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3), max_leaves=8
+)
+live_fields = st.sampled_from(["source", "type", "event", "user", "status", "since", "until", "before", "x"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    query=st.dictionaries(live_fields, text, max_size=4),
+)
+def test_any_live_query_gets_a_page_never_a_server_error(inspector: httpx.Client, query: dict[str, str]) -> None:
+    answer = inspector.get("/live", params=query)
+    assert answer.status_code in (200, 400), answer.text[:300]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    route=st.sampled_from(
+        [
+            ("POST", "/bridge/replay"),
+            ("POST", "/control/faults/segment"),
+            ("POST", "/control/clock"),
+            ("PUT", "/control/state"),
+            ("POST", "/control/reset"),
+        ]
+    ),
+    body=json_bodies,
+)
+def test_any_action_body_gets_a_clear_answer_never_a_server_error(
+    inspector: httpx.Client, route: tuple[str, str], body: object
+) -> None:
+    method, path = route
+    if path == "/control/reset" and body:
+        body = {"service": "nope"} if isinstance(body, dict) and body.get("service") else {}
+    answer = inspector.request(method, path, json=body)
+    assert answer.status_code < 500 or (answer.status_code == 503 and "does not run" in answer.text), answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    if answer.status_code >= 400:
+        assert answer.json()["error"]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import Blueprint, render_template, request
 
 from swoosh.emulator.control import json_response
+from swoosh.emulator.journal import redact_text
 from swoosh.inspector.chart import Chart, Line, binned
 from swoosh.inspector.registry import Page
 from swoosh.inspector.services import services
@@ -67,13 +69,24 @@ def charts(rates: dict[str, Any], seconds: int, bins: int) -> list[Chart]:
 
 
 def _timed(item: dict[str, Any], now: float) -> dict[str, Any]:
-    """Times as UTC text for people; in flight when a worker's lease is still running."""
+    """Times as UTC text for people; in flight when a worker's lease is still running; the event and
+    the reply without secrets (a Segment event carries its source's write key)."""
     shown = dict(item)
+    for key in ("payload", "last_error"):
+        if isinstance(item.get(key), str):
+            shown[key] = redact_text(_pretty(item[key]))
     for key in ("created_at", "next_at"):
         if isinstance(item.get(key), int | float):
             shown[key] = datetime.fromtimestamp(item[key], UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     shown["in_flight"] = float(item.get("leased_until") or 0) > now
     return shown
+
+
+def _pretty(text: str) -> str:
+    try:
+        return orjson.dumps(orjson.loads(text), option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONDecodeError:
+        return text
 
 
 @bp.post("/bridge/replay")
