@@ -46,12 +46,26 @@ def seed(stack: Stack) -> None:
     sdk.track("grace", "Order Completed", {"total": 59}, message_id="order-grace-1")
     sdk.track("grace", "Order Completed", {"total": 59}, message_id="order-grace-1")  # a duplicate
     httpx.post(f"{stack.urls['segment']}/v1/track", auth=(key, ""), json={"userId": "linus"})  # no event: bad
+    push_to_ada(stack, pushwoosh)
     pushwoosh.faults.add(status=400, times=1, path="/integration")
     sdk.identify("margaret", {"plan": "enterprise"})
     deadline = time.monotonic() + 15
-    while not bridge.dead_letters() and time.monotonic() < deadline:
+    while not (bridge.dead_letters() and pushwoosh.inbox("ada-phone")) and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(2)  # the bridge's counters and chart settle
+
+
+def push_to_ada(stack: Stack, pushwoosh: PushwooshClient) -> None:
+    """A device for ada and a personalised push to her (her `searched_product` tag, set by the bridge)."""
+    deadline = time.monotonic() + 15
+    while "searched_product" not in pushwoosh.tags(user_id="ada") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    api = f"{stack.urls['pushwoosh']}/json/1.3"
+    device = {"application": pushwoosh.app_code, "hwid": "ada-phone", "device_type": 1, "userId": "ada"}
+    httpx.post(f"{api}/registerDevice", json={"request": device})
+    content = "Still looking for {searched_product|CapitalizeFirst|}? 10% off today"
+    message = {"auth": pushwoosh.api_token, "devices_filter": f'A("{pushwoosh.app_code}")', "send_date": "now"}
+    httpx.post(f"{api}/createTargetedMessage", json={"request": {**message, "content": content, "campaign": "PROMO"}})
 
 
 def shoot(stack: Stack, out: Path) -> list[Path]:
@@ -77,6 +91,17 @@ def shoot(stack: Stack, out: Path) -> list[Path]:
         page.wait_for_load_state("load")
         saved.append(out / "inspector-live-message.png")
         page.screenshot(path=str(saved[-1]), full_page=True)
+        identify = SegmentClient(stack.urls["segment"]).events(userId="ada", type="identify")[0]
+        code = PushwooshClient(stack.urls["pushwoosh"]).messages()[-1]["code"]
+        for name, where in (
+            ("trace-identify", f"/trace?id={identify['message']['messageId']}"),
+            ("trace-push", f"/trace?id={code}"),
+            ("pushwoosh-inbox", "/pushwoosh/device/ada-phone"),
+            ("pushwoosh-message", f"/pushwoosh/message/{code}"),
+        ):
+            page.goto(f"{base}{where}")
+            saved.append(out / f"inspector-{name}.png")
+            page.screenshot(path=str(saved[-1]), full_page=True)
         browser.close()
     return saved
 
