@@ -5,39 +5,35 @@ fails the test (conftest `page`); the stack is the pytest plugin's, started befo
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-import segment.analytics as analytics
 from playwright.sync_api import Page, expect
 
 from swoosh.emulator.pytest_plugin import StackView
-
-TIMEOUT_MS = 15_000
-
-
-def sdk(stack: StackView) -> analytics.Client:
-    return analytics.Client(write_key=stack.segment.write_key, host=stack.segment.url, sync_mode=True)
-
-
-def inspector(stack: StackView) -> str:
-    assert stack.inspector_url, "the plugin's stack serves the inspector"
-    return stack.inspector_url
-
-
-def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.05)
+from tests.browser.test_inspector import TIMEOUT_MS, assert_labelled_and_fitting, eventually, inspector, sdk
+from tests.inspector.test_trace import IDENTIFY_HOPS
 
 
 def pushwoosh_call(stack: StackView, method: str, **request: Any) -> dict[str, Any]:
     answer: dict[str, Any] = httpx.post(f"{stack.pushwoosh.url}/json/1.3/{method}", json={"request": request}).json()
     assert answer["status_code"] == 200, answer
     return answer
+
+
+def targeted_push(stack: StackView, devices_filter: str, content: str) -> str:
+    """A push in campaign PROMO to the devices the filter selects, sent now; its message code."""
+    reply = pushwoosh_call(
+        stack,
+        "createTargetedMessage",
+        auth=stack.pushwoosh.api_token,
+        devices_filter=devices_filter,
+        send_date="now",
+        content=content,
+        campaign="PROMO",
+    )
+    return str(reply["response"]["messageCode"])
 
 
 def search(page: Page, stack: StackView, wanted: str) -> None:
@@ -66,17 +62,8 @@ def test_the_trace_of_an_identify_shows_every_hop(page: Page, swoosh_stack: Stac
     eventually(trace_complete(swoosh_stack, mid, 7))  # received ... tags set, warehouse row
     search(page, swoosh_stack, mid)
     hops = page.locator("li.hop")
-    expected = [
-        ("segment", "received"),
-        ("segment", "delivered to Pushwoosh"),
-        ("bridge", "accepted"),
-        ("bridge", "sent to Pushwoosh /integration-segment/v1/track-user"),
-        ("pushwoosh", "received POST /integration-segment/v1/track-user"),
-        ("pushwoosh", "tags set"),
-        ("segment", "warehouse row"),
-    ]
-    expect(hops).to_have_count(len(expected))
-    for index, (service, step) in enumerate(expected):
+    expect(hops).to_have_count(len(IDENTIFY_HOPS))
+    for index, (service, step) in enumerate(IDENTIFY_HOPS):
         expect(hops.nth(index).locator(".service")).to_have_text(service)
         expect(hops.nth(index).locator(".step")).to_have_text(step)
         expect(hops.nth(index).locator(".badge")).to_have_text("ok")
@@ -102,16 +89,7 @@ def test_the_trace_of_a_push_shows_the_message_events_back_in_the_warehouse(
         swoosh_stack, "registerDevice", application=app, hwid="push-phone", device_type=1, userId="push-user"
     )
     eventually(lambda: bool(swoosh_stack.pushwoosh.client.events(name="SubscribedToOffers")))
-    reply = pushwoosh_call(
-        swoosh_stack,
-        "createTargetedMessage",
-        auth=swoosh_stack.pushwoosh.api_token,
-        devices_filter=f'A("{app}") * E("SubscribedToOffers")',
-        send_date="now",
-        content="Your offer is ready",
-        campaign="PROMO",
-    )
-    code = reply["response"]["messageCode"]
+    code = targeted_push(swoosh_stack, f'A("{app}") * E("SubscribedToOffers")', "Your offer is ready")
     eventually(trace_complete(swoosh_stack, code, 5))  # each message event: Pushwoosh, bridge x2, Segment, warehouse
     search(page, swoosh_stack, code)
     chains = page.locator("section.chain")
@@ -128,7 +106,7 @@ def test_the_trace_of_a_push_shows_the_message_events_back_in_the_warehouse(
     # the message event's own messageId leads to the same chain
     chains.nth(1).locator("p.hint a").click()
     expect(page.locator("section.chain")).to_have_count(1)
-    expect(page.locator("section.chain .step").last).to_have_text("warehouse row")
+    expect(page.locator("section.chain .step").last).to_have_text("warehouse row", timeout=TIMEOUT_MS)
 
 
 def test_the_pushwoosh_page_shows_a_personalised_push_in_a_devices_inbox(page: Page, swoosh_stack: StackView) -> None:
@@ -140,16 +118,7 @@ def test_the_pushwoosh_page_shows_a_personalised_push_in_a_devices_inbox(page: P
     pushwoosh_call(
         swoosh_stack, "registerDevice", application=app, hwid="inbox-phone", device_type=3, userId="inbox-user"
     )
-    reply = pushwoosh_call(
-        swoosh_stack,
-        "createTargetedMessage",
-        auth=swoosh_stack.pushwoosh.api_token,
-        devices_filter=f'A("{app}")',
-        send_date="now",
-        content="10% off {searched_product|CapitalizeFirst|}!",
-        campaign="PROMO",
-    )
-    code = reply["response"]["messageCode"]
+    code = targeted_push(swoosh_stack, f'A("{app}")', "10% off {searched_product|CapitalizeFirst|}!")
     eventually(lambda: bool(swoosh_stack.pushwoosh.client.inbox("inbox-phone")))
     page.goto(f"{inspector(swoosh_stack)}/pushwoosh")
     expect(page.get_by_role("navigation", name="Pushwoosh data")).to_be_visible()
@@ -185,11 +154,4 @@ def test_trace_and_pushwoosh_pages_are_labelled_and_fit_a_narrow_window(page: Pa
     for path in paths:
         page.goto(f"{inspector(swoosh_stack)}{path}")
         expect(page.get_by_role("main")).to_have_count(1)
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                 .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-                 .map(el => el.name)"""
-        )
-        assert unlabelled == [], f"{path}: inputs without a label: {unlabelled}"
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px wide"
+        assert_labelled_and_fitting(page, path)

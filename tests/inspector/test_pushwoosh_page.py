@@ -4,33 +4,15 @@ statistics and per-device content, a device's inbox drawn as notifications."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from swoosh.emulator.client import ControlClient
-from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.inspector.pages.pushwoosh import PAGE_SIZE
 from swoosh.stack import Stack
 
 APP, TOKEN = "ABCDE-12345", "KEY123"
 DEVICE_LINK = re.compile(r'href="/pushwoosh/device/([^"]+)"')
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with Stack(StackOptions(locator_dir=tmp_path_factory.mktemp("pushwoosh-page"))) as running:
-        yield running
-
-
-@pytest.fixture
-def inspector(stack: Stack) -> Iterator[httpx.Client]:
-    for name in ("segment", "pushwoosh", "bridge"):
-        ControlClient(stack.urls[name]).reset()
-    with httpx.Client(base_url=stack.urls["inspector"], timeout=15) as client:
-        yield client
 
 
 def pushwoosh_call(stack: Stack, method: str, **request: object) -> dict:

@@ -6,11 +6,9 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import segment.analytics as analytics
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,20 +22,6 @@ from swoosh.inspector.pages import registered_pages
 from swoosh.stack import Stack
 
 ROW = re.compile(r'<tr data-seq="(\d+)"')
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with Stack(StackOptions(locator_dir=tmp_path_factory.mktemp("inspector"))) as running:
-        yield running
-
-
-@pytest.fixture
-def inspector(stack: Stack) -> Iterator[httpx.Client]:
-    for name in ("segment", "pushwoosh", "bridge"):
-        ControlClient(stack.urls[name]).reset()
-    with httpx.Client(base_url=stack.urls["inspector"], timeout=15) as client:
-        yield client
 
 
 def sdk(stack: Stack) -> analytics.Client:

@@ -19,6 +19,15 @@ from swoosh.inspector.trace import TraceNotFound, collect
 from swoosh.stack import Stack, StackOptions
 
 APP, TOKEN = "ABCDE-12345", "KEY123"
+IDENTIFY_HOPS = [  # every hop of an identify, in order (the browser test checks the page shows them)
+    ("segment", "received"),
+    ("segment", "delivered to Pushwoosh"),
+    ("bridge", "accepted"),
+    ("bridge", "sent to Pushwoosh /integration-segment/v1/track-user"),
+    ("pushwoosh", "received POST /integration-segment/v1/track-user"),
+    ("pushwoosh", "tags set"),
+    ("segment", "warehouse row"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -82,15 +91,7 @@ def test_the_trace_of_an_identify_shows_every_hop_with_timings(stack: Stack, ser
         services, mid, lambda t: ("segment", "warehouse row") in steps(t) and ("pushwoosh", "tags set") in steps(t)
     )
     assert found.kind == "message" and len(found.chains) == 1
-    assert steps(found) == [
-        ("segment", "received"),
-        ("segment", "delivered to Pushwoosh"),
-        ("bridge", "accepted"),
-        ("bridge", "sent to Pushwoosh /integration-segment/v1/track-user"),
-        ("pushwoosh", "received POST /integration-segment/v1/track-user"),
-        ("pushwoosh", "tags set"),
-        ("segment", "warehouse row"),
-    ]
+    assert steps(found) == IDENTIFY_HOPS
     hops = found.to_dict()["chains"][0]["hops"]
     assert hops[0]["request"]["messageId"] == mid and hops[0]["request"]["writeKey"] == "<redacted>"
     sent, arrived = hops[3], hops[4]

@@ -69,9 +69,7 @@ def index() -> Any:
 @bp.get("/pushwoosh/message/<code>")
 def message(code: str) -> Any:
     pushwoosh = services().need_pushwoosh()
-    found = pushwoosh.messages(code=code)
-    if not found:
-        abort(404, f"no message {code} (deleted, reset, or never created)")
+    found = known(pushwoosh.messages(code=code), f"no message {code} (deleted, reset, or never created)")
     number = page_number(request.args.get("page"))
     deliveries, older = paged(pushwoosh, "deliveries", number, message_code=code)
     return render_template(
@@ -88,9 +86,7 @@ def message(code: str) -> Any:
 @bp.get("/pushwoosh/device/<hwid>")
 def device(hwid: str) -> Any:
     pushwoosh = services().need_pushwoosh()
-    found = pushwoosh.devices(hwid=hwid)
-    if not found:
-        abort(404, f"no device {hwid} (unregistered, reset, or never registered)")
+    found = known(pushwoosh.devices(hwid=hwid), f"no device {hwid} (unregistered, reset, or never registered)")
     names = {a["code"]: a["name"] for a in pushwoosh.items("applications")}
     app = names.get(found[0]["application"]) or found[0]["application"]
     inbox = [notification(entry, app) for entry in reversed(pushwoosh.inbox(hwid))]
@@ -101,6 +97,13 @@ def device(hwid: str) -> Any:
         inbox=[entry for entry in inbox if entry["status"] != "deleted"],
         when=when,
     )
+
+
+def known(found: list[dict[str, Any]], missing: str) -> list[dict[str, Any]]:
+    """`found`, or a 404 saying `missing` when it is empty."""
+    if not found:
+        abort(404, missing)
+    return found
 
 
 def paged(client: PushwooshClient, collection: str, number: int, **filters: str) -> tuple[list[dict[str, Any]], bool]:
