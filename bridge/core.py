@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import random
 import re
 import threading
@@ -22,7 +21,9 @@ import httpx
 import orjson
 
 from swoosh import contracts
+from swoosh.bridge import logbook
 from swoosh.bridge.destination import Mappings, Request, Skipped, requests_for
+from swoosh.bridge.logbook import PUSHWOOSH, SEGMENT
 from swoosh.bridge.outbox import Item, Outbox
 from swoosh.bridge.rates import RecentRates
 from swoosh.bridge.source import (
@@ -39,7 +40,6 @@ from swoosh.emulator.clock import Clock, iso_millis
 from swoosh.emulator.retry import Outcome
 from swoosh.emulator.tls import trust_context
 
-SEGMENT, PUSHWOOSH = "segment", "pushwoosh"
 DIRECTIONS = (SEGMENT, PUSHWOOSH)
 # Counters per direction: `invalid` events were held back unsent (the integration API's contract refuses
 # them) and dead-lettered alone; `narrowed` counts batches split after a 400/422 to find the bad events.
@@ -59,8 +59,6 @@ LEASE_BATCH = 500
 NARROWED_STATUSES = (400, 422)  # a refusal of the content (not of the credentials) is narrowed down
 NAMED_EVENT = re.compile(r"events\[(\d+)\]")
 SKIPS_KEPT = 1000  # skipped events listed by the control API (counts are kept for all)
-
-log = logging.getLogger("swoosh.bridge")  # deliveries, retries, dead letters, skips; never a key
 
 
 class IngressError(Exception):
@@ -275,6 +273,8 @@ class Bridge:
     ) -> dict[str, Any]:
         if not payloads and rejected:
             raise IngressError(400, "no_valid_events", f"no valid event; first problem: {rejected[0]['reason']}")
+        if rejected:
+            logbook.refused(direction, len(rejected), rejected[0]["reason"])
         now = self.clock.time()
         self.outbox.enqueue(direction, payloads, now)
         self.trail.accepted(direction, ids, now)
@@ -335,6 +335,7 @@ class Bridge:
             self.outbox.bury([items[invalid.index].id], None, invalid.reason)
             self.stats[SEGMENT]["dead_lettered"] += 1
             self.stats[SEGMENT]["invalid"] += 1
+            logbook.held_back(invalid.reason)
         for request in requests:
             if self._generation != generation:
                 break
@@ -404,7 +405,7 @@ class Bridge:
             self.outbox.ack(ids)
             stats["delivered"] += len(ids)
             self.rates.record(direction, now, delivered=len(ids), latencies=[now - i.created_at for i in items])
-            log.info("%s: delivered %d event(s) (%s)", direction, len(ids), outcome.status)
+            logbook.delivered(direction, len(ids), outcome)
             return "delivered", None
         self.rates.record(direction, now, failed=len(ids))
         expired = [i.id for i in items if now - i.created_at >= self.settings.max_age]
@@ -412,16 +413,14 @@ class Bridge:
             dead = ids if not outcome.retry else expired
             self.outbox.bury(dead, outcome.status, outcome.detail or "max age reached")
             stats["dead_lettered"] += len(dead)
-            log.warning("%s: dead-lettered %d event(s): %s", direction, len(dead), outcome.status or outcome.detail)
+            logbook.dead_lettered(direction, len(dead), outcome)
             ids = [i for i in ids if i not in dead]
         if ids:
             attempts = max(item.attempts for item in items)
             delay = RETRY.delay(attempts + 1, outcome.retry_after, self._rng)
             self.outbox.retry(ids, now + delay, outcome.status, outcome.detail)
             stats["retried"] += len(ids)
-            log.info(
-                "%s: will retry %d event(s) in %.1f s: %s", direction, len(ids), delay, outcome.status or outcome.detail
-            )
+            logbook.retrying(direction, len(ids), delay, outcome)
             return "retry", now + delay
         return "dead", None
 
@@ -435,7 +434,7 @@ class Bridge:
                 self._skips.append(
                     {"direction": direction, "message_id": skip.message_id, "reason": skip.reason, "at": at}
                 )
-                log.info("%s: skipped %s: %s", direction, skip.message_id, skip.reason)
+                logbook.skipped(direction, skip.message_id, skip.reason)
 
     # -- inspection ---------------------------------------------------------------------------------
     def skipped_events(self) -> list[dict[str, Any]]:

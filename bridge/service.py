@@ -24,7 +24,7 @@ from swoosh.bridge.core import Bridge, BridgeSettings, IngressError
 from swoosh.bridge.outbox import Outbox
 from swoosh.emulator.client import ControlClient
 from swoosh.emulator.options import StackOptions
-from swoosh.emulator.runtime import install
+from swoosh.emulator.runtime import install, note_logged, note_refusal
 from swoosh.emulator.tls import trust_context
 from swoosh.emulator.wire import BodyError, parse_json, read_raw
 
@@ -51,6 +51,7 @@ def create_app(bridge: Bridge) -> Flask:
 
     @app.errorhandler(IngressError)
     def _ingress_error(exc: IngressError) -> Response:
+        note_refusal(request.environ, exc.code)
         return _error(exc.status, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)
@@ -61,13 +62,17 @@ def create_app(bridge: Bridge) -> Flask:
     def from_segment() -> Response:
         raw, parsed = body()
         bridge.verify_signature(raw, request.headers.get("X-Signature"))
-        return _json(bridge.accept_segment(parsed))
+        accepted = bridge.accept_segment(parsed)
+        note_logged(request.environ)  # the fake Segment logs the delivery; the bridge logs refused items
+        return _json(accepted)
 
     @app.post("/pushwoosh")
     def from_pushwoosh() -> Response:
         bridge.check_token(request.headers.get("Authorization"))
         _raw, parsed = body()
-        return _json(bridge.accept_pushwoosh(parsed))
+        accepted = bridge.accept_pushwoosh(parsed)
+        note_logged(request.environ)  # the webhook logs the delivery; the bridge logs refused items
+        return _json(accepted)
 
     @app.get("/metrics")
     def metrics() -> Response:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import re
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 REDACTED_HEADERS = frozenset({"authorization", "x-signature", "cookie"})
 REDACTED = "<redacted>"
@@ -15,7 +18,12 @@ REDACTED = "<redacted>"
 SECRET_FIELDS = ("writeKey", "auth", "authorization", "token", "api_token", "apiKey", "api_key", "secret", "password")
 # What stored records (events, messages) may still carry when they are shown or exported.
 STORED_SECRET_FIELDS = frozenset({"writeKey", "auth", "vapid_private_key"})
-_SECRET_FIELD = re.compile(r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE)
+_SECRET_FIELD = re.compile(
+    r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE
+)
+# Paths that carry a credential: analytics.js fetches its settings from /v1/projects/<write key>/settings.
+_SECRET_PATH = re.compile(r"(/projects/)[^/]+", re.IGNORECASE)
+_SECRET_QUERY_NAMES = frozenset(name.lower() for name in SECRET_FIELDS)
 
 
 @dataclass(slots=True)
@@ -41,6 +49,36 @@ class JournalEntry:
 def redact_text(text: str) -> str:
     """A JSON body (maybe clipped) with the value of every secret field replaced, at any depth."""
     return _SECRET_FIELD.sub(rf'\1"{REDACTED}"', text)
+
+
+def redact_path(path: str) -> str:
+    """`path` with the credential it may carry replaced."""
+    return _SECRET_PATH.sub(rf"\1{REDACTED}", path)
+
+
+def redact_query(query: str) -> str:
+    """A query string without credentials: secret parameters replaced, and a base64 JSON `data` parameter
+    (Segment's pixel API carries the whole message, write key included) re-encoded without its secrets."""
+    if not query:
+        return query
+    parts = []
+    for part in query.split("&"):
+        name, sep, value = part.partition("=")
+        if sep and name.lower() in _SECRET_QUERY_NAMES:
+            value = REDACTED
+        elif sep and name == "data":
+            value = _redacted_base64_json(value)
+        parts.append(f"{name}{sep}{value}")
+    return "&".join(parts)
+
+
+def _redacted_base64_json(value: str) -> str:
+    try:
+        text = base64.b64decode(unquote(value), validate=False).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return value
+    redacted = redact_text(text)
+    return value if redacted == text else base64.b64encode(redacted.encode()).decode("ascii")
 
 
 def redact_stored(value: Any) -> Any:
@@ -89,7 +127,14 @@ class Journal:
     ) -> JournalEntry:
         text, truncated = self.clip(body)
         return JournalEntry(
-            next(self._ids), at, method, path, query, redact_headers(headers), redact_text(text), truncated
+            next(self._ids),
+            at,
+            method,
+            redact_path(path),
+            redact_query(query),
+            redact_headers(headers),
+            redact_text(text),
+            truncated,
         )
 
     def record(self, entry: JournalEntry) -> None:

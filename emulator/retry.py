@@ -15,6 +15,10 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from swoosh.emulator.journal import redact_text
+
+REASON_CHARS = 200
+
 
 def is_retryable(status: int) -> bool:
     return status in (408, 423, 429) or (status >= 500 and status != 501)
@@ -45,6 +49,11 @@ class Outcome:
     status: int | None
     detail: str | None
     retry_after: float | None = None
+
+    @property
+    def reason(self) -> str | None:
+        """What a log may show of a failure: the error, or the start of the reply with secret fields redacted."""
+        return redact_text(self.detail[:REASON_CHARS]) if self.detail else None
 
 
 def classify(response: httpx.Response | None, error: Exception | None = None, now: float | None = None) -> Outcome:

@@ -19,10 +19,25 @@ from swoosh.emulator.clock import Clock
 from swoosh.emulator.faults import CONTROL_PREFIX, FaultBody, FaultMiddleware, FaultRules, generic_fault_body
 from swoosh.emulator.guard import protect
 from swoosh.emulator.journal import Journal, JournalEntry, redact_text
+from swoosh.emulator.logfields import ARRIVAL, REFUSAL, REQUEST, fields
 
 # The server puts a `threading.Event` under this environ key that is set when the client disconnects
 # (or the server stops), so a long-poll ends with its client instead of holding a thread.
 CLIENT_GONE_KEY = "swoosh.client_gone"
+# What a route notes about its request for the log line the journal writes (see JournalMiddleware).
+REFUSAL_KEY = "swoosh.refusal"
+LOGGED_KEY = "swoosh.logged"
+
+
+def note_refusal(environ: dict[str, Any], reason: str) -> None:
+    """The service refused this request (even with a 200, as /json/1.3 does) for `reason`: never a secret."""
+    environ[REFUSAL_KEY] = reason
+
+
+def note_logged(environ: dict[str, Any]) -> None:
+    """The service logged what this request brought itself (per message, or the sender did): the request's
+    own line is a detail, logged at DEBUG."""
+    environ[LOGGED_KEY] = True
 
 
 class Runtime:
@@ -161,10 +176,31 @@ class JournalMiddleware:
             entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             entry.fault = environ.get("swoosh.fault")
             journal.record(entry)
-            log = self.runtime.log
-            if log.isEnabledFor(logging.INFO):  # the path only: query strings can carry write keys
-                fault = f" (fault {entry.fault})" if entry.fault else ""
-                log.info("%s %s -> %d in %.1f ms%s", entry.method, path, entry.status, entry.duration_ms, fault)
+            _log_request(self.runtime.log, entry, environ)
+
+
+def _log_request(log: logging.Logger, entry: JournalEntry, environ: dict[str, Any]) -> None:
+    """One line per request: an arrival, or a refusal (an error status, an injected fault, or what the route
+    noted); at DEBUG when the service logged the request's outcome otherwise. The path only: query strings
+    can carry write keys."""
+    reason = environ.get(REFUSAL_KEY) or (f"fault {entry.fault}" if entry.fault else None)
+    refused = reason is not None or entry.status >= 400
+    level = logging.DEBUG if environ.get(LOGGED_KEY) and not refused else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    kind = REFUSAL if refused else REQUEST if level == logging.DEBUG else ARRIVAL
+    values = {"method": entry.method, "path": entry.path, "status": entry.status, "duration_ms": entry.duration_ms}
+    fault = f" (fault {entry.fault})" if entry.fault else ""
+    log.log(
+        level,
+        "%s %s -> %d in %.1f ms%s",
+        entry.method,
+        entry.path,
+        entry.status,
+        entry.duration_ms,
+        fault,
+        extra=fields(kind, **values, **({"reason": reason} if reason else {})),
+    )
 
 
 def install(app: Flask, runtime: Runtime, fault_body: FaultBody = generic_fault_body) -> Flask:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from swoosh import live_log
 from swoosh.emulator.config_file import ConfigFileError, read_config
 from swoosh.emulator.locator import runtime_dir
 from swoosh.emulator.options import StackOptions
@@ -109,6 +110,7 @@ def check_data_dir(data_dir: Path | None) -> None:
 @click.option("--only", multiple=True, type=click.Choice(list(SERVICES)), help="Run only these services. Repeatable.")
 @click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (written to the data dir).")
 @click.option("--tls-name", "tls_names", multiple=True, help="Extra host name or IP for the certificate. Repeatable.")
+@live_log.options
 def up(
     host: str,
     expose: bool,
@@ -120,6 +122,8 @@ def up(
     only: tuple[str, ...],
     tls: bool,
     tls_names: tuple[str, ...],
+    quiet: bool,
+    log_format: str,
 ) -> None:
     """Start the local stack and serve until Ctrl-C."""
     port_map = parse_ports(ports)
@@ -154,10 +158,11 @@ def up(
     except ServiceStartError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        _print_banner(stack)
-        if token:
-            click.echo(exposure_warning(host, token, stack.locator_path), err=True)
-        wait_for_stop()
+        with live_log.running(stack, quiet, log_format):
+            _print_banner(stack)
+            if token:
+                click.echo(exposure_warning(host, token, stack.locator_path), err=True)
+            wait_for_stop()
     finally:
         click.echo("stopping ...", err=True)
         stack.stop()

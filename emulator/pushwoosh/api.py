@@ -21,6 +21,7 @@ from flask import Blueprint, Response, request
 
 from swoosh import contracts
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
+from swoosh.emulator.runtime import note_refusal
 from swoosh.emulator.wire import BodyError, parse_json, read_raw, shown
 
 MAX_BODY = 10 * 1024 * 1024
@@ -141,6 +142,12 @@ def device_token(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "token" else None
 
 
+def refuse(status_code: int, message: str, http_status: int = 200) -> Response:
+    """The envelope of a refusal, noted for the request's log line (an HTTP 200 for most of them)."""
+    note_refusal(request.environ, f"{status_code} {message}")
+    return envelope(status_code, message, http_status=http_status)
+
+
 def remote_api_blueprint(backend: PushwooshBackend) -> Blueprint:
     bp = Blueprint("pushwoosh_remote_api", __name__)
 
@@ -148,30 +155,30 @@ def remote_api_blueprint(backend: PushwooshBackend) -> Blueprint:
     def call(method: str) -> Response:
         found = _BY_LOWER.get(method.strip("/").lower())
         if found is None:
-            return envelope(404, f"Unknown method {shown(method)}")
+            return refuse(404, f"Unknown method {shown(method)}")
         name, handler, is_server, schema_name = found
         if request.method != "POST":
-            return envelope(400, f"{name} must be called with POST", http_status=400)
+            return refuse(400, f"{name} must be called with POST", http_status=400)
         try:
             body = parse_json(read_raw(request.environ["wsgi.input"], request.content_length, MAX_BODY))
         except BodyError as exc:
-            return envelope(400, f"Malformed request: {exc.message}", http_status=400)
+            return refuse(400, f"Malformed request: {exc.message}", http_status=400)
         req = body.get("request") if isinstance(body, dict) else None
         if not isinstance(req, dict):
-            return envelope(400, 'Malformed request: the body must be {"request": {...}}', http_status=400)
+            return refuse(400, 'Malformed request: the body must be {"request": {...}}', http_status=400)
         header_token = device_token(request.headers.get("Authorization"))
         try:
             if is_server:
                 backend.check_server_token(req.get("auth") or header_token)
             elif backend.strict and header_token not in backend.device_tokens:
-                return envelope(401, "Unauthorized: a valid device API token is required", http_status=401)
+                return refuse(401, "Unauthorized: a valid device API token is required", http_status=401)
             refused = shape_refusal(schema_name, body)
             if refused:
-                return envelope(210, refused)
+                return refuse(210, refused)
             with backend.lock:
                 result = handler(backend, req)
         except PushwooshError as exc:
-            return envelope(exc.status_code, exc.message)
+            return refuse(exc.status_code, exc.message)
         return envelope(200, "OK", result)
 
     return bp

@@ -21,6 +21,7 @@ from swoosh import contracts
 from swoosh.emulator.clock import parse_iso
 from swoosh.emulator.pushwoosh.api import device_token
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshError
+from swoosh.emulator.runtime import note_refusal
 from swoosh.emulator.wire import BodyError, parse_json, read_raw, shown
 
 MAX_BODY = 5 * 1024 * 1024
@@ -39,10 +40,13 @@ def _item_order(problem: contracts.ValidationProblem) -> tuple[int, int]:
 
 
 def _message(text: str, status: int) -> Response:
+    """A refusal in the integration API's shape, noted for the request's log line."""
+    note_refusal(request.environ, text)
     return Response(orjson.dumps({"message": text}), status=status, mimetype="application/json")
 
 
 def _post_event_failure(text: str) -> Response:
+    note_refusal(request.environ, text)
     body = {"action": "post event", "status": "failure", "error": {"message": text}}
     return Response(orjson.dumps(body), status=400, mimetype="application/json")
 

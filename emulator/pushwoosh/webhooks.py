@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import orjson
 
+from swoosh.emulator import logfields
 from swoosh.emulator.retry import Outcome, RetryPolicy, classify
 
 log = logging.getLogger("swoosh.pushwoosh.webhooks")
@@ -93,6 +94,7 @@ class _Hook:
                     len(batch),
                     delay,
                     outcome.status or outcome.detail,
+                    extra=self.shown(logfields.RETRY, len(batch), outcome, retry_in=round(delay, 3)),
                 )
                 self.wakeup.wait_for(lambda: self.stopped, timeout=delay)
         self.http.close()
@@ -109,11 +111,34 @@ class _Hook:
             return classify(None, exc)
         if outcome.ok:
             self.delivered += len(batch)
-            log.info("webhook %d: posted %d message event(s) (%s)", self.id, len(batch), outcome.status)
+            log.info(
+                "webhook %d: posted %d message event(s) (%s)",
+                self.id,
+                len(batch),
+                outcome.status,
+                extra=self.shown(logfields.DELIVERY, len(batch), outcome),
+            )
         elif not outcome.retry:
             self.failures.append({"status": outcome.status, "body": (outcome.detail or "")[:500], "events": len(batch)})
-            log.warning("webhook %d: %d message event(s) refused with %s", self.id, len(batch), outcome.status)
+            log.warning(
+                "webhook %d: %d message event(s) refused with %s",
+                self.id,
+                len(batch),
+                outcome.status,
+                extra=self.shown(logfields.DEAD_LETTER, len(batch), outcome),
+            )
         return outcome
+
+    def shown(self, kind: str, count: int, outcome: Outcome, **more: Any) -> dict[str, Any]:
+        """The fields of a log record about one post (the URL without its user info and query)."""
+        return logfields.fields(
+            kind,
+            webhook=logfields.safe_url(self.url),
+            count=count,
+            status=outcome.status,
+            reason=outcome.reason,
+            **more,
+        )
 
     def clear(self) -> None:
         """Drop pending events and counts once no batch is on the wire (the receiver has answered)."""

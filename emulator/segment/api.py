@@ -15,6 +15,7 @@ import orjson
 from flask import Blueprint, Response, request
 
 from swoosh.emulator.faults import CONTROL_PREFIX
+from swoosh.emulator.runtime import note_logged, note_refusal
 from swoosh.emulator.segment.backend import MAX_BATCH_BYTES, MAX_CALL_BYTES, IngestError, SegmentBackend
 from swoosh.emulator.segment.messages import BATCH, CALL_TYPES, CLIENT_LIBRARIES, CallType
 from swoosh.emulator.wire import BodyError, decode_body, parse_json, read_raw
@@ -155,8 +156,10 @@ def tracking_blueprint(backend: SegmentBackend, metrics: ClientMetrics) -> Bluep
         try:
             backend.ingest(call_type, body, key, bearer, body_bytes)
         except IngestError as exc:
+            note_refusal(request.environ, exc.code)  # the code only: a message can quote the write key
             extra = {"errors": exc.errors} if exc.errors else {}
             return _json(error_body(exc.code, exc.message, **extra), exc.status)
+        note_logged(request.environ)  # the backend logged its messages
         return _json(SUCCESS)
 
     @bp.route("/<version>/<path:rest>", methods=["GET", "POST", "PUT", "OPTIONS"])
@@ -192,6 +195,7 @@ def tracking_blueprint(backend: SegmentBackend, metrics: ClientMetrics) -> Bluep
         return parse_json(data), len(data)
 
     def _body_error(exc: BodyError) -> Response:
+        note_refusal(request.environ, exc.code)
         return _json(error_body(exc.code, exc.message), exc.status, close=exc.code == "request_too_large")
 
     def _get(route: str) -> Response:
@@ -201,6 +205,7 @@ def tracking_blueprint(backend: SegmentBackend, metrics: ClientMetrics) -> Bluep
                 if parts[1] in PIXEL_TYPES:
                     body = parse_json(base64.b64decode(request.args.get("data", ""), validate=False))
                     backend.ingest(CALL_ROUTES[parts[1]], body, None, False, 0)
+                    note_logged(request.environ)
             except (BodyError, IngestError, ValueError, binascii.Error):
                 pass
             return Response(GIF, mimetype="image/gif")

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from swoosh.emulator.control import match_filters
+from swoosh.emulator.logfields import ARRIVAL, REFUSAL, fields
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import messages as m
 from swoosh.emulator.segment.delivery import Deliverer, Destination
@@ -253,7 +254,17 @@ class SegmentBackend:
         if not log.isEnabledFor(logging.INFO):
             return
         if source is None:  # never the key itself: it is a credential
-            log.info("dropped %d message(s) with an unknown write key", result.dropped)
+            log.info(
+                "dropped %d message(s) with an unknown write key",
+                result.dropped,
+                extra=fields(
+                    REFUSAL,
+                    source=None,
+                    count=result.dropped,
+                    outcomes={DROPPED: result.dropped},
+                    reasons={m.UNKNOWN_WRITE_KEY: result.dropped},
+                ),
+            )
             return
         reasons = sorted({item["reason"] for item in result.rejected})
         log.info(
@@ -263,6 +274,17 @@ class SegmentBackend:
             len(result.rejected),
             f" ({', '.join(reasons)})" if reasons else "",
             result.duplicates,
+            extra=fields(
+                ARRIVAL if result.accepted else REFUSAL,
+                source=source.name,
+                count=result.accepted + len(result.rejected) + result.duplicates,
+                outcomes={
+                    k: n
+                    for k, n in ((GOOD, result.accepted), (BAD, len(result.rejected)), (DUPLICATE, result.duplicates))
+                    if n
+                },
+                reasons=dict(Counter(item["reason"] for item in result.rejected)),
+            ),
         )
 
     def _forward_violations(self, source: Source, flagged: list[tuple[dict[str, Any], list[dict[str, str]]]]) -> None:

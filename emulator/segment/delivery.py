@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import orjson
 
+from swoosh.emulator import logfields
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.retry import Outcome, RetryPolicy, classify
 from swoosh.emulator.runtime import Runtime
@@ -352,13 +353,38 @@ class Deliverer:
 
     def _log_attempt(self, destination: Destination, batch: list[Delivery], outcome: Outcome) -> None:
         log, answer = self.runtime.log, outcome.status or outcome.detail
+        shown = {
+            "destination": destination.name,
+            "count": len(batch),
+            "status": outcome.status,
+            "reason": outcome.reason,
+        }
         if outcome.ok:
-            log.info("delivered %d event(s) to %s (%s)", len(batch), destination.name, answer)
+            log.info(
+                "delivered %d event(s) to %s (%s)",
+                len(batch),
+                destination.name,
+                answer,
+                extra=logfields.fields(logfields.DELIVERY, **shown),
+            )
         elif all(d.state == "failed" for d in batch):
-            log.warning("gave up on %d event(s) to %s: %s", len(batch), destination.name, answer)
+            log.warning(
+                "gave up on %d event(s) to %s: %s",
+                len(batch),
+                destination.name,
+                answer,
+                extra=logfields.fields(logfields.DEAD_LETTER, **shown),
+            )
         else:
             wait = min(d.next_at for d in batch) - self.runtime.clock.time()
-            log.info("will retry %d event(s) to %s in %.1f s: %s", len(batch), destination.name, wait, answer)
+            log.info(
+                "will retry %d event(s) to %s in %.1f s: %s",
+                len(batch),
+                destination.name,
+                wait,
+                answer,
+                extra=logfields.fields(logfields.RETRY, **shown, retry_in=round(wait, 3)),
+            )
 
     def wake(self) -> None:
         with self.cond:

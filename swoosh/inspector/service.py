@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from swoosh.emulator.options import StackOptions
+from swoosh.emulator.tls import trust_context
 from swoosh.inspector.app import create_app
 from swoosh.inspector.services import SERVICES_EXTENSION, Services
 
@@ -24,7 +25,7 @@ class InspectorService:
 
     def on_started(self, urls: dict[str, str]) -> None:
         self.url = urls[self.name]
-        verify: Any = str(self.options.tls_files.ca_bundle) if self.options.tls_files else True
+        verify: Any = trust_context(self.options.tls_files.ca_cert) if self.options.tls_files else True
         others = {name: url for name, url in urls.items() if name != self.name}
         self.services = Services.connect(others, self.options.control_token, verify)
         self.app.extensions[SERVICES_EXTENSION] = self.services

@@ -121,7 +121,12 @@ def test_a_fault_added_in_control_changes_what_the_next_request_gets(page: Page,
     first = httpx.post(url, auth=(swoosh_stack.segment.write_key, ""), json=track)
     second = httpx.post(url, auth=(swoosh_stack.segment.write_key, ""), json=track)
     assert (first.status_code, second.status_code) == (503, 200)
-    expect(page.get_by_role("button", name="Remove fault rule 1 of segment")).to_be_visible(timeout=TIMEOUT_MS)
+    [rule] = swoosh_stack.segment.client.faults.list()  # ids count on across the session's resets
+    remove = page.get_by_role("button", name=f"Remove fault rule {rule['id']} of segment")
+    expect(remove).to_be_visible(timeout=TIMEOUT_MS)  # the page reloaded itself with the new rule
+    remove.click()
+    expect(page.get_by_role("status")).to_contain_text("removed from segment")
+    assert swoosh_stack.segment.client.faults.list() == []
 
 
 def test_keyboard_landmarks_labels_and_a_narrow_window(page: Page, swoosh_stack: StackView) -> None:

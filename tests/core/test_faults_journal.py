@@ -1,7 +1,11 @@
+import base64
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from swoosh.emulator.faults import FaultRuleError, FaultRules
-from swoosh.emulator.journal import Journal
+from swoosh.emulator.journal import Journal, redact_query
 
 
 def test_rule_fires_for_next_n_requests_then_stops() -> None:
@@ -60,6 +64,21 @@ def test_export_and_load_round_trip_keeps_counts() -> None:
     copy.load(rules.export())
     assert copy.list()[0].fired == 1
     assert copy.list()[0].times == 3
+
+
+@given(
+    st.text(alphabet=st.characters(blacklist_characters="&=")),
+    st.text(alphabet=st.characters(blacklist_characters="&")),
+)
+def test_a_query_keeps_its_shape_and_loses_its_secrets(name: str, value: str) -> None:
+    data = base64.b64encode(b'{"auth": "s3cr3t", "event": "Opened"}').decode()
+    query = f"{name}={value}&token=s3cr3t&data={data}"
+    redacted = redact_query(query)
+    tail = redacted.split("&")[-2:]
+    assert tail[0] == "token=<redacted>"
+    assert base64.b64decode(tail[1][5:]) == b'{"auth": "<redacted>", "event": "Opened"}'
+    assert redacted.count("&") == query.count("&")
+    assert redact_query("a=1&data=%%%") == "a=1&data=%%%"
 
 
 def test_journal_is_bounded_redacts_secrets_and_filters() -> None:

@@ -219,6 +219,17 @@ def test_pixel_and_cdn_settings(client: FlaskClient, backend: SegmentBackend) ->
     assert settings["integrations"]["Segment.io"]["apiHost"].endswith("/v1")
 
 
+def test_the_pixels_write_key_never_reaches_the_journal(client: FlaskClient) -> None:
+    data = base64.b64encode(json.dumps({**TRACK, "writeKey": APP_KEY}).encode()).decode()
+    assert client.get(f"/v1/pixel/track?data={data}&writeKey={APP_KEY}").status_code == 200
+    entry = client.get("/_swoosh/journal").get_json()["requests"][-1]
+    journaled = dict(part.split("=", 1) for part in entry["query"].split("&"))
+    assert journaled["writeKey"] == "<redacted>"
+    message = json.loads(base64.b64decode(journaled["data"]))
+    assert message["writeKey"] == "<redacted>" and message["event"] == TRACK["event"]
+    assert APP_KEY not in json.dumps(entry)
+
+
 def test_unknown_routes_are_json_404(client: FlaskClient) -> None:
     for path in ("/v1/launch", "/v2/track", "/nothing"):
         response = client.post(path, json=TRACK)
