@@ -48,6 +48,12 @@ def main() -> int:
         else:
             print("the trait never became a Pushwoosh tag", file=sys.stderr)
             return 1
+        inspector = services["inspector"]["url"]  # its templates and static files come with the wheel
+        live, style = httpx.get(f"{inspector}/live"), httpx.get(f"{inspector}/static/inspector.css")
+        if live.status_code != 200 or "smoke-user" not in live.text or style.status_code != 200:
+            print(f"the inspector did not serve its pages: {live.status_code} {style.status_code}", file=sys.stderr)
+            return 1
+        print("the inspector shows the identify")
     finally:
         started = time.monotonic()
         up.send_signal(signal.SIGTERM)

@@ -20,6 +20,18 @@ class BridgeClient(ControlClient):
         """Queue dead letters again (all when `ids` is None); returns how many."""
         return self.call("POST", "/dead-letters/replay", json={} if ids is None else {"ids": ids})["replayed"]
 
+    def trail(self, message_id: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """What the bridge did with events (oldest first): `accepted` and `sent` records (filters: direction, kind)."""
+        return self.items("trail", message_id=message_id, **filters)
+
+    def outbox(self, direction: str | None = None) -> list[dict[str, Any]]:
+        """The oldest items waiting or in flight (attempts, next attempt, last reply)."""
+        return self.items("outbox", direction=direction)
+
+    def rates(self, seconds: int = 300) -> dict[str, Any]:
+        """Deliveries, failures and mean latency per second of the last `seconds`, per direction."""
+        return self.call("GET", "/rates", params={"seconds": str(seconds)})
+
     def skipped(self, **filters: Any) -> list[dict[str, Any]]:
         """Events the destination refuses before sending (filters: direction, reason, message_id)."""
         return self.items("skipped", **filters)

@@ -1,9 +1,12 @@
 """The bridge behind the core's `/_swoosh/` control blueprint, like the fakes, plus its own routes.
 
 Shared routes (health, reset, config, journal, faults on the ingress, clock, state export,
-`/<collection>` and `wait/<collection>`) come from swoosh.emulator.control; the bridge adds `stats`
-and `dead-letters/replay`. Collections: `dead-letters` (what a downstream refused for good, with
-its reply) and `skipped` (events the destination itself refuses, with its reason).
+`/<collection>` and `wait/<collection>`) come from swoosh.emulator.control; the bridge adds `stats`,
+`rates` and `dead-letters/replay`. Collections: `dead-letters` (what a downstream refused for good, with
+its reply), `skipped` (events the destination itself refuses, with its reason), `outbox` (what
+waits or is being sent, with attempts and the next attempt) and `trail` (which messageIds each accepted
+batch and each downstream request carried, with the reply: bridge/trail.py; `?message_id=` keeps the
+records that carry it); `rates` gives the last minutes' throughput and latency per second.
 """
 
 from __future__ import annotations
@@ -11,20 +14,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from swoosh.bridge.core import Bridge
+from swoosh.bridge.rates import WINDOW_SECONDS
 from swoosh.emulator.control import ControlError, control_blueprint, json_response, match_filters, request_json
 from swoosh.emulator.runtime import Runtime
 
 DEAD_LETTER_FILTERS = {"direction": "direction", "id": "id", "last_status": "last_status"}
 SKIPPED_FILTERS = {"direction": "direction", "reason": "reason", "message_id": "message_id"}
+QUEUED_FILTERS = {"direction": "direction", "id": "id"}
+QUEUED_LISTED = 200  # the oldest items are listed; `stats` counts them all
+TRAIL_FILTERS = frozenset({"message_id", "direction", "kind"})
 
 
 class BridgeControl:
     """What the control blueprint needs (emulator.control.ControlledBackend), read off a Bridge."""
 
-    collections = ("dead-letters", "skipped")
+    collections = ("dead-letters", "skipped", "outbox", "trail")
 
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
@@ -47,8 +54,16 @@ class BridgeControl:
         raise ValueError("the bridge's state is its durable outbox and is not imported; replay dead letters instead")
 
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
+        if collection == "trail":
+            unknown = set(filters) - TRAIL_FILTERS
+            if unknown:
+                raise ValueError(f"unknown filter {sorted(unknown)[0]!r}; known: {', '.join(sorted(TRAIL_FILTERS))}")
+            found = self.bridge.trail.records(**filters)
+            return found if limit is None else found[-limit:] if limit else []
         if collection == "dead-letters":
             records, fields = self.bridge.outbox.dead_letters(), DEAD_LETTER_FILTERS
+        elif collection == "outbox":
+            records, fields = self.bridge.outbox.queued(limit=QUEUED_LISTED), QUEUED_FILTERS
         else:
             records, fields = self.bridge.skipped_events(), SKIPPED_FILTERS
         found = [record for record in records if match_filters(record, filters, fields)]
@@ -63,6 +78,13 @@ def bridge_control(bridge: Bridge) -> tuple[Blueprint, Runtime]:
     @bp.get("/stats")
     def stats() -> Response:
         return json_response(bridge.describe_stats())
+
+    @bp.get("/rates")
+    def rates() -> Response:
+        seconds = request.args.get("seconds", "300")
+        if not seconds.isdigit() or not 1 <= int(seconds) <= WINDOW_SECONDS:
+            raise ControlError(f"seconds must be a whole number from 1 to {WINDOW_SECONDS}")
+        return json_response(bridge.rates.series(bridge.clock.time(), int(seconds)))
 
     @bp.post("/dead-letters/replay")
     def replay() -> Response:

@@ -25,13 +25,16 @@ from swoosh.bridge import logbook
 from swoosh.bridge.destination import Mappings, Request, Skipped, requests_for
 from swoosh.bridge.logbook import PUSHWOOSH, SEGMENT
 from swoosh.bridge.outbox import Item, Outbox
+from swoosh.bridge.rates import RecentRates
 from swoosh.bridge.source import (
     InvalidMessageEvent,
     allowed_events,
     batch_bodies,
+    message_id,
     parse_message_event,
     track_message,
 )
+from swoosh.bridge.trail import Trail, timed
 from swoosh.bridge.transport import RETRY, TIMEOUT_SECONDS, PushwooshSender, SegmentSender
 from swoosh.emulator.clock import Clock, iso_millis
 from swoosh.emulator.retry import Outcome
@@ -117,6 +120,11 @@ def _named_event(detail: str | None, count: int) -> int | None:
     return index if 0 <= index < count else None
 
 
+def _message_id(event: Any) -> str | None:
+    found = event.get("messageId") if isinstance(event, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def _label(value: str) -> str:
     """A Prometheus label value: backslash, double quote and newline escaped."""
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
@@ -159,8 +167,10 @@ class Bridge:
         self.clock = clock or Clock()
         self.stats: dict[str, Counter[str]] = {d: Counter() for d in DIRECTIONS}
         self.skip_reasons: dict[str, Counter[str]] = {d: Counter() for d in DIRECTIONS}
+        self.rates = RecentRates(DIRECTIONS)
         self._skips: deque[dict[str, Any]] = deque(maxlen=SKIPS_KEPT)
         self._skips_lock = threading.Lock()
+        self.trail = Trail()  # which messageIds each request carried, and its reply (the trace)
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -220,6 +230,7 @@ class Bridge:
         """Enqueue every Segment event of the body; refuse the ones that are not events."""
         items = _events_of(body, "batch")
         good: list[bytes] = []
+        ids: list[str | None] = []
         rejected: list[dict[str, Any]] = []
         for index, event in enumerate(items):
             problems = contracts.validate("events/bridge-segment-event", event)
@@ -228,13 +239,15 @@ class Bridge:
                 rejected.append({"index": index, "reason": problems[0].message if problems else TOO_DEEP})
                 continue
             good.append(payload)
-        return self._enqueue(SEGMENT, good, rejected)
+            ids.append(_message_id(event))
+        return self._enqueue(SEGMENT, good, rejected, ids)
 
     def accept_pushwoosh(self, body: Any) -> dict[str, Any]:
         """Enqueue every valid message event the allow-list lets through."""
         items = _events_of(body, "events")
         allowed = allowed_events(self.settings.allow_list)
         good: list[bytes] = []
+        ids: list[str | None] = []
         rejected: list[dict[str, Any]] = []
         filtered = 0
         for index, raw in enumerate(items):
@@ -251,15 +264,20 @@ class Bridge:
                 rejected.append({"index": index, "reason": TOO_DEEP})
                 continue
             good.append(payload)
+            ids.append(message_id(event))
         self.stats[PUSHWOOSH]["filtered"] += filtered
-        return {**self._enqueue(PUSHWOOSH, good, rejected), "filtered": filtered}
+        return {**self._enqueue(PUSHWOOSH, good, rejected, ids), "filtered": filtered}
 
-    def _enqueue(self, direction: str, payloads: list[bytes], rejected: list[dict[str, Any]]) -> dict[str, Any]:
+    def _enqueue(
+        self, direction: str, payloads: list[bytes], rejected: list[dict[str, Any]], ids: list[str | None]
+    ) -> dict[str, Any]:
         if not payloads and rejected:
             raise IngressError(400, "no_valid_events", f"no valid event; first problem: {rejected[0]['reason']}")
         if rejected:
             logbook.refused(direction, len(rejected), rejected[0]["reason"])
-        self.outbox.enqueue(direction, payloads, self.clock.time())
+        now = self.clock.time()
+        self.outbox.enqueue(direction, payloads, now)
+        self.trail.accepted(direction, ids, now)
         self.stats[direction]["accepted"] += len(payloads)
         self.stats[direction]["rejected"] += len(rejected)
         with self._wake:
@@ -306,7 +324,9 @@ class Bridge:
             return 0
         generation = self._generation
         items = self.outbox.lease(SEGMENT, LEASE_BATCH, self.clock.time())
-        requests, held = requests_for([orjson.loads(item.payload) for item in items], self.mappings)
+        events = [orjson.loads(item.payload) for item in items]
+        ids = [_message_id(event) for event in events]
+        requests, held = requests_for(events, self.mappings)
         skipped = [h for h in held if h.kind == "skipped"]
         if skipped:
             self._record_skips(SEGMENT, skipped)
@@ -319,20 +339,25 @@ class Bridge:
         for request in requests:
             if self._generation != generation:
                 break
-            self._deliver(self.pushwoosh, request, [items[i] for i in request.sources], generation)
+            sources = request.sources
+            self._deliver(self.pushwoosh, request, [items[i] for i in sources], [ids[i] for i in sources], generation)
         return len(items)
 
-    def _deliver(self, sender: PushwooshSender, request: Request, items: list[Item], generation: int) -> None:
+    def _deliver(
+        self, sender: PushwooshSender, request: Request, items: list[Item], ids: list[str | None], generation: int
+    ) -> None:
         """Send and settle; a post-events batch refused with 400/422 is narrowed down to its bad events.
 
         The item the reply names (`events[3]...`) is dead-lettered with that reply and the rest resent;
         without such a name the batch is split in halves and each half resent, down to single events.
         """
-        outcome = sender.send(request)
+        encoded = orjson.dumps(request.body)
+        sent, outcome = timed(self.clock, SEGMENT, request.endpoint, encoded, items, ids, sender.send, request)
         events = request.body.get("events") if request.endpoint == "post-events" else None
         if outcome.ok or outcome.status not in NARROWED_STATUSES or not events or len(events) == 1:
-            self._settle(SEGMENT, items, outcome)
+            self.trail.sent(sent, outcome, *self._settle(SEGMENT, items, outcome))
             return
+        self.trail.sent(sent, outcome, "narrowed")
         self.stats[SEGMENT]["narrowed"] += 1
         named = _named_event(outcome.detail, len(events))
         if named is not None:
@@ -345,7 +370,8 @@ class Bridge:
             if self._generation != generation:
                 return
             body = {"events": [events[i] for i in part]}
-            self._deliver(sender, Request("post-events", body), [items[i] for i in part], generation)
+            part_ids = [ids[i] for i in part]
+            self._deliver(sender, Request("post-events", body), [items[i] for i in part], part_ids, generation)
 
     def drain_pushwoosh(self) -> int:
         if self.segment is None:
@@ -361,21 +387,27 @@ class Bridge:
             if message["messageId"] not in by_message:
                 messages.append(message)
             by_message.setdefault(message["messageId"], []).append(item)
+        sender = self.segment
         for body, ids in batch_bodies(messages, iso_millis(self.clock.now())):
             if self._generation != generation:
                 break
-            self._settle(PUSHWOOSH, [item for mid in ids for item in by_message[mid]], self.segment.send(body))
+            carried = [item for mid in ids for item in by_message[mid]]
+            sent, outcome = timed(self.clock, PUSHWOOSH, "/v1/batch", body, carried, list(ids), sender.send, body)
+            self.trail.sent(sent, outcome, *self._settle(PUSHWOOSH, carried, outcome))
         return len(items)
 
-    def _settle(self, direction: str, items: list[Item], outcome: Outcome) -> None:
+    def _settle(self, direction: str, items: list[Item], outcome: Outcome) -> tuple[str, float | None]:
+        """Ack, retry or bury `items` after `outcome`; returns what became of them and the next attempt's time."""
         ids = [item.id for item in items]
         stats = self.stats[direction]
+        now = self.clock.time()
         if outcome.ok:
             self.outbox.ack(ids)
             stats["delivered"] += len(ids)
+            self.rates.record(direction, now, delivered=len(ids), latencies=[now - i.created_at for i in items])
             logbook.delivered(direction, len(ids), outcome)
-            return
-        now = self.clock.time()
+            return "delivered", None
+        self.rates.record(direction, now, failed=len(ids))
         expired = [i.id for i in items if now - i.created_at >= self.settings.max_age]
         if not outcome.retry or expired:
             dead = ids if not outcome.retry else expired
@@ -389,6 +421,8 @@ class Bridge:
             self.outbox.retry(ids, now + delay, outcome.status, outcome.detail)
             stats["retried"] += len(ids)
             logbook.retrying(direction, len(ids), delay, outcome)
+            return "retry", now + delay
+        return "dead", None
 
     def _record_skips(self, direction: str, skipped: list[Skipped]) -> None:
         """Count each skip under its reason and keep the latest ones for the control API."""
@@ -446,3 +480,5 @@ class Bridge:
                 counter.clear()
             with self._skips_lock:
                 self._skips.clear()
+            self.trail.clear()
+            self.rates.clear()

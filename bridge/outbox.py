@@ -128,6 +128,19 @@ class Outbox:
             for r in rows
         ]
 
+    def queued(self, direction: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Items waiting or being sent, oldest first: attempts so far, the next attempt, the last reply.
+        One `leased_until` in the future means a worker holds it now (in flight)."""
+        sql = (
+            "SELECT id, direction, created_at, next_at, lease_until, attempts, last_status, last_error FROM outbox "
+            "WHERE state = 'queued'" + (" AND direction = ?" if direction else "") + " ORDER BY id LIMIT ?"
+        )
+        params: tuple[Any, ...] = (direction, limit) if direction else (limit,)
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        keys = ("id", "direction", "created_at", "next_at", "leased_until", "attempts", "last_status", "last_error")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def replay(self, ids: list[int] | None, now: float) -> int:
         """Queue dead letters again (all when `ids` is None); returns how many."""
         with self._lock:

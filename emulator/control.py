@@ -19,6 +19,7 @@ from swoosh.emulator.journal import EXPORTED_SECRET_FIELDS, redact_stored
 from swoosh.emulator.runtime import CLIENT_GONE_KEY, Runtime
 
 MAX_WAIT_SECONDS = 300.0
+MAX_UNIX_TIME = 1e11  # journal `since`/`until`: seconds since the epoch, well past any clock offset
 
 
 class UnknownCollection(KeyError):
@@ -124,6 +125,8 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
             request.args.get("path"),
             None if status is None else int(status),
             None if limit is None else int(limit),
+            _number_arg("since", None, 0, MAX_UNIX_TIME),
+            _number_arg("until", None, 0, MAX_UNIX_TIME),
         )
         return json_response({"count": len(entries), "requests": [e.to_dict() for e in entries]})
 

@@ -148,10 +148,20 @@ class Journal:
             self._entries.append(entry)
 
     def entries(
-        self, method: str | None = None, path: str | None = None, status: int | None = None, limit: int | None = None
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        limit: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
     ) -> list[JournalEntry]:
+        """Oldest first; `since`/`until` bound when a request arrived (the service's clock), both inclusive."""
         with self._lock:
             items = list(self._entries)
+        if since is not None or until is not None:
+            low, high = since if since is not None else float("-inf"), until if until is not None else float("inf")
+            items = [e for e in items if low <= e.at <= high]
         if method:
             items = [e for e in items if e.method == method.upper()]
         if path:

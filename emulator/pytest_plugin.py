@@ -12,7 +12,7 @@ import json
 import os
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -221,12 +221,18 @@ class BridgeView:
 
 class StackView:
     def __init__(
-        self, segment: SegmentView, pushwoosh: PushwooshView, bridge: BridgeView, ca_cert: str | None = None
+        self,
+        segment: SegmentView,
+        pushwoosh: PushwooshView,
+        bridge: BridgeView,
+        ca_cert: str | None = None,
+        inspector_url: str | None = None,
     ) -> None:
         self.segment = segment
         self.pushwoosh = pushwoosh
         self.bridge = bridge
         self.ca_cert = ca_cert  # the CA to trust when the stack serves https (--swoosh-tls), else None
+        self.inspector_url = inspector_url  # the stack's web UI (docs/inspector.md), when it serves one
 
 
 def _remote_stack(value: str) -> dict[str, Any]:
@@ -272,6 +278,7 @@ def _swoosh_views(_swoosh_target: dict[str, Any]) -> StackView:
         PushwooshView(urls["pushwoosh"], verify, token),
         BridgeView(urls["bridge"], verify, token),
         ca_cert,
+        urls.get("inspector"),
     )
 
 
@@ -317,6 +324,27 @@ def swoosh_stack(
     if config:
         _apply_marker_config(views, config)
     yield views
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that used the stack gets a "swoosh" section saying where to look at what happened."""
+    report = yield
+    view = getattr(item, "funcargs", {}).get("swoosh_stack")
+    if report.failed and isinstance(view, StackView) and view.inspector_url:
+        report.sections.append(("swoosh", inspector_hint(view.inspector_url, item.config)))
+    return report
+
+
+def inspector_hint(url: str, config: pytest.Config) -> str:
+    if config.getoption("--swoosh-url"):
+        return f"inspector: {url} (the stack keeps this test's state until the next test resets it)"
+    return (
+        f"inspector: {url} (this session's own stack, gone when pytest ends). To look at a failure after the run:"
+        " `swoosh up`, then rerun the test with `--swoosh-url auto` and open the inspector URL it prints."
+    )
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "contracts": "swoosh.contracts.cli:contracts",
     "fixtures": "swoosh.fixtures.cli:fixtures",
     "traffic": "swoosh.fixtures.traffic.cli:traffic",
+    "trace": "swoosh.trace_cli:trace",
 }
 
 

@@ -26,6 +26,7 @@ SERVICES: dict[str, str] = {
     "segment": "swoosh.emulator.segment.service:build",
     "pushwoosh": "swoosh.emulator.pushwoosh.service:build",
     "bridge": "swoosh.bridge.service:build",
+    "inspector": "swoosh.inspector.service:build",
 }
 
 
@@ -43,6 +44,11 @@ def _why_not_listening(name: str, host: str, port: int, exc: OSError) -> str:
     if exc.errno == errno.EADDRNOTAVAIL:
         return f"cannot listen on {host}: no such address on this machine (--host 127.0.0.1 for loopback)"
     return f"cannot listen on {host}:{port} for {name}: {exc}"
+
+
+def _loopback_only(handle: ServiceHandle) -> bool:
+    """Served on loopback, plain http, without the control token (the inspector: it holds the token)."""
+    return bool(getattr(handle, "loopback_only", False))
 
 
 class Stack:
@@ -64,8 +70,9 @@ class Stack:
                 self.handles[name] = getattr(importlib.import_module(module), attr)(self.options)
             for name, handle in self.handles.items():
                 self.servers[name] = self._serve(name, handle)
+                private = _loopback_only(handle)
                 access_of(handle.app).configure(
-                    self.options.host, self.options.allowed_hosts, self.options.control_token
+                    self._host_of(handle), self.options.allowed_hosts, None if private else self.options.control_token
                 )
             self.started_at = time.time()
             urls = self.urls
@@ -77,9 +84,15 @@ class Stack:
             raise
         return self
 
+    def _host_of(self, handle: ServiceHandle) -> str:
+        """A loopback-only service (the inspector) stays on loopback, whatever --host the stack has."""
+        return "127.0.0.1" if _loopback_only(handle) else self.options.host
+
     def _serve(self, name: str, handle: ServiceHandle) -> ServerThread:
-        host, port = self.options.host, self.options.ports.get(name, 0)
+        host, port = self._host_of(handle), self.options.ports.get(name, 0)
         tls = self.options.tls_files.server_pair if self.options.tls_files else self.options.tls
+        if _loopback_only(handle):
+            tls = None  # a browser on this machine, without the local CA to trust
         try:
             return ServerThread(handle.app, host, port, name=f"swoosh-{name}", tls=tls).start()
         except OSError as exc:

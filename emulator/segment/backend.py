@@ -27,12 +27,11 @@ from swoosh.emulator.segment.stored import (
     BAD,
     DROPPED,
     DUPLICATE,
-    FILTER_FIELDS,
     GOOD,
     STATUSES,
+    EventWindow,
     StoredEvent,
     serialize,
-    since_time,
 )
 from swoosh.emulator.segment.warehouse import Warehouse
 from swoosh.emulator.store import Store, StoreError
@@ -379,19 +378,17 @@ class SegmentBackend:
             }
 
     def events(self, filters: Mapping[str, str], limit: int | None = None) -> list[dict[str, Any]]:
-        filters = dict(filters)
-        since = filters.pop("since", None)
-        since_ts = since_time(since)
+        """Matching events, oldest first; with `limit`, the newest `limit` of them.
+
+        Scanned newest first and stopped as soon as `limit` are found or `after` is passed, so the
+        newest page of a million stored events costs what its rows cost, not the million.
+        """
+        window = EventWindow.of(filters)
+        if limit is not None and limit <= 0:
+            return []
         with self._lock:
             snapshot = list(self._events)
-        found = [
-            e
-            for e in snapshot
-            if (since_ts is None or e.received_at >= since_ts) and match_filters(e.filter_view, filters, FILTER_FIELDS)
-        ]
-        if limit is not None:
-            found = found[-limit:] if limit > 0 else []
-        return [e.to_dict() for e in found]
+        return [e.to_dict() for e in reversed(window.newest(reversed(snapshot), limit))]
 
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
         if collection == "events":

@@ -18,6 +18,7 @@ import random
 import re
 import ssl
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -243,11 +244,13 @@ class _Lane:
         headers = {"Content-Type": "application/json"}
         if destination.secret:
             headers["X-Signature"] = hmac.new(destination.secret.encode(), body, hashlib.sha1).hexdigest()
+        sent_at, started = self.owner.runtime.clock.time(), time.perf_counter()
         try:
             outcome = classify(self.http.post(destination.url, content=body, headers=headers))
         except httpx.HTTPError as exc:
             outcome = classify(None, exc)
-        self.owner.settle(self, batch, outcome)
+        took_ms = round((time.perf_counter() - started) * 1000, 3)
+        self.owner.settle(self, batch, outcome, sent_at, took_ms)
 
 
 class Deliverer:
@@ -327,14 +330,16 @@ class Deliverer:
                         heapq.heappush(lane.heap, (now, delivery.id, delivery))
             self.cond.notify_all()
 
-    def settle(self, lane: _Lane, batch: list[Delivery], outcome: Outcome) -> None:
+    def settle(self, lane: _Lane, batch: list[Delivery], outcome: Outcome, sent_at: float, took_ms: float) -> None:
+        """Record the attempt (when it was sent, how long it took, the answer) on each delivery of `batch`."""
         now = self.runtime.clock.time()
         with self.cond:
             lane.sending = False
             self.cond.notify_all()
             for delivery in batch:
                 error = outcome.detail if outcome.status is None else None
-                delivery.attempts.append({"at": now, "status": outcome.status, "error": error})
+                attempt = {"at": now, "sent_at": sent_at, "duration_ms": took_ms, "status": outcome.status}
+                delivery.attempts.append({**attempt, "error": error})
                 if outcome.ok:
                     delivery.state = "delivered"
                 elif outcome.retry and now - delivery.first_at < RETRY_WINDOW_SECONDS:

@@ -11,6 +11,7 @@ import pytest
 from swoosh.bridge.client import BridgeClient
 from swoosh.bridge.core import Bridge, BridgeSettings
 from swoosh.bridge.outbox import Outbox
+from swoosh.bridge.rates import RecentRates
 from swoosh.bridge.service import create_app
 from swoosh.emulator.client import ControlAPIError
 
@@ -67,3 +68,32 @@ def test_refusals_become_dead_letters_listed_and_replayed_through_the_client(
     assert client.replay([dead[0]["id"]]) == 1 and len(client.dead_letters()) == 1
     client.reset()
     assert client.dead_letters() == [] and client.stats()["segment"]["dead_lettered"] == 0
+
+
+def test_the_outbox_lists_waiting_items_and_rates_count_each_second(bridge: Bridge, client: BridgeClient) -> None:
+    bridge.accept_segment([TRACK, {**TRACK, "messageId": "m2"}])
+    waiting = client.outbox("segment")
+    assert [(i["attempts"], i["last_status"]) for i in waiting] == [(0, None), (0, None)]
+    assert waiting[0]["next_at"] <= bridge.clock.time() and client.outbox("pushwoosh") == []
+    bridge.drain_segment()  # the fake downstream refuses with 400: dead letters, failed attempts counted
+    assert client.outbox() == []
+    series = client.rates(60)
+    [second] = series["directions"]["segment"]
+    assert second["failed"] == 2 and second["delivered"] == 0 and second["latency_ms"] is None
+    assert series["from"] <= second["t"] <= series["to"] and series["directions"]["pushwoosh"] == []
+    with pytest.raises(ControlAPIError, match="seconds must be"):
+        client.rates(0)
+    client.reset()
+    assert client.rates(60)["directions"]["segment"] == []
+
+
+def test_rates_keep_the_mean_latency_of_confirmed_deliveries() -> None:
+    rates = RecentRates(["segment"], window=60)
+    rates.record("segment", 1000.2, delivered=2, latencies=[0.010, 0.030])
+    rates.record("segment", 1000.9, delivered=1, latencies=[0.020])
+    rates.record("segment", 900.0, delivered=5, latencies=[1.0])  # older than the window when the next one comes
+    rates.record("segment", 1001.0, failed=1)
+    assert rates.series(1001.5, 60)["directions"]["segment"] == [
+        {"t": 1000, "delivered": 3, "failed": 0, "latency_ms": 20.0},
+        {"t": 1001, "delivered": 0, "failed": 1, "latency_ms": None},
+    ]

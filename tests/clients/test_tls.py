@@ -81,7 +81,12 @@ def test_a_tls_stack_carries_an_identify_to_tags_and_a_push_to_the_warehouse(
 ) -> None:
     files = ensure_tls_files(tmp_path / "tls")
     with Stack(StackOptions(data_dir=tmp_path, tls_files=files)) as stack:
-        assert all(url.startswith("https://") for url in stack.urls.values())
+        services = {name: url for name, url in stack.urls.items() if name != "inspector"}
+        assert all(url.startswith("https://") for url in services.values())
+        # the inspector stays plain http on loopback (a local browser has no reason to trust the CA)
+        # and reaches the services over https, trusting the stack's CA
+        assert stack.urls["inspector"].startswith("http://127.0.0.1:")
+        assert httpx.get(f"{stack.urls['inspector']}/control", timeout=15).status_code == 200
         locator = json.loads((tmp_path / "stack.json").read_text())
         assert locator["tls"]["ca_cert"] == str(files.ca_cert)
         # the banner's hint says https like `swoosh env --sdk pypushwoosh` (it said "http")

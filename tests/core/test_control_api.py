@@ -94,6 +94,8 @@ def test_state_export_reset_import_round_trip(served) -> None:
         ("DELETE", "/faults/99", b""),
         ("GET", "/wait/notes?timeout=abc", b""),
         ("GET", "/journal?status=x", b""),
+        ("GET", "/journal?since=yesterday", b""),
+        ("GET", "/journal?until=-1", b""),
     ],
 )
 def test_bad_control_input_is_a_clear_4xx_and_changes_nothing(served, method: str, path: str, body: bytes) -> None:

@@ -93,3 +93,13 @@ def test_journal_is_bounded_redacts_secrets_and_filters() -> None:
     assert entries[0].body == "01234" and entries[0].body_truncated
     assert [e.path for e in journal.entries(status=400)] == ["/v1/track/2", "/v1/track/4"]
     assert len(journal.entries(limit=1)) == 1
+
+
+def test_journal_entries_between_two_times() -> None:
+    journal = Journal()
+    for at in (10.0, 20.0, 30.0, 40.0):
+        journal.record(journal.new_entry(at, "POST", f"/at/{int(at)}", "", {}, b""))
+    assert [e.at for e in journal.entries(since=20.0, until=30.0)] == [20.0, 30.0]  # both ends included
+    assert [e.at for e in journal.entries(since=25.0)] == [30.0, 40.0]
+    assert [e.at for e in journal.entries(until=15.0)] == [10.0]
+    assert [e.at for e in journal.entries(since=15.0, limit=1)] == [40.0]  # the newest of those

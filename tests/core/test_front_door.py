@@ -265,6 +265,8 @@ WORDS = [
     "--tls",
     "bridge",
     "pushwoosh",
+    "trace",
+    "--json",
     "=",
     "0",
     "",

@@ -151,3 +151,21 @@ def test_swoosh_url_trusts_a_running_tls_stacks_ca(pytester: pytest.Pytester, tm
     with Stack(StackOptions(data_dir=tmp_path, tls_files=ensure_tls_files(tmp_path / "tls"))):
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--swoosh-url={tmp_path}")
     result.assert_outcomes(passed=1)
+
+
+def test_a_failing_test_names_the_inspector_of_its_stack(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_fails="""
+def test_fails(segment_emulator):
+    assert segment_emulator.events() == ["something"]
+
+def test_passes(segment_emulator):
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*- swoosh -*", "inspector: http://127.0.0.1:* (this session's own stack*--swoosh-url auto*"]
+    )
+    assert result.stdout.str().count("inspector: http://") == 1

@@ -108,3 +108,25 @@ def test_a_destination_that_is_not_an_object_with_a_source_name_is_a_400(client:
     response = client.post("/_swoosh/destinations", data=body, headers=JSON)
     assert response.status_code == 400 and response.get_json()["error"]
     assert client.get("/_swoosh/destinations").get_json()["items"] == []
+
+
+def test_events_are_paged_by_seq_and_filtered_by_time_and_user(client: FlaskClient) -> None:
+    batch = [{"type": "track", "userId": f"u{i % 2}", "event": f"E{i}"} for i in range(6)]
+    batch.append({"type": "page", "anonymousId": "u1", "name": "Home"})
+    assert client.post("/v1/batch", json={"batch": batch}, headers=basic(APP_KEY)).status_code == 200
+
+    def seqs(**args: str) -> list[int]:
+        answer = client.get("/_swoosh/events", query_string=args)
+        assert answer.status_code == 200, answer.get_json()
+        return [e["seq"] for e in answer.get_json()["items"]]
+
+    assert seqs(limit="3") == [5, 6, 7]  # the newest, oldest first
+    assert seqs(limit="3", before="5") == [2, 3, 4]
+    assert seqs(after="5") == [6, 7] and seqs(after="2", before="5") == [3, 4]
+    assert seqs(user="u1") == [2, 4, 6, 7]  # userId or anonymousId
+    assert seqs(user="u1", type="track", limit="2") == [4, 6]
+    assert seqs(until="2000-01-01T00:00:00Z") == [] and seqs(since="2000-01-01T00:00:00Z", limit="1") == [7]
+    assert seqs(limit="0") == []
+    for bad, field in (("after", "x"), ("before", "1.5"), ("until", "soon")):
+        answer = client.get("/_swoosh/events", query_string={bad: field})
+        assert answer.status_code == 400 and bad in answer.get_json()["error"]

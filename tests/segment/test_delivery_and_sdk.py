@@ -74,7 +74,11 @@ def test_retryable_failures_are_retried_on_the_clock_and_final_ones_are_not(
         backend.runtime.clock.advance(700)
         backend.tick()
         assert backend.runtime.wait_until(lambda n=expected: len(hook.received) == n, 5)
-    assert deliveries(backend, 1, state="delivered")[0]["attempts"] == 3
+    history = deliveries(backend, 1, state="delivered")[0]["history"]
+    assert [a["status"] for a in history] == [503, 429, 200]
+    # each attempt says when it left and how long the answer took (the trace's timing of this hop)
+    assert all(a["sent_at"] <= a["at"] and a["duration_ms"] >= 0 for a in history)
+    assert history[1]["sent_at"] - history[0]["sent_at"] >= 700
     backend.ingest("track", {"userId": "u", "event": "B", "messageId": "b"}, APP_KEY)
     failed = deliveries(backend, 1, state="failed")
     assert failed[0]["messageId"] == "b" and failed[0]["last_status"] == 400

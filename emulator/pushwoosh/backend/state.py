@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from swoosh.emulator.control import match_filters
@@ -10,7 +10,7 @@ from swoosh.emulator.journal import REDACTED
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
-from swoosh.emulator.pushwoosh.model import Device, PostedEvent, User
+from swoosh.emulator.pushwoosh.model import Device, Message, PostedEvent, User
 from swoosh.emulator.wire import MAX_STORED_DEPTH, shown, storable
 
 
@@ -33,50 +33,65 @@ class State(Events, Tags):
     )
 
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
+        """Records oldest first; `limit` keeps the newest ones, after skipping the newest `offset` (a filter
+        here: `?offset=50&limit=50` is the second page of 50, newest first). A page is cut before its records
+        are described, and a filtered one is looked for from the newest back, stopping once it is full, so
+        a page costs about its own size whatever the collection holds (a filter matching few records still
+        reads them all)."""
+        filters = dict(filters)
+        offset = _offset(filters.pop("offset", None))
         with self.lock:
-            items = self._collection(collection, filters)
-        if collection not in ("tags", "inbox") and filters and items:
-            keys = {k: k for k in items[0]}
-            items = [i for i in items if match_filters(i, filters, keys)]
-        if limit is not None:
-            items = items[-limit:] if limit else []
-        return items
+            items, describe = self._collection(collection, filters)
+            if collection in ("tags", "inbox") or not filters:
+                return [describe(item) for item in newest(items, limit, offset)]
+            wanted = None if limit is None else limit + offset
+            found: list[dict[str, Any]] = []
+            keys: dict[str, str] = {}
+            for item in reversed(items):
+                if wanted is not None and len(found) >= wanted:
+                    break
+                if keys and isinstance(item, PostedEvent) and not _may_match(item, filters):
+                    continue  # the event log can hold a million: compared before it is described
+                record = describe(item)
+                if not keys:
+                    keys = {k: k for k in record}
+                    _known(filters, keys)
+                if match_filters(record, filters, keys):
+                    found.append(record)
+        found.reverse()
+        return list(newest(found, limit, offset))
 
-    def _collection(self, collection: str, filters: Mapping[str, str]) -> list[dict[str, Any]]:
+    def _collection(self, collection: str, filters: Mapping[str, str]) -> tuple[Sequence[Any], Describe]:
+        """The collection's items (oldest first) and how each is shown."""
         if collection == "devices":
-            return [d.describe() for d in self.all_devices()]
+            return self.all_devices(), Device.describe
         if collection == "users":
-            return [
-                {**u.describe(), "tags": {k: self._render_tag(k, v) for k, v in self.user_tag_values(u).items()}}
-                for u in self.users.values()
-            ]
+            return list(self.users.values()), self._user_view
         if collection == "events":
-            return [e.describe() for e in self.posted]
+            return list(self.posted), PostedEvent.describe
         if collection == "messages":
-            return [
-                {**m.describe(), "notification": {k: v for k, v in m.notification.items() if k != "_filter"}}
-                for m in self.messages.values()
-            ]
+            return list(self.messages.values()), _message_view
         if collection == "deliveries":
-            return [d.describe() for d in self.deliveries]
+            return list(self.deliveries), lambda d: d.describe()
         if collection == "inbox":
             hwid = filters.get("hwid")
             if hwid is None:
                 raise ValueError("inbox needs ?hwid=")
-            return list(self.inboxes.get(hwid, []))
-        if collection == "app-opens":
-            return list(self.app_opens)
-        if collection == "message-events":
-            return list(self.lifecycle.events)
-        if collection == "warnings":
-            return list(self.warnings)
-        if collection == "applications":
-            return [a.describe() for a in self.applications.values()]
-        if collection == "webhooks":
-            return self.webhooks.describe()
-        if collection == "tags":
-            return self._tags_view(filters)
-        raise ValueError(f"unknown collection {shown(collection)}")
+            return self.inboxes.get(hwid, []), dict
+        listed = {
+            "app-opens": lambda: list(self.app_opens),
+            "message-events": lambda: list(self.lifecycle.events),
+            "warnings": lambda: list(self.warnings),
+            "applications": lambda: [a.describe() for a in self.applications.values()],
+            "webhooks": self.webhooks.describe,
+            "tags": lambda: self._tags_view(filters),
+        }
+        if collection not in listed:
+            raise ValueError(f"unknown collection {shown(collection)}")
+        return listed[collection](), dict
+
+    def _user_view(self, user: User) -> dict[str, Any]:
+        return {**user.describe(), "tags": {k: self._render_tag(k, v) for k, v in self.user_tag_values(user).items()}}
 
     def _tags_view(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
         if "hwid" in filters:
@@ -247,3 +262,36 @@ def _private_key(exported: Any) -> str | None:
     """An application's VAPID private key from an export; a shared export has it redacted, and the
     application then gets a new pair (browsers subscribed with the old key resubscribe)."""
     return None if exported in (None, REDACTED) else str(exported)
+
+
+Describe = Callable[[Any], dict[str, Any]]
+EVENT_FIELDS = ("name", "subject", "application")  # a posted event's attributes its record shows unchanged
+
+
+def _may_match(event: PostedEvent, filters: Mapping[str, str]) -> bool:
+    """False when an attribute the record shows as is already differs from its filter."""
+    return all(getattr(event, key) == filters[key] for key in EVENT_FIELDS if key in filters)
+
+
+def _known(filters: Mapping[str, str], keys: Mapping[str, str]) -> None:
+    unknown = sorted(set(filters) - set(keys))
+    if unknown:
+        raise ValueError(f"unknown filter {unknown[0]!r}; known: {', '.join(sorted(keys))}")
+
+
+def _message_view(message: Message) -> dict[str, Any]:
+    return {**message.describe(), "notification": {k: v for k, v in message.notification.items() if k != "_filter"}}
+
+
+def newest(items: Sequence[Any], limit: int | None, offset: int) -> Sequence[Any]:
+    """The newest `limit` of `items` (oldest first) once the newest `offset` are skipped; all when `limit` is None."""
+    end = max(len(items) - offset, 0)
+    return items[0 if limit is None else max(end - limit, 0) : end]
+
+
+def _offset(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 0
+    if not raw.isdigit():
+        raise ValueError("offset must be a whole number of records to skip (0 or more)")
+    return int(raw)
