@@ -1,4 +1,4 @@
-"""What the fake Segment keeps of each received message: a compact record, its statuses, its JSON form.
+"""What the fake Segment keeps of each received message: a row for its event table, its statuses, its JSON.
 
 Separate from the ingest rules (backend.py): how a message is judged changes with Segment's edge,
 how it is stored, exported, restored and filtered does not.
@@ -6,7 +6,6 @@ how it is stored, exported, restored and filtered does not.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import orjson
@@ -19,107 +18,68 @@ GOOD, BAD, DUPLICATE, DROPPED = "good", "bad", "duplicate", "dropped"
 STATUSES = (GOOD, BAD, DUPLICATE, DROPPED)
 
 
-def _interned(value: Any) -> Any:
-    return sys.intern(value) if type(value) is str else value
+# One stored event as the event table keeps it (event_table.COLUMNS): seq, status, reason, source, type,
+# event, userId, anonymousId, messageId (the filter columns, as text), received_at, violations (JSON bytes
+# or None), payload (the message's JSON bytes).
+Row = tuple[Any, ...]
 
 
-class StoredEvent:
-    """One received message, compact: the payload is kept as JSON bytes."""
+def _text(value: Any) -> str | None:
+    """A filter column's value: what the control API's `field=value` compares with (None never matches)."""
+    return value if type(value) is str or value is None else str(value)
 
-    __slots__ = (
-        "anonymous_id",
-        "call_type",
-        "event",
-        "message_id",
-        "payload",
-        "reason",
-        "received_at",
-        "seq",
-        "source",
-        "status",
-        "user_id",
-        "violations",
+
+def stored_row(
+    seq: int,
+    status: str,
+    reason: str | None,
+    source: str | None,
+    call_type: str | None,
+    message: Any,
+    received_at: float,
+    violations: list[dict[str, str]] | None = None,
+    payload: bytes | None = None,
+) -> Row:
+    """The row for one received message; `payload` is its JSON when already serialised (a good event)."""
+    fields = message if isinstance(message, dict) else {}
+    event = fields.get("event")
+    if not isinstance(event, str):
+        event = fields.get("name")
+    if payload is None:
+        payload = serialize(message) or orjson.dumps({"unserializable": "nested deeper than JSON output allows"})
+    if status != GOOD and len(payload) > STORED_BAD_PAYLOAD_BYTES:
+        payload = orjson.dumps({"truncated": True, "bytes": len(payload)})
+    return (
+        seq,
+        status,
+        reason,
+        source,
+        call_type,
+        _text(event),
+        _text(fields.get("userId")),
+        _text(fields.get("anonymousId")),
+        _text(fields.get("messageId")),
+        received_at,
+        None if violations is None else orjson.dumps(violations),
+        payload,
     )
 
-    def __init__(
-        self,
-        seq: int,
-        status: str,
-        reason: str | None,
-        source: str | None,
-        call_type: str | None,
-        message: Any,
-        received_at: float,
-        violations: list[dict[str, str]] | None = None,
-        payload: bytes | None = None,
-    ) -> None:
-        self.seq = seq
-        self.status = status
-        self.reason = reason
-        self.source = source
-        self.call_type = call_type
-        self.received_at = received_at
-        self.violations = violations
-        fields = message if isinstance(message, dict) else {}
-        # Interned: names and ids repeat across events, and a million stored events should share them.
-        self.event = _interned(fields.get("event") if isinstance(fields.get("event"), str) else fields.get("name"))
-        self.user_id = _interned(fields.get("userId"))
-        self.anonymous_id = _interned(fields.get("anonymousId"))
-        self.message_id = fields.get("messageId")
-        if payload is None:
-            payload = serialize(message) or orjson.dumps({"unserializable": "nested deeper than JSON output allows"})
-        if status != GOOD and len(payload) > STORED_BAD_PAYLOAD_BYTES:
-            payload = orjson.dumps({"truncated": True, "bytes": len(payload)})
-        self.payload = payload
 
-    def _header(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "status": self.status,
-            "reason": self.reason,
-            "source": self.source,
-            "type": self.call_type,
-            "received_at": self.received_at,
-            "violations": self.violations,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self._header(), "message": orjson.loads(self.payload)}
-
-    def to_record(self) -> bytes:
-        """`to_dict` as JSON bytes, the stored payload spliced in as is (nothing re-serialised)."""
-        head = orjson.dumps(self._header())
-        return head[:-1] + b',"message":' + self.payload + b"}"
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StoredEvent:
-        """The inverse of `to_dict`, for an imported state; refuses an unknown status."""
-        event = cls(
-            int(data["seq"]),
-            str(data["status"]),
-            data.get("reason"),
-            data.get("source"),
-            data.get("type"),
-            data.get("message"),
-            float(data["received_at"]),
-            data.get("violations"),
-        )
-        if event.status not in STATUSES:
-            raise ValueError(f"unknown event status {event.status!r}")
-        return event
-
-    @property
-    def filter_view(self) -> dict[str, Any]:
-        return {
-            "type": self.call_type,
-            "event": self.event,
-            "userId": self.user_id,
-            "anonymousId": self.anonymous_id,
-            "source": self.source,
-            "status": self.status,
-            "reason": self.reason,
-            "messageId": self.message_id,
-        }
+def row_from_dict(data: dict[str, Any]) -> Row:
+    """The row of one event as `event_table.event_dict` shows it (an imported state); refuses an unknown status."""
+    status = str(data["status"])
+    if status not in STATUSES:
+        raise ValueError(f"unknown event status {status!r}")
+    return stored_row(
+        int(data["seq"]),
+        status,
+        data.get("reason"),
+        data.get("source"),
+        data.get("type"),
+        data.get("message"),
+        float(data["received_at"]),
+        data.get("violations"),
+    )
 
 
 def serialize(message: Any) -> bytes | None:
@@ -132,11 +92,6 @@ def serialize(message: Any) -> bytes | None:
         return bytes(memoryview(orjson.dumps(message, default=str, option=orjson.OPT_NON_STR_KEYS)))
     except TypeError:
         return None
-
-
-FILTER_FIELDS = {
-    name: name for name in ("type", "event", "userId", "anonymousId", "source", "status", "reason", "messageId")
-}
 
 
 def since_time(value: str | None) -> float | None:
