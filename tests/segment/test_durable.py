@@ -115,14 +115,23 @@ def test_evicted_events_leave_the_store_and_stay_counted(services: list[SegmentS
 def test_a_write_the_store_refuses_is_not_acknowledged(services: list[SegmentService], tmp_path: Path) -> None:
     service = start(services, tmp_path)
     client = service.app.test_client()
-    service.store.close()
+    refuse = "CREATE TRIGGER refuse BEFORE INSERT ON segment_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    with service.store.transaction() as sql:
+        sql.execute(refuse)
     answer = client.post("/v1/batch", json=batch(range(2)), headers=basic(APP_WRITE_KEY))
-    assert answer.status_code == 503
-    assert answer.get_json()["code"] == "store_unavailable"
+    assert (answer.status_code, answer.get_json()["code"]) == (503, "store_unavailable")
+    assert service.backend.events({}) == [] and service.backend.counts()["stored"] == 0
+    with service.store.transaction() as sql:
+        sql.execute("DROP TRIGGER refuse")
+    assert client.post("/v1/batch", json=batch(range(2)), headers=basic(APP_WRITE_KEY)).status_code == 200
+    assert service.backend.counts()["good"] == 2  # the refused request took no messageId and no seq
+    assert [e["seq"] for e in service.backend.events({})] == [1, 2]
+
+    service.store.close()  # a store that cannot even be read refuses too
+    answer = client.post("/v1/batch", json=batch(range(5, 7)), headers=basic(APP_WRITE_KEY))
+    assert (answer.status_code, answer.get_json()["code"]) == (503, "store_unavailable")
     services.remove(service)
     service.backend.close()
-    assert service.backend.events({}) == []  # nothing kept in memory either, and the ids are not taken
-    assert "m0" not in service.backend._seen_ids
 
 
 def test_events_of_the_earlier_record_layout_move_into_the_event_table(
