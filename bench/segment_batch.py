@@ -2,6 +2,8 @@
 
     python bench/segment_batch.py [--runs 3] [--seconds 10] [--connections 16]
     python bench/segment_batch.py --store-cost 2000   # in-process: what the --data-dir store adds per request
+    python bench/segment_batch.py --per-event 300     # in-process: µs per event of a 100-event /v1/batch
+    python bench/segment_batch.py --per-event 300 --profile   # the same under cProfile, top entries
 
 Workload: 100-event /v1/batch requests (~20 KB, realistic track/identify/page events, a fresh
 messageId per event per request so dedupe never short-circuits), `wrk` from Debian's packages with
@@ -226,6 +228,50 @@ def store_cost(requests: int) -> dict[str, object]:
     }
 
 
+def per_event(requests: int, profile: bool) -> dict[str, object]:
+    """In-process, no sockets: µs per event of 100-event `/v1/batch` requests through the Flask app (body
+    parse, auth, validation, enrichment, dedupe, the store's transaction), 3 rounds on a fresh backend
+    each; with `profile`, one more round under cProfile and its top entries by self time."""
+    import base64
+    import cProfile
+    import io
+    import pstats
+
+    from swoosh.emulator.segment.app import create_app
+    from swoosh.emulator.segment.backend import SegmentBackend
+
+    template = batch_template()
+    headers = {
+        "Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode(),
+        "Content-Type": "application/json",
+    }
+
+    def round_(tag: str) -> float:
+        backend = SegmentBackend()
+        client = create_app(backend).test_client()
+        bodies = [template.replace("__ID__", f"{tag}-{n}").encode() for n in range(requests)]
+        start = time.perf_counter()
+        for body in bodies:
+            client.post("/v1/batch", data=body, headers=headers)
+        elapsed = time.perf_counter() - start
+        assert backend.counts()["good"] == requests * 100, backend.counts()
+        backend.close()
+        return elapsed / (requests * 100) * 1e6
+
+    timings = [round(round_(f"r{n}"), 2) for n in range(3)]
+    result: dict[str, object] = {"requests_per_round": requests, "us_per_event": timings}
+    result["median_us_per_event"] = statistics.median(timings)
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        round_("profiled")
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+        result["profile"] = out.getvalue()
+    return result
+
+
 def million_events(port: int, process: subprocess.Popen[bytes], script: Path) -> dict[str, object]:
     """Fill the store to its default cap (1,000,000 events) and read RSS."""
     url = f"http://127.0.0.1:{port}"
@@ -252,7 +298,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-million", action="store_true")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
+    parser.add_argument("--per-event", type=int, metavar="REQUESTS", help="only measure µs per event in-process")
+    parser.add_argument("--profile", action="store_true", help="with --per-event: a cProfile of one more round")
     args = parser.parse_args()
+    if args.per_event:
+        result = per_event(args.per_event, args.profile)
+        profile = result.pop("profile", "")
+        print(json.dumps({**result, "command": " ".join(["python", *sys.argv])}, indent=2))
+        print(profile)
+        return
     if args.store_cost:
         print(json.dumps({**store_cost(args.store_cost), "command": " ".join(["python", *sys.argv])}, indent=2))
         return

@@ -87,9 +87,10 @@ class SqliteStore:
     (FULL would fsync every commit for that; a local emulator does not pay it: docs/decisions.md)."""
 
     def __init__(self, path: Path | None = None, synchronous: str = "NORMAL") -> None:
-        """`synchronous="FULL"` fsyncs every commit (bench/segment_batch.py --store-cost compares them)."""
-        if synchronous not in ("NORMAL", "FULL"):
-            raise ValueError("synchronous must be NORMAL or FULL")
+        """`synchronous="FULL"` fsyncs every commit (bench/segment_batch.py --store-cost compares them); "OFF"
+        never fsyncs, not even at a checkpoint: for a temporary store, which no restart reads."""
+        if synchronous not in ("OFF", "NORMAL", "FULL"):
+            raise ValueError("synchronous must be OFF, NORMAL or FULL")
         self._tmp = None if path else tempfile.TemporaryDirectory(prefix="swoosh-store-")
         self.path = Path(path) if path else Path(self._tmp.name) / "store.db"  # type: ignore[union-attr]  # _tmp is set exactly when no path is given
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,4 +191,6 @@ class _Statements:
 
 def open_store(service: str, data_dir: Path | None) -> SqliteStore:
     """The service's store in `data_dir`, or a temporary one removed at close when there is none."""
-    return SqliteStore(data_dir / STORE_FILE.format(service=service) if data_dir else None)
+    if data_dir is None:
+        return SqliteStore(None, synchronous="OFF")
+    return SqliteStore(data_dir / STORE_FILE.format(service=service))

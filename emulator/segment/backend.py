@@ -203,7 +203,7 @@ class SegmentBackend:
         result = IngestResult()
         stored: list[Row] = []
         good: list[dict[str, Any]] = []
-        fresh: dict[str, float] = {}  # this request's new messageIds -> end of their dedupe window
+        fresh: set[str] = set()  # this request's new messageIds
         flagged: list[tuple[dict[str, Any], list[dict[str, str]]]] = []  # for violation forwarding
         enrichment = m.Enrichment(received, write_key, source.source_id if source else "")
         with self._lock:
@@ -228,7 +228,10 @@ class SegmentBackend:
                         )
                         result.duplicates += 1
                         continue
-                    fresh[message_id] = now + m.DEDUPE_WINDOW
+                    fresh.add(message_id)
+                    window_ends: float | None = now + m.DEDUPE_WINDOW
+                else:
+                    window_ends = None  # a messageId Segment generates is never sent again
                 enrichment.apply(item, item_type)  # type: ignore[arg-type]  # a good item's type was checked above
                 violations = None
                 if source.tracking_plan is not None:
@@ -244,17 +247,19 @@ class SegmentBackend:
                         continue
                 payload = serialize(item)
                 if payload is None:
-                    fresh.pop(item["messageId"], None)
+                    fresh.discard(item["messageId"])
                     stored.append(self._record(BAD, m.TOO_DEEPLY_NESTED, source.name, item_type, item, now))
                     result.rejected.append({"index": index, "reason": m.TOO_DEEPLY_NESTED})
                     continue
-                stored.append(self._record(GOOD, None, source.name, item_type, item, now, violations, payload))
+                stored.append(
+                    self._record(GOOD, None, source.name, item_type, item, now, violations, payload, window_ends)
+                )
                 good.append(item)
                 result.accepted += 1
             if self.strict and result.rejected:  # strict refuses the request: nothing of it is kept
                 raise IngestError(400, "invalid_events", f"{len(result.rejected)} message(s) rejected", result.rejected)
             try:
-                self._store(stored, fresh, now)
+                self._store(stored, now)
             except StoreError as exc:  # not durable, so not acknowledged: the client retries
                 raise IngestError(503, "store_unavailable", str(exc)) from exc
         if source is not None and good:
@@ -324,9 +329,10 @@ class SegmentBackend:
         now: float,
         violations: list[dict[str, str]] | None = None,
         payload: bytes | None = None,
+        window_ends: float | None = None,
     ) -> Row:
         self._seq += 1
-        return stored_row(self._seq, status, reason, source, call_type, item, now, violations, payload)
+        return stored_row(self._seq, status, reason, source, call_type, item, now, violations, payload, window_ends)
 
     def _seen(self, items: list[Any], now: float) -> set[str]:
         """The request's messageIds already in the dedupe window (one lookup for the whole request)."""
@@ -336,10 +342,11 @@ class SegmentBackend:
         except StoreError as exc:  # nothing can be kept either: the client retries
             raise IngestError(503, "store_unavailable", str(exc)) from exc
 
-    def _store(self, stored: list[Row], fresh: dict[str, float], now: float) -> None:
-        """Keep one request's rows and dedupe entries in one transaction, evicting beyond the cap."""
+    def _store(self, stored: list[Row], now: float) -> None:
+        """Keep one request's rows in one transaction, evicting beyond the cap (its good rows are its
+        dedupe entries: event_table.EventTable.seen)."""
         try:
-            evicted = self.table.write(stored, fresh, now, self.max_events, self._stored)
+            evicted = self.table.write(stored, now, self.max_events, self._stored)
         except StoreError:
             self._seq -= len(stored)
             raise
@@ -416,7 +423,7 @@ class SegmentBackend:
                 "counts": dict(self._counts),
                 "evicted": sum(self._evicted_counts.values()),
                 "evicted_counts": self.evicted_counts(),
-                "seen_ids": [list(entry) for entry in self.table.seen_ids()],
+                "seen_ids": [list(entry) for entry in self.table.seen_ids(self.runtime.clock.now().timestamp())],
             }
 
     def import_state(self, state: dict[str, Any]) -> None:

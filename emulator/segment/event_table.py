@@ -30,6 +30,7 @@ COLUMNS = (
     "anonymous_id",
     "message_id",
     "received_at",
+    "window_ends",
     "violations",
     "payload",
 )
@@ -44,14 +45,23 @@ FILTER_COLUMNS = {
     "reason": "reason",
     "messageId": "message_id",
 }
+# Every filter has an index ending in seq (so `limit` reads the newest matches first). Status and reason
+# are indexed only where they tell something (not good): a good event, nearly every row, pays nothing for
+# them, and `status=good` reads the table itself in seq order. Each index costs every insert a B-tree
+# write; bench/RESULTS.md has the measured cost per event.
+NOT_GOOD = "status <> 'good'"  # the partial index's own term: a query repeats it to be allowed to use it
 SCHEMA = (
-    f"CREATE TABLE IF NOT EXISTS segment_events (seq INTEGER PRIMARY KEY, status TEXT NOT NULL, reason TEXT, "
-    f"source TEXT, type TEXT, event TEXT, user_id TEXT, anonymous_id TEXT, message_id TEXT, "
-    f"received_at REAL NOT NULL, violations BLOB, payload BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS segment_events (seq INTEGER PRIMARY KEY, status TEXT NOT NULL, reason TEXT, "
+    "source TEXT, type TEXT, event TEXT, user_id TEXT, anonymous_id TEXT, message_id TEXT, "
+    "received_at REAL NOT NULL, window_ends REAL, violations BLOB, payload BLOB NOT NULL)",
     *(
         f"CREATE INDEX IF NOT EXISTS segment_events_{column} ON segment_events ({column}, seq)"
-        for column in (*FILTER_COLUMNS.values(), "received_at")
+        for column in ("source", "type", "event", "user_id", "anonymous_id", "message_id", "received_at")
     ),
+    f"CREATE INDEX IF NOT EXISTS segment_events_status ON segment_events (status, seq) WHERE {NOT_GOOD}",
+    "CREATE INDEX IF NOT EXISTS segment_events_reason ON segment_events (reason, seq) WHERE reason IS NOT NULL",
+    # The dedupe window beyond the table: messageIds of good events the cap evicted (or an imported state
+    # listed) that still count as duplicates. Stored good events answer for themselves (`seen`).
     "CREATE TABLE IF NOT EXISTS segment_seen (message_id TEXT PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS segment_seen_expires ON segment_seen (expires)",
     "CREATE TABLE IF NOT EXISTS segment_evicted (status TEXT PRIMARY KEY, count INTEGER NOT NULL)",
@@ -63,7 +73,7 @@ ID_CHUNK = 500  # messageIds per lookup (SQLite allows 32,766 parameters; Postgr
 
 def event_dict(row: Sequence[Any]) -> dict[str, Any]:
     """A stored row as the control API, export and import show it."""
-    seq, status, reason, source, call_type, _e, _u, _a, _m, received_at, violations, payload = row
+    seq, status, reason, source, call_type, _e, _u, _a, _m, received_at, _w, violations, payload = row
     return {
         "seq": seq,
         "status": status,
@@ -86,24 +96,25 @@ class EventTable:
                 sql.execute(statement)
 
     # -- writing (one request, one transaction) ------------------------------------------------
-    def write(
-        self, rows: Sequence[Row], seen: Mapping[str, float], now: float, max_events: int, stored: int
-    ) -> Counter[str]:
-        """Keep a request's rows and remember its new messageIds until their expiry, forget expired ones,
-        and evict the oldest rows beyond `max_events` (`stored` is the count before); the evicted per status."""
+    def write(self, rows: Sequence[Row], now: float, max_events: int, stored: int) -> Counter[str]:
+        """Keep a request's rows, forget expired dedupe entries and evict the oldest rows beyond `max_events`
+        (`stored` is the count before), in one transaction; the evicted, per status."""
         with self.store.transaction() as sql:
             sql.execute("DELETE FROM segment_seen WHERE expires <= ?", (now,))
-            sql.executemany("INSERT OR REPLACE INTO segment_seen (message_id, expires) VALUES (?, ?)", list(seen.items()))
             sql.executemany(INSERT, rows)
             overflow = stored + len(rows) - max(0, max_events)
-            return self._evict(sql, overflow) if overflow > 0 else Counter()
+            return self._evict(sql, overflow, now) if overflow > 0 else Counter()
 
-    def _evict(self, sql: Sql, overflow: int) -> Counter[str]:
-        oldest = "SELECT seq FROM segment_events ORDER BY seq LIMIT ?"
-        evicted = Counter(
-            dict(sql.execute(f"SELECT status, count(*) FROM segment_events WHERE seq IN ({oldest}) GROUP BY status", (overflow,)))
+    def _evict(self, sql: Sql, overflow: int, now: float) -> Counter[str]:
+        """Delete the `overflow` oldest rows; their messageIds still in the window move to segment_seen."""
+        oldest = f"seq IN (SELECT seq FROM segment_events ORDER BY seq LIMIT {int(overflow)})"
+        evicted = Counter(dict(sql.execute(f"SELECT status, count(*) FROM segment_events WHERE {oldest} GROUP BY status")))
+        sql.execute(
+            "INSERT OR REPLACE INTO segment_seen (message_id, expires) SELECT message_id, window_ends "
+            f"FROM segment_events WHERE {oldest} AND window_ends > ?",
+            (now,),
         )
-        sql.execute(f"DELETE FROM segment_events WHERE seq IN ({oldest})", (overflow,))
+        sql.execute(f"DELETE FROM segment_events WHERE {oldest}")
         sql.executemany(
             "INSERT INTO segment_evicted (status, count) VALUES (?, ?) "
             "ON CONFLICT (status) DO UPDATE SET count = count + excluded.count",
@@ -122,30 +133,34 @@ class EventTable:
 
     # -- reading -------------------------------------------------------------------------------
     def seen(self, message_ids: Iterable[str], now: float) -> set[str]:
-        """Which of `message_ids` are in the dedupe window at `now`."""
+        """Which of `message_ids` are in the dedupe window at `now`: a stored good event whose window has not
+        ended has it, or segment_seen does (evicted, imported). One indexed lookup per chunk."""
         wanted = list(set(message_ids))
         found: set[str] = set()
         for start in range(0, len(wanted), ID_CHUNK):
             chunk = wanted[start : start + ID_CHUNK]
             marks = ", ".join("?" * len(chunk))
-            found.update(
-                m
-                for (m,) in self.store.read(
-                    f"SELECT message_id FROM segment_seen WHERE message_id IN ({marks}) AND expires > ?", (*chunk, now)
-                )
+            rows = self.store.read(
+                f"SELECT message_id FROM segment_events WHERE message_id IN ({marks}) AND window_ends > ? "
+                f"UNION SELECT message_id FROM segment_seen WHERE message_id IN ({marks}) AND expires > ?",
+                (*chunk, now, *chunk, now),
             )
+            found.update(m for (m,) in rows)
         return found
 
     def select(self, filters: Mapping[str, str], since: float | None, limit: int | None) -> list[dict[str, Any]]:
         """Stored events matching every filter (exact text), received at or after `since`, oldest first;
         with `limit`, only the newest `limit` of them."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         for name, value in filters.items():
             column = FILTER_COLUMNS.get(name)
             if column is None:
                 raise ValueError(f"unknown filter {name!r}; known: {', '.join(sorted(FILTER_COLUMNS))}")
             clauses.append(f"{column} = ?")
             params.append(value)
+            if column == "status" and value != GOOD:
+                clauses.append(NOT_GOOD)
         if since is not None:
             clauses.append("received_at >= ?")
             params.append(since)
@@ -175,9 +190,14 @@ class EventTable:
             (GOOD, seq, limit),
         )
 
-    def seen_ids(self) -> list[tuple[str, float]]:
-        """The dedupe window, soonest expiry first."""
-        return self.store.read("SELECT message_id, expires FROM segment_seen ORDER BY expires")
+    def seen_ids(self, now: float) -> list[tuple[str, float]]:
+        """The dedupe window at `now` (messageId, end of its window), soonest end first."""
+        return self.store.read(
+            "SELECT message_id, max(expires) AS ends FROM (SELECT message_id, expires FROM segment_seen UNION ALL "
+            "SELECT message_id, window_ends FROM segment_events WHERE window_ends IS NOT NULL) "
+            "WHERE expires > ? GROUP BY message_id ORDER BY ends",
+            (now,),
+        )
 
     def stored_counts(self) -> Counter[str]:
         return Counter(dict(self.store.read("SELECT status, count(*) FROM segment_events GROUP BY status")))

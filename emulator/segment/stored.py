@@ -19,8 +19,9 @@ STATUSES = (GOOD, BAD, DUPLICATE, DROPPED)
 
 
 # One stored event as the event table keeps it (event_table.COLUMNS): seq, status, reason, source, type,
-# event, userId, anonymousId, messageId (the filter columns, as text), received_at, violations (JSON bytes
-# or None), payload (the message's JSON bytes).
+# event, userId, anonymousId, messageId (the filter columns, as text), received_at, window_ends (when its
+# client-sent messageId stops counting as a duplicate; None otherwise), violations (JSON bytes or None),
+# payload (the message's JSON bytes).
 Row = tuple[Any, ...]
 
 
@@ -39,6 +40,7 @@ def stored_row(
     received_at: float,
     violations: list[dict[str, str]] | None = None,
     payload: bytes | None = None,
+    window_ends: float | None = None,
 ) -> Row:
     """The row for one received message; `payload` is its JSON when already serialised (a good event)."""
     fields = message if isinstance(message, dict) else {}
@@ -60,6 +62,7 @@ def stored_row(
         _text(fields.get("anonymousId")),
         _text(fields.get("messageId")),
         received_at,
+        window_ends,
         None if violations is None else orjson.dumps(violations),
         payload,
     )
