@@ -20,8 +20,8 @@ from swoosh.emulator.control import match_filters
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import messages as m
 from swoosh.emulator.segment.delivery import Deliverer, Destination
-from swoosh.emulator.segment.protocols import VIOLATION_EVENT, TrackingPlan, violation_generated
 from swoosh.emulator.segment.event_table import EventTable, WarehouseBacklog, event_dict
+from swoosh.emulator.segment.protocols import VIOLATION_EVENT, TrackingPlan, violation_generated
 from swoosh.emulator.segment.sources import DEFAULT_SOURCES, Source
 from swoosh.emulator.segment.stored import (
     BAD,

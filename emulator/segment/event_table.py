@@ -108,7 +108,9 @@ class EventTable:
     def _evict(self, sql: Sql, overflow: int, now: float) -> Counter[str]:
         """Delete the `overflow` oldest rows; their messageIds still in the window move to segment_seen."""
         oldest = f"seq IN (SELECT seq FROM segment_events ORDER BY seq LIMIT {int(overflow)})"
-        evicted = Counter(dict(sql.execute(f"SELECT status, count(*) FROM segment_events WHERE {oldest} GROUP BY status")))
+        evicted = Counter(
+            dict(sql.execute(f"SELECT status, count(*) FROM segment_events WHERE {oldest} GROUP BY status"))
+        )
         sql.execute(
             "INSERT OR REPLACE INTO segment_seen (message_id, expires) SELECT message_id, window_ends "
             f"FROM segment_events WHERE {oldest} AND window_ends > ?",
@@ -161,9 +163,10 @@ class EventTable:
             params.append(value)
             if column == "status" and value != GOOD:
                 clauses.append(NOT_GOOD)
-        if since is not None:
-            clauses.append("received_at >= ?")
-            params.append(since)
+        if since is not None:  # bounded by seq too (`+seq`: found through the received_at index), so only
+            # the rows from the first match on are read, not the whole table
+            clauses.append("received_at >= ? AND seq >= (SELECT min(+seq) FROM segment_events WHERE received_at >= ?)")
+            params += [since, since]
         if limit is not None and limit <= 0:
             return []
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
