@@ -1,4 +1,4 @@
-"""Fake Segment vs WireMock, side by side: /v1/batch throughput, start-up time, idle RSS, 1M-event RSS.
+"""The fakes vs WireMock, side by side in one run: /v1/batch, post-events, start-up, RSS, 1M stored events.
 
     python bench/segment_batch.py [--runs 3] [--seconds 10] [--connections 16]
     python bench/segment_batch.py --store-cost 2000   # in-process: what the --data-dir store adds per request
@@ -10,7 +10,10 @@ messageId per event per request so dedupe never short-circuits), `wrk` from Debi
 16 connections. The fake Segment runs as `swoosh up --only segment` (the real serving path, full
 processing: auth, validation, enrichment, dedupe, storage, warehouse); WireMock 3 (from the npm
 package `wiremock`, which bundles the standalone jar) answers `{"success":true}` from a stub and
-journals every request. Loopback only; every run is bounded in time.
+journals every request. The fake Pushwoosh's `post-events` (100 events per request, the body of
+bench/pushwoosh_integration.py) runs against a WireMock stub of the same path in the same run. With
+1,000,000 stored events: the fake Segment's RSS and the time filtered control-API queries take.
+Loopback only; every run is bounded in time.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import time
 from pathlib import Path
 
 import httpx
-from harness import free_port, rss_mb, run_wrk, stop, wait_healthy
+from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, wait_healthy
+from pushwoosh_integration import post_events_script
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -129,21 +133,19 @@ def start_swoosh(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     )
 
 
+POST_EVENTS = "/integration-segment/v1/post-events"
+# What each stub answers: the fake Segment's body, and the fake Pushwoosh's empty 200 for post-events.
+STUBS = {"batch": ("/v1/batch", '{"success":true}'), "post_events": (POST_EVENTS, "")}
+
+
 def start_wiremock(port: int, root: Path) -> subprocess.Popen[bytes]:
     mappings = root / "mappings"
     mappings.mkdir(parents=True, exist_ok=True)
-    (mappings / "batch.json").write_text(
-        json.dumps(
-            {
-                "request": {"method": "POST", "urlPath": "/v1/batch"},
-                "response": {
-                    "status": 200,
-                    "body": '{"success":true}',
-                    "headers": {"Content-Type": "application/json"},
-                },
-            }
+    for name, (path, body) in STUBS.items():
+        response = {"status": 200, "body": body, "headers": {"Content-Type": "application/json"}}
+        (mappings / f"{name}.json").write_text(
+            json.dumps({"request": {"method": "POST", "urlPath": path}, "response": response})
         )
-    )
     return subprocess.Popen(
         [
             "java",
@@ -273,22 +275,59 @@ def per_event(requests: int, profile: bool) -> dict[str, object]:
 
 
 def million_events(port: int, process: subprocess.Popen[bytes], script: Path) -> dict[str, object]:
-    """Fill the store to its default cap (1,000,000 events) and read RSS."""
+    """Fill the store to its default cap (1,000,000 events), read RSS, time filtered control-API queries."""
     url = f"http://127.0.0.1:{port}"
     httpx.post(f"{url}/_swoosh/reset")
     start = time.perf_counter()
     while True:
         counts = httpx.get(f"{url}/_swoosh/counts").json()
-        if counts["stored"] >= 1_000_000 or time.perf_counter() - start > 600:
+        if counts["stored"] >= 1_000_000 or time.perf_counter() - start > 1800:
             break
         run_wrk(f"{url}/v1/batch", script, 10, 16)
+    fill = time.perf_counter() - start
     return {
         "stored": counts["stored"],
         "evicted": counts["evicted"],
         "good": counts["good"],
         "rss_mb": round(rss_mb(process.pid), 1),
-        "fill_seconds": round(time.perf_counter() - start, 1),
+        "fill_seconds": round(fill, 1),
+        "queries_ms": filtered_queries(url),
+        "rss_after_queries_mb": round(rss_mb(process.pid), 1),
     }
+
+
+def filtered_queries(url: str, repeats: int = 5) -> dict[str, dict[str, object]]:
+    """Median and every time (ms, client side, over HTTP) of filtered `/_swoosh/events` queries."""
+    newest = httpx.get(f"{url}/_swoosh/events", params={"limit": 1}).json()["items"][0]
+    message = newest["message"]
+    queries = {
+        "messageId=<one>": {"messageId": message["messageId"]},
+        "userId=<one>&limit=100": {"userId": message["userId"], "limit": 100},
+        "anonymousId=<one>": {"anonymousId": message["anonymousId"]},
+        "event=Order Completed&limit=100": {"event": "Order Completed", "limit": 100},
+        "type=identify&source=app&limit=100": {"type": "identify", "source": "app", "limit": 100},
+        "status=bad": {"status": "bad"},
+        "reason=duplicate_message_id": {"reason": "duplicate_message_id"},
+        "since=<newest - 1 s>&limit=100": {"since": newest["received_at"] - 1, "limit": 100},
+        "wait/events?messageId=<one>": {"messageId": message["messageId"]},
+    }
+    results: dict[str, dict[str, object]] = {}
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for name, params in queries.items():
+            path = "/_swoosh/wait/events" if name.startswith("wait/") else "/_swoosh/events"
+            times, count = [], 0
+            for _ in range(repeats):
+                began = time.perf_counter()
+                answer = client.get(path, params=params)
+                times.append((time.perf_counter() - began) * 1000)
+                answer.raise_for_status()
+                count = answer.json()["count"]
+            results[name] = {
+                "ms": [round(t, 1) for t in times],
+                "median_ms": round(statistics.median(times), 1),
+                "count": count,
+            }
+    return results
 
 
 def main() -> None:
@@ -339,36 +378,60 @@ def main() -> None:
                 results[-1]["million"] = million_events(port, swoosh, script)
         finally:
             stop(swoosh)
-        wm_port = free_port()
-        wiremock = start_wiremock(wm_port, folder / "wiremock")
+        pw_script = post_events_script(folder)
+        pw_port = free_port()
+        pushwoosh = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={pw_port}"])
         try:
             results.append(
                 measure(
-                    "WireMock 3.13 stub",
-                    wiremock,
-                    f"http://127.0.0.1:{wm_port}/__admin/health",
-                    f"http://127.0.0.1:{wm_port}/v1/batch",
-                    script,
+                    "swoosh fake Pushwoosh post-events",
+                    pushwoosh,
+                    f"http://127.0.0.1:{pw_port}/_swoosh/health",
+                    f"http://127.0.0.1:{pw_port}{POST_EVENTS}",
+                    pw_script,
                     args.runs,
                     args.seconds,
                     args.connections,
                 )
             )
         finally:
+            stop(pushwoosh)
+        wm_port = free_port()
+        wiremock = start_wiremock(wm_port, folder / "wiremock")
+        try:
+            for path, wrk_script in (("/v1/batch", script), (POST_EVENTS, pw_script)):
+                results.append(
+                    measure(
+                        f"WireMock 3.13 stub {path}",
+                        wiremock,
+                        f"http://127.0.0.1:{wm_port}/__admin/health",
+                        f"http://127.0.0.1:{wm_port}{path}",
+                        wrk_script,
+                        args.runs,
+                        args.seconds,
+                        args.connections,
+                    )
+                )
+        finally:
             stop(wiremock)
-    ours, theirs = results
-    ratio = ours["median_rps"] / theirs["median_rps"] if theirs["median_rps"] else float("nan")  # type: ignore[operator]
+    segment, pushwoosh_result, wm_batch, wm_post = results
     print(
         json.dumps(
             {
                 "results": results,
-                "ratio": round(ratio, 2),
+                "ratio_segment": ratio(segment, wm_batch),
+                "ratio_pushwoosh": ratio(pushwoosh_result, wm_post),
                 "cpus": os.cpu_count(),
+                "load_average_at_end": os.getloadavg(),
                 "command": " ".join(["python", *sys.argv]),
             },
             indent=2,
         )
     )
+
+
+def ratio(ours: dict[str, object], theirs: dict[str, object]) -> float:
+    return round(ours["median_rps"] / theirs["median_rps"], 2) if theirs["median_rps"] else float("nan")  # type: ignore[operator]
 
 
 if __name__ == "__main__":
