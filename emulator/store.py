@@ -30,6 +30,7 @@ STORE_FILE = "{service}.store.db"
 # The writer's page cache: inserts into a fake's indexes (random keys such as messageIds) touch pages
 # all over each index; bench/RESULTS.md has what this bought for 1,000,000 stored events.
 WRITER_CACHE_KIB = 32 * 1024
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class StoreError(OSError):
@@ -99,6 +100,9 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        # Readers that never pause keep a checkpoint from restarting the WAL at its start; past this size the
+        # file is cut back once one does, instead of staying at its high-water mark.
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         # Reads have their own connection: in WAL mode they see the last commit while a write runs.
         self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._read_lock = threading.Lock()
