@@ -24,19 +24,8 @@ DROP_ENVIRON_KEY = "swoosh.drop_connection"
 CONTROL_PREFIX = "/_swoosh"
 
 
-RULE_FIELDS = (
-    "method",
-    "path",
-    "status",
-    "body",
-    "headers",
-    "retry_after",
-    "delay_ms",
-    "drop",
-    "times",
-    "probability",
-    "seed",
-)
+RULE_FIELDS = ("method", "path", "status", "body", "headers", "retry_after", "delay_ms", "drop", "times",
+               "probability", "seed")
 
 
 class FaultRuleError(ValueError):
@@ -125,10 +114,8 @@ def compile_path_pattern(pattern: str) -> re.Pattern[str]:
     except re.error as exc:
         raise FaultRuleError(f"path is not a valid regular expression: {exc}") from exc
     if shape.repeats > 1:
-        raise FaultRuleError(
-            "path may hold one repetition (*, +, {n,m}) at most: each one more multiplies the "
-            "matching time by the path's length"
-        )
+        raise FaultRuleError("path may hold one repetition (*, +, {n,m}) at most: each one more multiplies the "
+                             "matching time by the path's length")
     if shape.alternatives > MAX_ALTERNATIVES:
         raise FaultRuleError(f"path may choose between at most {MAX_ALTERNATIVES} alternatives in all")
     return compiled

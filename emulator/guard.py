@@ -64,23 +64,15 @@ class ControlAccess:
         """(status, code, message) when the request must be refused, else None."""
         host = environ.get("HTTP_HOST")
         if host is not None and not self.host_allowed(host):
-            return (
-                403,
-                "host_not_allowed",
-                (
-                    f"Host {host!r} is not this stack's address; the control API answers only loopback, the "
-                    "listening address and names given with --allow-host (DNS rebinding protection)"
-                ),
+            return 403, "host_not_allowed", (
+                f"Host {host!r} is not this stack's address; the control API answers only loopback, the "
+                "listening address and names given with --allow-host (DNS rebinding protection)"
             )
         is_health = environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in SAFE_METHODS
         if self.token and not is_health and not _bearer_matches(environ.get("HTTP_AUTHORIZATION", ""), self.token):
-            return (
-                401,
-                "token_required",
-                (
-                    "this stack is exposed beyond loopback: send the control token from stack.json as "
-                    "`Authorization: Bearer <token>`"
-                ),
+            return 401, "token_required", (
+                "this stack is exposed beyond loopback: send the control token from stack.json as "
+                "`Authorization: Bearer <token>`"
             )
         if environ.get("REQUEST_METHOD", "GET").upper() in SAFE_METHODS:
             return None
@@ -89,10 +81,8 @@ class ControlAccess:
             return 403, "cross_origin", f"control requests from another origin ({origin!r}) are refused"
         content_type = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
         if content_type and not (content_type == "application/json" or content_type.endswith("+json")):
-            return (
-                415,
-                "json_required",
-                (f"control requests that change state must be sent as application/json, not {content_type!r}"),
+            return 415, "json_required", (
+                f"control requests that change state must be sent as application/json, not {content_type!r}"
             )
         return None
 

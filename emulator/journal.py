@@ -15,7 +15,9 @@ REDACTED = "<redacted>"
 SECRET_FIELDS = ("writeKey", "auth", "authorization", "token", "api_token", "apiKey", "api_key", "secret", "password")
 # What stored records (events, messages) may still carry when they are shown or exported.
 STORED_SECRET_FIELDS = frozenset({"writeKey", "auth", "vapid_private_key"})
-_SECRET_FIELD = re.compile(r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE)
+_SECRET_FIELD = re.compile(
+    r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE
+)
 
 
 @dataclass(slots=True)

@@ -34,10 +34,8 @@ def _normal_request(server: ServerThread, label: str, held: int) -> float:
             latencies.append(time.perf_counter() - started)
             assert response.status_code == 200, response.text
     first, median = latencies[0] * 1000, sorted(latencies)[2] * 1000
-    print(
-        f"\n[reliability] {label}: {held} connections held; normal request on a new connection answered in "
-        f"{first:.1f} ms, median of 5 {median:.1f} ms"
-    )
+    print(f"\n[reliability] {label}: {held} connections held; normal request on a new connection answered in "
+          f"{first:.1f} ms, median of 5 {median:.1f} ms")
     assert max(latencies) < BOUND_S
     return latencies[0]
 

@@ -30,15 +30,11 @@ ABUSE: dict[str, tuple[bytes, int]] = {
     "chunk size 2**64-1": (HEAD + b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n" + EVENT + b"\r\n", 400),
     "chunk longer than declared": (HEAD + b"Transfer-Encoding: chunked\r\n\r\n2\r\n" + EVENT + b"\r\n0\r\n\r\n", 400),
     "two different Content-Lengths": (
-        HEAD + b"Content-Length: %d\r\nContent-Length: 5\r\n\r\n" % len(EVENT) + EVENT,
-        400,
-    ),
+        HEAD + b"Content-Length: %d\r\nContent-Length: 5\r\n\r\n" % len(EVENT) + EVENT, 400),
     "negative Content-Length": (HEAD + b"Content-Length: -1\r\n\r\n" + EVENT, 400),
     "signed Content-Length": (HEAD + b"Content-Length: +%d\r\n\r\n" % len(EVENT) + EVENT, 400),
     "Content-Length and chunked": (
-        HEAD + b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(EVENT) + EVENT,
-        400,
-    ),
+        HEAD + b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(EVENT) + EVENT, 400),
     "Transfer-Encoding not ending in chunked": (HEAD + b"Transfer-Encoding: gzip\r\n\r\n" + EVENT, 400),
     "NUL in a header": (HEAD + b"X-Trace: a\x00b\r\nContent-Length: %d\r\n\r\n" % len(EVENT) + EVENT, 400),
     "obsolete line folding": (HEAD + b"X-Trace: a\r\n b\r\nContent-Length: %d\r\n\r\n" % len(EVENT) + EVENT, 400),
@@ -104,14 +100,8 @@ def test_abusive_requests_are_never_ingested(case: str, segment: ServerThread, s
 def test_valid_chunked_bodies_and_pipelined_requests_are_served(
     segment: ServerThread, segment_backend: SegmentBackend
 ) -> None:
-    chunked = (
-        HEAD
-        + b"Transfer-Encoding: chunked\r\n\r\n5\r\n"
-        + EVENT[:5]
-        + b"\r\n%x;ext=1\r\n" % (len(EVENT) - 5)
-        + EVENT[5:]
-        + b"\r\n0\r\nX-Trailer: t\r\n\r\n"
-    )
+    chunked = HEAD + b"Transfer-Encoding: chunked\r\n\r\n5\r\n" + EVENT[:5] + b"\r\n%x;ext=1\r\n" % (
+        len(EVENT) - 5) + EVENT[5:] + b"\r\n0\r\nX-Trailer: t\r\n\r\n"
     health = b"GET /_swoosh/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     answers = read_until_closed(segment.port, chunked + health)
     assert answers.count(b"HTTP/1.1 200 OK") == 2, answers
