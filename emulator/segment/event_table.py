@@ -66,6 +66,7 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS segment_seen_expires ON segment_seen (expires)",
     "CREATE TABLE IF NOT EXISTS segment_evicted (status TEXT PRIMARY KEY, count INTEGER NOT NULL)",
 )
+SEEN_UPSERT = "ON CONFLICT (message_id) DO UPDATE SET expires = excluded.expires"
 INSERT = f"INSERT INTO segment_events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM segment_events"
 ID_CHUNK = 500  # messageIds per lookup (SQLite allows 32,766 parameters; PostgreSQL 65,535)
@@ -112,8 +113,8 @@ class EventTable:
             dict(sql.execute(f"SELECT status, count(*) FROM segment_events WHERE {oldest} GROUP BY status"))
         )
         sql.execute(
-            "INSERT OR REPLACE INTO segment_seen (message_id, expires) SELECT message_id, window_ends "
-            f"FROM segment_events WHERE {oldest} AND window_ends > ?",
+            "INSERT INTO segment_seen (message_id, expires) SELECT message_id, window_ends "
+            f"FROM segment_events WHERE {oldest} AND window_ends > ? {SEEN_UPSERT}",
             (now,),
         )
         sql.execute(f"DELETE FROM segment_events WHERE {oldest}")
@@ -130,7 +131,7 @@ class EventTable:
             for table in ("segment_events", "segment_seen", "segment_evicted"):
                 sql.execute(f"DELETE FROM {table}")
             sql.executemany(INSERT, list(rows))
-            sql.executemany("INSERT OR REPLACE INTO segment_seen (message_id, expires) VALUES (?, ?)", list(seen))
+            sql.executemany(f"INSERT INTO segment_seen (message_id, expires) VALUES (?, ?) {SEEN_UPSERT}", list(seen))
             sql.executemany("INSERT INTO segment_evicted (status, count) VALUES (?, ?)", list(evicted.items()))
 
     # -- reading -------------------------------------------------------------------------------
