@@ -276,7 +276,7 @@ def per_event(requests: int, profile: bool) -> dict[str, object]:
 def million_events(port: int, process: subprocess.Popen[bytes], script: Path) -> dict[str, object]:
     """Fill the store to its default cap (1,000,000 events), read RSS, time filtered control-API queries."""
     url = f"http://127.0.0.1:{port}"
-    httpx.post(f"{url}/_swoosh/reset")
+    httpx.post(f"{url}/_swoosh/reset", timeout=120)
     start = time.perf_counter()
     while True:
         counts = httpx.get(f"{url}/_swoosh/counts").json()
