@@ -1,14 +1,19 @@
-"""Fake Segment vs WireMock, side by side: /v1/batch throughput, start-up time, idle RSS, 1M-event RSS.
+"""The fakes vs WireMock, side by side in one run: /v1/batch, post-events, start-up, RSS, 1M stored events.
 
     python bench/segment_batch.py [--runs 3] [--seconds 10] [--connections 16]
-    python bench/segment_batch.py --store-cost 2000   # in-process: what the --data-dir store adds per request
+    python bench/segment_batch.py --store-cost 2000   # in-process: the store per request, OFF / NORMAL / FULL
+    python bench/segment_batch.py --per-event 300     # in-process: µs per event of a 100-event /v1/batch
+    python bench/segment_batch.py --per-event 300 --profile   # the same under cProfile, top entries
 
 Workload: 100-event /v1/batch requests (~20 KB, realistic track/identify/page events, a fresh
 messageId per event per request so dedupe never short-circuits), `wrk` from Debian's packages with
 16 connections. The fake Segment runs as `swoosh up --only segment` (the real serving path, full
 processing: auth, validation, enrichment, dedupe, storage, warehouse); WireMock 3 (from the npm
 package `wiremock`, which bundles the standalone jar) answers `{"success":true}` from a stub and
-journals every request. Loopback only; every run is bounded in time.
+journals every request. The fake Pushwoosh's `post-events` (100 events per request, the body of
+bench/pushwoosh_integration.py) runs against a WireMock stub of the same path in the same run. With
+1,000,000 stored events: the fake Segment's RSS and the time filtered control-API queries take.
+Loopback only; every run is bounded in time.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from harness import free_port, rss_mb, run_wrk, stop, wait_healthy
+from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, wait_healthy
+from pushwoosh_integration import post_events_script
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -127,21 +134,19 @@ def start_swoosh(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     )
 
 
+POST_EVENTS = "/integration-segment/v1/post-events"
+# What each stub answers: the fake Segment's body, and the fake Pushwoosh's empty 200 for post-events.
+STUBS = {"batch": ("/v1/batch", '{"success":true}'), "post_events": (POST_EVENTS, "")}
+
+
 def start_wiremock(port: int, root: Path) -> subprocess.Popen[bytes]:
     mappings = root / "mappings"
     mappings.mkdir(parents=True, exist_ok=True)
-    (mappings / "batch.json").write_text(
-        json.dumps(
-            {
-                "request": {"method": "POST", "urlPath": "/v1/batch"},
-                "response": {
-                    "status": 200,
-                    "body": '{"success":true}',
-                    "headers": {"Content-Type": "application/json"},
-                },
-            }
+    for name, (path, body) in STUBS.items():
+        response = {"status": 200, "body": body, "headers": {"Content-Type": "application/json"}}
+        (mappings / f"{name}.json").write_text(
+            json.dumps({"request": {"method": "POST", "urlPath": path}, "response": response})
         )
-    )
     return subprocess.Popen(
         [
             "java",
@@ -191,9 +196,10 @@ def measure(
 
 
 def store_cost(requests: int) -> dict[str, object]:
-    """In-process, no HTTP: µs per 100-event request for `SegmentBackend.ingest` without a store (state in
-    memory), with the --data-dir store (SQLite WAL, synchronous=NORMAL) and with synchronous=FULL.
-    Each mode gets fresh bodies (new messageIds) and a fresh backend; the modes alternate over 3 rounds."""
+    """In-process, no HTTP: µs per 100-event request for `SegmentBackend.ingest` with its store's three
+    settings: OFF (the temporary store without --data-dir: never fsyncs), NORMAL (--data-dir: WAL, no
+    fsync per commit) and FULL (an fsync per commit). Each mode gets fresh bodies (new messageIds) and a
+    fresh backend and store; the modes alternate over 3 rounds."""
     import orjson
 
     from swoosh.emulator.segment import messages
@@ -201,48 +207,130 @@ def store_cost(requests: int) -> dict[str, object]:
     from swoosh.emulator.store import SqliteStore
 
     template = batch_template()
-    timings: dict[str, list[float]] = {"memory": [], "NORMAL": [], "FULL": []}
+    timings: dict[str, list[float]] = {"OFF": [], "NORMAL": [], "FULL": []}
     with tempfile.TemporaryDirectory(prefix="swoosh-store-cost-") as tmp:
         for round_ in range(3):
             for mode, samples in timings.items():
-                backend = SegmentBackend()
-                store = None if mode == "memory" else SqliteStore(Path(tmp) / f"{mode}-{round_}.db", mode)
-                if store is not None:
-                    backend.attach_store(store, restored=False)
+                store = SqliteStore(Path(tmp) / f"{mode}-{round_}.db", mode)
+                backend = SegmentBackend(store=store)
                 bodies = [orjson.loads(template.replace("__ID__", f"{mode}-{round_}-{n}")) for n in range(requests)]
                 start = time.perf_counter()
                 for body in bodies:
                     backend.ingest(messages.BATCH, body, WRITE_KEY)
                 samples.append((time.perf_counter() - start) / requests * 1e6)
                 backend.close()
-                if store is not None:
-                    store.close()
+                store.close()
     medians = {mode: round(statistics.median(samples), 1) for mode, samples in timings.items()}
     return {
         "requests_per_round": requests,
         "us_per_request": {mode: [round(t, 1) for t in samples] for mode, samples in timings.items()},
         "median_us_per_request": medians,
-        "store_adds_us": {mode: round(medians[mode] - medians["memory"], 1) for mode in ("NORMAL", "FULL")},
+        "fsync_adds_us": {mode: round(medians[mode] - medians["OFF"], 1) for mode in ("NORMAL", "FULL")},
     }
 
 
+def per_event(requests: int, profile: bool) -> dict[str, object]:
+    """In-process, no sockets: µs per event of 100-event `/v1/batch` requests through the Flask app (body
+    parse, auth, validation, enrichment, dedupe, the store's transaction), 3 rounds on a fresh backend
+    each; with `profile`, one more round under cProfile and its top entries by self time."""
+    import base64
+    import cProfile
+    import io
+    import pstats
+
+    from swoosh.emulator.segment.app import create_app
+    from swoosh.emulator.segment.backend import SegmentBackend
+
+    template = batch_template()
+    headers = {
+        "Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode(),
+        "Content-Type": "application/json",
+    }
+
+    def round_(tag: str) -> float:
+        backend = SegmentBackend()
+        client = create_app(backend).test_client()
+        bodies = [template.replace("__ID__", f"{tag}-{n}").encode() for n in range(requests)]
+        start = time.perf_counter()
+        for body in bodies:
+            client.post("/v1/batch", data=body, headers=headers)
+        elapsed = time.perf_counter() - start
+        assert backend.counts()["good"] == requests * 100, backend.counts()
+        backend.close()
+        return elapsed / (requests * 100) * 1e6
+
+    timings = [round(round_(f"r{n}"), 2) for n in range(3)]
+    result: dict[str, object] = {"requests_per_round": requests, "us_per_event": timings}
+    result["median_us_per_event"] = statistics.median(timings)
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        round_("profiled")
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+        result["profile"] = out.getvalue()
+    return result
+
+
 def million_events(port: int, process: subprocess.Popen[bytes], script: Path) -> dict[str, object]:
-    """Fill the store to its default cap (1,000,000 events) and read RSS."""
+    """Fill the store to its default cap (1,000,000 events), read RSS, time filtered control-API queries."""
     url = f"http://127.0.0.1:{port}"
-    httpx.post(f"{url}/_swoosh/reset")
+    httpx.post(f"{url}/_swoosh/reset", timeout=120)
     start = time.perf_counter()
     while True:
         counts = httpx.get(f"{url}/_swoosh/counts").json()
-        if counts["stored"] >= 1_000_000 or time.perf_counter() - start > 600:
+        if counts["stored"] >= 1_000_000 or time.perf_counter() - start > 1800:
             break
         run_wrk(f"{url}/v1/batch", script, 10, 16)
+    fill = time.perf_counter() - start
     return {
         "stored": counts["stored"],
         "evicted": counts["evicted"],
         "good": counts["good"],
         "rss_mb": round(rss_mb(process.pid), 1),
-        "fill_seconds": round(time.perf_counter() - start, 1),
+        "fill_seconds": round(fill, 1),
+        "queries_ms": filtered_queries(url, lambda: rss_mb(process.pid)),
+        "rss_after_queries_mb": round(rss_mb(process.pid), 1),
     }
+
+
+def filtered_queries(url: str, rss: Callable[[], float], repeats: int = 5) -> dict[str, dict[str, object]]:
+    """Median and every time (ms, client side, over HTTP) of filtered `/_swoosh/events` queries, and the
+    service's RSS after each query's repeats."""
+    newest = httpx.get(f"{url}/_swoosh/events", params={"limit": 1}).json()["items"][0]
+    message = newest["message"]
+    queries = {
+        "messageId=<one>": {"messageId": message["messageId"]},
+        "userId=<one>&limit=100": {"userId": message["userId"], "limit": 100},
+        "anonymousId=<one>&limit=100": {"anonymousId": message["anonymousId"], "limit": 100},
+        "event=Order Completed&limit=100": {"event": "Order Completed", "limit": 100},
+        "type=identify&source=app&limit=100": {"type": "identify", "source": "app", "limit": 100},
+        "status=bad": {"status": "bad"},
+        "reason=duplicate_message_id": {"reason": "duplicate_message_id"},
+        "since=<newest - 1 s>&limit=100": {"since": newest["received_at"] - 1, "limit": 100},
+        "wait/events?messageId=<one>": {"messageId": message["messageId"]},
+        # last, as it shows what a large answer costs: 1% of the stored events, every one in the answer
+        "anonymousId=<one> (no limit)": {"anonymousId": message["anonymousId"]},
+    }
+    results: dict[str, dict[str, object]] = {}
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for name, params in queries.items():
+            path = "/_swoosh/wait/events" if name.startswith("wait/") else "/_swoosh/events"
+            times, count = [], 0
+            for _ in range(repeats):
+                began = time.perf_counter()
+                answer = client.get(path, params=params)
+                times.append((time.perf_counter() - began) * 1000)
+                answer.raise_for_status()
+                count = answer.json()["count"]
+            results[name] = {
+                "ms": [round(t, 1) for t in times],
+                "median_ms": round(statistics.median(times), 1),
+                "count": count,
+                "rss_mb": round(rss(), 1),
+            }
+    return results
 
 
 def main() -> None:
@@ -252,7 +340,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-million", action="store_true")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
+    parser.add_argument("--per-event", type=int, metavar="REQUESTS", help="only measure µs per event in-process")
+    parser.add_argument("--profile", action="store_true", help="with --per-event: a cProfile of one more round")
     args = parser.parse_args()
+    if args.per_event:
+        result = per_event(args.per_event, args.profile)
+        profile = result.pop("profile", "")
+        print(json.dumps({**result, "command": " ".join(["python", *sys.argv])}, indent=2))
+        print(profile)
+        return
     if args.store_cost:
         print(json.dumps({**store_cost(args.store_cost), "command": " ".join(["python", *sys.argv])}, indent=2))
         return
@@ -285,36 +381,60 @@ def main() -> None:
                 results[-1]["million"] = million_events(port, swoosh, script)
         finally:
             stop(swoosh)
-        wm_port = free_port()
-        wiremock = start_wiremock(wm_port, folder / "wiremock")
+        pw_script = post_events_script(folder)
+        pw_port = free_port()
+        pushwoosh = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={pw_port}"])
         try:
             results.append(
                 measure(
-                    "WireMock 3.13 stub",
-                    wiremock,
-                    f"http://127.0.0.1:{wm_port}/__admin/health",
-                    f"http://127.0.0.1:{wm_port}/v1/batch",
-                    script,
+                    "swoosh fake Pushwoosh post-events",
+                    pushwoosh,
+                    f"http://127.0.0.1:{pw_port}/_swoosh/health",
+                    f"http://127.0.0.1:{pw_port}{POST_EVENTS}",
+                    pw_script,
                     args.runs,
                     args.seconds,
                     args.connections,
                 )
             )
         finally:
+            stop(pushwoosh)
+        wm_port = free_port()
+        wiremock = start_wiremock(wm_port, folder / "wiremock")
+        try:
+            for path, wrk_script in (("/v1/batch", script), (POST_EVENTS, pw_script)):
+                results.append(
+                    measure(
+                        f"WireMock 3.13 stub {path}",
+                        wiremock,
+                        f"http://127.0.0.1:{wm_port}/__admin/health",
+                        f"http://127.0.0.1:{wm_port}{path}",
+                        wrk_script,
+                        args.runs,
+                        args.seconds,
+                        args.connections,
+                    )
+                )
+        finally:
             stop(wiremock)
-    ours, theirs = results
-    ratio = ours["median_rps"] / theirs["median_rps"] if theirs["median_rps"] else float("nan")  # type: ignore[operator]
+    segment, pushwoosh_result, wm_batch, wm_post = results
     print(
         json.dumps(
             {
                 "results": results,
-                "ratio": round(ratio, 2),
+                "ratio_segment": ratio(segment, wm_batch),
+                "ratio_pushwoosh": ratio(pushwoosh_result, wm_post),
                 "cpus": os.cpu_count(),
+                "load_average_at_end": os.getloadavg(),
                 "command": " ".join(["python", *sys.argv]),
             },
             indent=2,
         )
     )
+
+
+def ratio(ours: dict[str, object], theirs: dict[str, object]) -> float:
+    return round(ours["median_rps"] / theirs["median_rps"], 2) if theirs["median_rps"] else float("nan")  # type: ignore[operator]
 
 
 if __name__ == "__main__":

@@ -58,9 +58,8 @@ def _checked_offset(offset: float) -> float:
 
 def iso_millis(moment: datetime) -> str:
     """UTC ISO-8601 with milliseconds and `Z`, the format Segment and Pushwoosh emit."""
-    m = moment.astimezone(UTC)
-    date = f"{m.year:04d}-{m.month:02d}-{m.day:02d}"
-    return f"{date}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"; milliseconds are truncated
 
 
 def parse_iso(value: object) -> datetime | None:

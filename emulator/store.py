@@ -4,6 +4,10 @@ A fake keeps serving from its in-memory structures; the store is what survives t
 that changes state writes its records in one transaction before its answer leaves, so whatever was
 acknowledged is on disk even if the process is killed the next instant.
 
+State too large for the heap lives in the store itself, in a fake's own indexed tables: the fake Segment
+keeps its stored events and its dedupe window there (swoosh.emulator.segment.event_table), written with
+`transaction()` and read with `read()`, in the SQL that SQLite and PostgreSQL share (`?` placeholders).
+
 `Store` is the whole interface a fake relies on; `SqliteStore` is the embedded implementation (one
 file per service under --data-dir, or a temporary file removed at close). A PostgreSQL implementation
 (`PostgresStore`: the same four tables keyed additionally by service, one transaction per `append`)
@@ -18,15 +22,29 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
 
 STORE_FILE = "{service}.store.db"
+# The writer's page cache: inserts into a fake's indexes (random keys such as messageIds) touch pages
+# all over each index; bench/RESULTS.md has what this bought for 1,000,000 stored events.
+WRITER_CACHE_KIB = 32 * 1024
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class StoreError(OSError):
     """The store could not take a write (disk full, file removed): the request is not acknowledged."""
+
+
+class Sql(Protocol):
+    """Statements inside one `Store.transaction()`."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement; its result rows (empty for a write)."""
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one write statement once per row."""
 
 
 class Store(Protocol):
@@ -61,6 +79,13 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the store (a temporary one is removed)."""
 
+    def transaction(self) -> contextlib.AbstractContextManager[Sql]:
+        """Several statements committed together, or none when the block raises (StoreError when the
+        store refuses the commit); creating a fake's own tables is done in one too."""
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read-only statement over the last commit; does not wait for a running write."""
+
 
 class SqliteStore:
     """SQLite in WAL mode with `synchronous=NORMAL`: a commit is in the WAL file when `append` returns, so
@@ -68,9 +93,10 @@ class SqliteStore:
     (FULL would fsync every commit for that; a local emulator does not pay it: docs/decisions.md)."""
 
     def __init__(self, path: Path | None = None, synchronous: str = "NORMAL") -> None:
-        """`synchronous="FULL"` fsyncs every commit (bench/segment_batch.py --store-cost compares them)."""
-        if synchronous not in ("NORMAL", "FULL"):
-            raise ValueError("synchronous must be NORMAL or FULL")
+        """`synchronous="FULL"` fsyncs every commit (bench/segment_batch.py --store-cost compares them); "OFF"
+        never fsyncs, not even at a checkpoint: for a temporary store, which no restart reads."""
+        if synchronous not in ("OFF", "NORMAL", "FULL"):
+            raise ValueError("synchronous must be OFF, NORMAL or FULL")
         self._tmp = None if path else tempfile.TemporaryDirectory(prefix="swoosh-store-")
         self.path = Path(path) if path else Path(self._tmp.name) / "store.db"  # type: ignore[union-attr]  # _tmp is set exactly when no path is given
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +108,13 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        # Readers that never pause keep a checkpoint from restarting the WAL at its start; past this size the
+        # file is cut back once one does, instead of staying at its high-water mark.
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        # Reads have their own connection: in WAL mode they see the last commit while a write runs.
+        self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._read_lock = threading.Lock()
         self._db.execute("CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body BLOB)")
         self._db.execute("CREATE INDEX IF NOT EXISTS records_kind ON records (kind, seq)")
         self._db.execute("CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
@@ -134,10 +167,23 @@ class SqliteStore:
         return orjson.loads(row[0]) if row else None
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
             self._db.close()
+            self._reader.close()
         if self._tmp is not None:
             self._tmp.cleanup()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Sql]:
+        with self._lock, self._transaction():
+            yield cast(Sql, _Statements(self._db))
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._read_lock:
+            try:
+                return self._reader.execute(sql, params).fetchall()
+            except sqlite3.ProgrammingError as exc:  # closed: the service is stopping
+                raise StoreError(f"the store at {self.path} is closed") from exc
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -154,6 +200,21 @@ class SqliteStore:
             raise StoreError(f"the store at {self.path} refused the write: {exc}") from exc
 
 
+class _Statements:
+    """`Sql` over the writer connection, inside the transaction `SqliteStore.transaction` opened."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._db.execute(sql, params).fetchall()
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+
 def open_store(service: str, data_dir: Path | None) -> SqliteStore:
     """The service's store in `data_dir`, or a temporary one removed at close when there is none."""
-    return SqliteStore(data_dir / STORE_FILE.format(service=service) if data_dir else None)
+    if data_dir is None:
+        return SqliteStore(None, synchronous="OFF")
+    return SqliteStore(data_dir / STORE_FILE.format(service=service))

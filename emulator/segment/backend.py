@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections import Counter, OrderedDict, deque
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ from swoosh.emulator.logfields import ARRIVAL, REFUSAL, fields
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import messages as m
 from swoosh.emulator.segment.delivery import Deliverer, Destination
+from swoosh.emulator.segment.event_table import EventTable, WarehouseBacklog, event_dict
 from swoosh.emulator.segment.protocols import VIOLATION_EVENT, TrackingPlan, violation_generated
 from swoosh.emulator.segment.sources import DEFAULT_SOURCES, Source
 from swoosh.emulator.segment.stored import (
@@ -29,18 +30,19 @@ from swoosh.emulator.segment.stored import (
     DUPLICATE,
     GOOD,
     STATUSES,
-    EventWindow,
-    StoredEvent,
+    Row,
+    row_from_dict,
     serialize,
+    stored_row,
 )
 from swoosh.emulator.segment.warehouse import Warehouse
-from swoosh.emulator.store import Store, StoreError
+from swoosh.emulator.store import Store, StoreError, open_store
 
 MAX_CALL_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024  # "500 KB": the edge counts 512,000 bytes
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_EVENTS = 2500
-EVENTS, CONFIG, EVICTED = "events", "config", "evicted"  # what the store holds (emulator.store)
+CONFIG = "config"  # the store's key for the configuration (sources, plans, destinations, strictness)
 
 
 class IngestError(Exception):
@@ -74,40 +76,59 @@ class SegmentConfig:
 
 
 class SegmentBackend:
-    """Everything the fake Segment knows; thread-safe; time comes from the runtime's clock."""
+    """Everything the fake Segment knows; thread-safe; time comes from the runtime's clock.
+
+    Stored events and the dedupe window live in `store` (event_table.py), given by the service (the
+    --data-dir one, where whatever it holds is served from the start) or a temporary one removed at close.
+    """
 
     collections = ("events", "deliveries", "sources", "destinations")
 
-    def __init__(self, config: SegmentConfig | None = None, runtime: Runtime | None = None) -> None:
+    def __init__(
+        self, config: SegmentConfig | None = None, runtime: Runtime | None = None, store: Store | None = None
+    ) -> None:
         self.config = config or SegmentConfig()
         self.runtime = runtime or Runtime("segment")
         self.strict = self.config.strict
         self.max_events = self.config.max_events
         self._lock = threading.RLock()
-        self.store: Store | None = None  # with --data-dir: written before anything is acknowledged
+        self._own_store = store is None
+        self.store: Store = store or open_store("segment", None)
+        self.table = EventTable(self.store)
+        self._persist = False  # configuration is written once `persist_configuration` was called
         self.sources: dict[str, Source] = {}
         self._by_key: dict[str, Source] = {}
         for source in self.config.sources:
             self.add_source(source)
-        self.warehouse = Warehouse(self.config.warehouse_dir, quiet_seconds=self.config.warehouse_quiet_seconds)
+        self._backlog = WarehouseBacklog(self.table, self._schema_of)
+        self.warehouse = Warehouse(
+            self._backlog, self.config.warehouse_dir, quiet_seconds=self.config.warehouse_quiet_seconds
+        )
         self.deliverer = Deliverer(self.runtime)
         for spec in self.config.destinations:
             self.add_destination(spec)
-        self._events: deque[StoredEvent] = deque()
         self._counts: Counter[str] = Counter()
-        self._evicted = 0
         self._evicted_counts: Counter[str] = Counter()
-        self._trimmed_at = 0  # `_evicted` when the store was last trimmed
-        self._seq = 0
-        self._seen_ids: OrderedDict[str, float] = OrderedDict()
+        self._load_counts()
 
-    def attach_store(self, store: Store, restored: bool) -> None:
-        """From now on every stored event and configuration change is in `store` before it is answered;
-        unless the state was just `restored` from it, the store starts from the current state."""
+    def _load_counts(self) -> None:
+        """Counters from what the table holds (a restart, an import); the warehouse loads its good events."""
+        stored, evicted = self.table.stored_counts(), self.table.evicted_counts()
+        self._counts = stored + evicted
+        self._evicted_counts = evicted
+        self._stored = sum(stored.values())
+        self._seq = self.table.last_seq()
+        self._backlog.after = 0
+        self.warehouse.added(stored[GOOD])
+
+    def _schema_of(self, source: str) -> str | None:
+        known = self.sources.get(source)
+        return known.schema if known else None
+
+    def persist_configuration(self) -> None:
+        """From now on every configuration change is in the store before it is answered (after a restore)."""
         with self._lock:
-            self.store = store
-            if not restored:
-                store.replace(EVENTS, [e.to_record() for e in self._events])
+            self._persist = True
             self._configuration_changed()
 
     # -- configuration ---------------------------------------------------------------------
@@ -155,7 +176,7 @@ class SegmentBackend:
         }
 
     def _configuration_changed(self) -> None:
-        if self.store is not None:
+        if self._persist:
             self.store.put(CONFIG, self.configuration())
 
     def source_for_key(self, write_key: str) -> Source | None:
@@ -180,13 +201,13 @@ class SegmentBackend:
         received = self.runtime.clock.now()
         now = received.timestamp()
         result = IngestResult()
-        stored: list[StoredEvent] = []
+        stored: list[Row] = []
         good: list[dict[str, Any]] = []
-        good_payloads: list[bytes] = []
+        fresh: set[str] = set()  # this request's new messageIds
         flagged: list[tuple[dict[str, Any], list[dict[str, str]]]] = []  # for violation forwarding
         enrichment = m.Enrichment(received, write_key, source.source_id if source else "")
         with self._lock:
-            self._expire_ids(now)
+            seen = self._seen(items, now) if source is not None else set()
             for index, (item, item_type) in enumerate(zip(items, types, strict=True)):
                 if source is None:
                     stored.append(self._record(DROPPED, m.UNKNOWN_WRITE_KEY, None, item_type, item, now))
@@ -201,13 +222,16 @@ class SegmentBackend:
                     m.merge_envelope(item, envelope)
                 message_id = item.get("messageId")
                 if isinstance(message_id, str) and message_id:
-                    if message_id in self._seen_ids:
+                    if message_id in seen or message_id in fresh:
                         stored.append(
                             self._record(DUPLICATE, "duplicate_message_id", source.name, item_type, item, now)
                         )
                         result.duplicates += 1
                         continue
-                    self._seen_ids[message_id] = now + m.DEDUPE_WINDOW
+                    fresh.add(message_id)
+                    window_ends: float | None = now + m.DEDUPE_WINDOW
+                else:
+                    window_ends = None  # a messageId Segment generates is never sent again
                 enrichment.apply(item, item_type)  # type: ignore[arg-type]  # a good item's type was checked above
                 violations = None
                 if source.tracking_plan is not None:
@@ -223,25 +247,23 @@ class SegmentBackend:
                         continue
                 payload = serialize(item)
                 if payload is None:
-                    self._seen_ids.pop(item["messageId"], None)
+                    fresh.discard(item["messageId"])
                     stored.append(self._record(BAD, m.TOO_DEEPLY_NESTED, source.name, item_type, item, now))
                     result.rejected.append({"index": index, "reason": m.TOO_DEEPLY_NESTED})
                     continue
-                stored.append(self._record(GOOD, None, source.name, item_type, item, now, violations, payload))
+                stored.append(
+                    self._record(GOOD, None, source.name, item_type, item, now, violations, payload, window_ends)
+                )
                 good.append(item)
-                good_payloads.append(payload)
                 result.accepted += 1
-            if self.strict and result.rejected:
-                # strict refuses the request: roll back what this request added
-                self._rollback(stored, items)
+            if self.strict and result.rejected:  # strict refuses the request: nothing of it is kept
                 raise IngestError(400, "invalid_events", f"{len(result.rejected)} message(s) rejected", result.rejected)
             try:
-                self._store(stored)
+                self._store(stored, now)
             except StoreError as exc:  # not durable, so not acknowledged: the client retries
-                self._rollback(stored, items)
                 raise IngestError(503, "store_unavailable", str(exc)) from exc
         if source is not None and good:
-            self.warehouse.add(source.schema, good_payloads)
+            self.warehouse.added(len(good))
             self.deliverer.offer(source.name, good)
         if flagged:
             self._forward_violations(source, flagged)  # type: ignore[arg-type]  # flagged implies a known source
@@ -328,67 +350,48 @@ class SegmentBackend:
         now: float,
         violations: list[dict[str, str]] | None = None,
         payload: bytes | None = None,
-    ) -> StoredEvent:
+        window_ends: float | None = None,
+    ) -> Row:
         self._seq += 1
-        return StoredEvent(self._seq, status, reason, source, call_type, item, now, violations, payload)
+        return stored_row(self._seq, status, reason, source, call_type, item, now, violations, payload, window_ends)
 
-    def _rollback(self, stored: list[StoredEvent], items: list[Any]) -> None:
-        for event in stored:
-            if event.status == GOOD and event.message_id:
-                self._seen_ids.pop(event.message_id, None)
+    def _seen(self, items: list[Any], now: float) -> set[str]:
+        """The request's messageIds already in the dedupe window (one lookup for the whole request)."""
+        ids = [item.get("messageId") for item in items if isinstance(item, dict)]
+        try:
+            return self.table.seen([i for i in ids if isinstance(i, str) and i], now)
+        except StoreError as exc:  # nothing can be kept either: the client retries
+            raise IngestError(503, "store_unavailable", str(exc)) from exc
 
-    def _store(self, stored: list[StoredEvent]) -> None:
-        """Keep one request's records: in the store first (one transaction), then in memory."""
-        if self.store is not None:
-            self.store.append(EVENTS, [event.to_record() for event in stored])
-        self._events.extend(stored)
-        for event in stored:
-            self._counts[event.status] += 1
-        overflow = len(self._events) - self.max_events
-        for _ in range(max(0, overflow)):
-            self._evicted_counts[self._events.popleft().status] += 1
-            self._evicted += 1
-        if self.store is not None and self._evicted - self._trimmed_at >= max(1, self.max_events // 10):
-            # the store sheds evicted records in steps of a tenth of the cap (a trim scans the cap's records);
-            # a restart drops the ones still there beyond the cap and counts them as evicted
-            self.store.trim(EVENTS, self.max_events)
-            self.store.put(EVICTED, self.evicted_counts())
-            self._trimmed_at = self._evicted
+    def _store(self, stored: list[Row], now: float) -> None:
+        """Keep one request's rows in one transaction, evicting beyond the cap (its good rows are its
+        dedupe entries: event_table.EventTable.seen)."""
+        try:
+            evicted = self.table.write(stored, now, self.max_events, self._stored)
+        except StoreError:
+            self._seq -= len(stored)
+            raise
+        self._counts.update(row[1] for row in stored)
+        self._evicted_counts.update(evicted)
+        self._stored += len(stored) - sum(evicted.values())
 
     def evicted_counts(self) -> dict[str, int]:
-        """How many events the cap evicted, per status (restored with the kept ones after a restart)."""
+        """How many events the cap evicted, per status."""
         return dict(self._evicted_counts)
-
-    def _expire_ids(self, now: float) -> None:
-        seen = self._seen_ids
-        while seen:
-            first = next(iter(seen))
-            if seen[first] > now:
-                break
-            seen.popitem(last=False)
 
     # -- inspection --------------------------------------------------------------------------
     def counts(self) -> dict[str, Any]:
         with self._lock:
             return {
                 **{s: self._counts.get(s, 0) for s in STATUSES},
-                "stored": len(self._events),
-                "evicted": self._evicted,
+                "stored": self._stored,
+                "evicted": sum(self._evicted_counts.values()),
                 "warehouse_errors": len(self.warehouse.errors),
             }
 
     def events(self, filters: Mapping[str, str], limit: int | None = None) -> list[dict[str, Any]]:
-        """Matching events, oldest first; with `limit`, the newest `limit` of them.
-
-        Scanned newest first and stopped as soon as `limit` are found or `after` is passed, so the
-        newest page of a million stored events costs what its rows cost, not the million.
-        """
-        window = EventWindow.of(filters)
-        if limit is not None and limit <= 0:
-            return []
-        with self._lock:
-            snapshot = list(self._events)
-        return [e.to_dict() for e in reversed(window.newest(reversed(snapshot), limit))]
+        """Matching events, oldest first; with `limit`, the newest `limit` of them (event_table.select)."""
+        return self.table.select(filters, limit)
 
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
         if collection == "events":
@@ -420,15 +423,10 @@ class SegmentBackend:
     def reset(self) -> None:
         """Forget received data (events, dedupe, warehouse rows, deliveries); keep configuration."""
         with self._lock:
-            self._events.clear()
+            self.table.replace((), (), {})
             self._counts.clear()
-            self._evicted = 0
             self._evicted_counts.clear()
-            self._trimmed_at = 0
-            self._seen_ids.clear()
-            if self.store is not None:
-                self.store.clear(EVENTS)
-                self.store.put(EVICTED, {})
+            self._stored = 0
         self.deliverer.clear()
         self.warehouse.clear()
         self.runtime.notify()
@@ -439,50 +437,49 @@ class SegmentBackend:
 
     def export_state(self) -> dict[str, Any]:
         with self._lock:
-            events = [e.to_dict() for e in self._events]
             return {
                 **self.configuration(),
-                "events": events,
+                "events": [event_dict(row) for row in self.table.rows()],
                 "counts": dict(self._counts),
-                "evicted": self._evicted,
+                "evicted": sum(self._evicted_counts.values()),
                 "evicted_counts": self.evicted_counts(),
-                "seen_ids": list(self._seen_ids.items()),
+                "seen_ids": [list(entry) for entry in self.table.seen_ids(self.runtime.clock.now().timestamp())],
             }
 
     def import_state(self, state: dict[str, Any]) -> None:
-        state_sources = {s["name"]: s for s in state.get("sources", [])}
-        sources = [Source.from_saved(s) for s in state_sources.values()]
         events = state.get("events", [])
         if not isinstance(events, list):
             raise ValueError("events must be a list")
-        restored = [StoredEvent.from_dict(e) for e in events]
+        restored = [row_from_dict(e) for e in events]
+        seen = [(str(k), float(v)) for k, v in state.get("seen_ids", [])]
+        evicted = {str(k): int(v) for k, v in (state.get("evicted_counts") or {}).items()}
+        self.restore_configuration(state)
         self.reset()
         with self._lock:
-            self.strict = bool(state.get("strict", self.strict))
-            previous = self.sources
-            self.sources, self._by_key = {}, {}  # the state's sources replace the current ones
-            for source in sources:
-                if "tracking_plan" not in state_sources[source.name] and source.name in previous:
-                    source.tracking_plan = previous[source.name].tracking_plan  # state saved before plans were
-                self.add_source(source)
-            self._events.extend(restored)
-            self._counts.update(state.get("counts") or Counter(e.status for e in restored))
-            self._evicted = self._trimmed_at = int(state.get("evicted", 0))
-            self._evicted_counts.update({str(k): int(v) for k, v in (state.get("evicted_counts") or {}).items()})
-            self._seq = max((e.seq for e in restored), default=0)
-            self._seen_ids.update((str(k), float(v)) for k, v in state.get("seen_ids", []))
-        self.deliverer.replace([d for d in state.get("destinations", [])])
-        for event in restored:
-            owner = self.sources.get(event.source or "")
-            if event.status == GOOD and owner is not None:
-                self.warehouse.add(owner.schema, [event.payload])
-        if self.store is not None:  # the imported state replaces the stored one
-            with self._lock:
-                self.store.replace(EVENTS, [e.to_record() for e in restored])
-                self.store.put(EVICTED, self.evicted_counts())
-                self._configuration_changed()
+            self.table.replace(restored, seen, evicted)
+            self._load_counts()
+            if state.get("counts"):
+                self._counts = Counter({str(k): int(v) for k, v in state["counts"].items()})
         self.runtime.notify()
+
+    def restore_configuration(self, saved: dict[str, Any]) -> None:
+        """Strictness, sources (with their plans) and destinations of `saved` replace the current ones."""
+        saved_sources = {s["name"]: s for s in saved.get("sources", [])}
+        sources = [Source.from_saved(s) for s in saved_sources.values()]
+        with self._lock:
+            self.strict = bool(saved.get("strict", self.strict))
+            previous = self.sources
+            self.sources, self._by_key = {}, {}
+            for source in sources:
+                if "tracking_plan" not in saved_sources[source.name] and source.name in previous:
+                    source.tracking_plan = previous[source.name].tracking_plan  # saved before plans were
+                self.add_source(source)
+        self.deliverer.replace([d for d in saved.get("destinations", [])])
+        with self._lock:
+            self._configuration_changed()
 
     def close(self) -> None:
         self.deliverer.close()
         self.warehouse.close()
+        if self._own_store:
+            self.store.close()

@@ -1,50 +1,36 @@
-"""The fake Segment after a restart: its state rebuilt from the store (emulator.store) it wrote to.
+"""The fake Segment after a restart: its configuration read back from the store (emulator.store).
 
-The backend writes every stored event and configuration change to the store before answering
-(`SegmentBackend.attach_store`); this module reads them back at start, dedupe window included, and
-loads the restored good events into the warehouse before the service listens, so `/_swoosh/sql`
-answers from the first request.
+Stored events, the dedupe window and the evicted counts need no restoring: they live in the store's
+event table (event_table.py), which the backend serves from as soon as it opens the store. What the
+backend also keeps in memory (strictness, sources with their plans, destinations) is saved under one
+configuration key on every change and applied before the service listens. A store written before the
+event table existed kept its events as `events` records: they move into the table once.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import orjson
 
-from swoosh.emulator.segment.backend import CONFIG, EVENTS, EVICTED, SegmentBackend
-from swoosh.emulator.segment.messages import DEDUPE_WINDOW
-from swoosh.emulator.segment.stored import GOOD
+from swoosh.emulator.segment.backend import CONFIG, SegmentBackend
 from swoosh.emulator.store import Store
 
-
-def restore(backend: SegmentBackend, store: Store) -> bool:
-    """Load what `store` holds into `backend` (the newest `max_events` events); False when it is empty."""
-    config = store.get(CONFIG)
-    if config is None:
-        return False
-    events = [orjson.loads(record) for record in store.load(EVENTS)]
-    kept = events[-backend.max_events :] if backend.max_events > 0 else []
-    evicted = Counter(e["status"] for e in events[: len(events) - len(kept)]) + Counter(store.get(EVICTED) or {})
-    backend.import_state(
-        {
-            **config,
-            "events": kept,
-            "counts": Counter(e["status"] for e in kept) + evicted,
-            "evicted": sum(evicted.values()),
-            "evicted_counts": dict(evicted),
-            "seen_ids": _dedupe_window(kept),
-        }
-    )
-    backend.warehouse.flush()
-    return True
+OLD_EVENTS, OLD_EVICTED = "events", "evicted"  # the record kind and config key of that earlier layout
 
 
-def _dedupe_window(events: list[dict[str, Any]]) -> list[tuple[str, float]]:
-    """The messageIds of good events with when each stops counting as a duplicate (24 h after receipt)."""
-    return [
-        (e["message"]["messageId"], e["received_at"] + DEDUPE_WINDOW)
-        for e in events
-        if e["status"] == GOOD and isinstance(e["message"], dict) and isinstance(e["message"].get("messageId"), str)
-    ]
+def saved_configuration(store: Store) -> dict[str, Any] | None:
+    """What the last run saved, read before the backend is built (building it saves the current one)."""
+    saved = store.get(CONFIG)
+    return saved if isinstance(saved, dict) else None
+
+
+def restore(backend: SegmentBackend, saved: dict[str, Any]) -> None:
+    """Apply a saved configuration to `backend`; events kept in the earlier record layout move to the table."""
+    old = [orjson.loads(record) for record in backend.store.load(OLD_EVENTS)]
+    if old:
+        evicted = backend.store.get(OLD_EVICTED) or {}
+        backend.import_state({**saved, "events": old, "evicted_counts": evicted})
+        backend.store.clear(OLD_EVENTS)
+    else:
+        backend.restore_configuration(saved)

@@ -1,20 +1,20 @@
 """The fake Segment as a stack service: configured from the TOML file, durable under --data-dir.
 
-With --data-dir every acknowledged event and configuration change is in `<data dir>/segment.store.db`
-before it is answered (emulator.store) and restored at start; without it, state is in memory only.
+Stored events live in the service's store (emulator.store): with --data-dir `<data dir>/segment.store.db`,
+where every acknowledged event and configuration change is before it is answered and from which the
+next start serves; without it, a temporary store removed at exit.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend
 from swoosh.emulator.segment.config import load_config
-from swoosh.emulator.segment.durable import restore
+from swoosh.emulator.segment.durable import restore, saved_configuration
 from swoosh.emulator.store import open_store
 from swoosh.emulator.tls import trust_context
 
@@ -28,23 +28,25 @@ class SegmentService:
         self.options = options
         warehouse_dir = options.data_dir / "warehouse" if options.data_dir else None
         config = load_config(options.config_file, options.strict, warehouse_dir)
-        self.backend = SegmentBackend(config)
+        self.store = open_store(self.name, options.data_dir)
+        saved = saved_configuration(self.store)
+        self.backend = SegmentBackend(config, store=self.store)
         if options.tls_files:
             self.backend.deliverer.verify = trust_context(options.tls_files.ca_cert)
         self.app = create_app(self.backend)
         self.url = ""
-        self.store = open_store(self.name, options.data_dir) if options.data_dir else None
-        if self.store is not None:
-            restored = restore(self.backend, self.store)
-            legacy = Path(options.data_dir or "") / STATE_FILE  # written at shutdown by earlier versions
-            if not restored and legacy.exists():
+        if options.data_dir:
+            legacy = options.data_dir / STATE_FILE  # written at shutdown by earlier versions
+            if saved is not None:
+                restore(self.backend, saved)
+            elif legacy.exists():
                 self.backend.import_state(json.loads(legacy.read_text()))
-            if restored or legacy.exists():
+            if saved is not None or legacy.exists():
                 for configured in config.sources:  # the config file's plans win over the ones saved last time
                     if configured.tracking_plan and configured.name in self.backend.sources:
                         self.backend.sources[configured.name].tracking_plan = configured.tracking_plan
-            self.backend.attach_store(self.store, restored)
             self.backend.warehouse.attach_existing()
+        self.backend.persist_configuration()
 
     def on_started(self, urls: dict[str, str]) -> None:
         self.url = urls[self.name]
@@ -64,8 +66,7 @@ class SegmentService:
     def close(self) -> None:
         """Nothing to save: the store already holds every acknowledged change."""
         self.backend.close()
-        if self.store is not None:
-            self.store.close()
+        self.store.close()
 
 
 def build(options: StackOptions) -> SegmentService:

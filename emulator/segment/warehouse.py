@@ -15,10 +15,9 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -127,18 +126,28 @@ def rows_for(message: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
     return out
 
 
+class Backlog(Protocol):
+    """Where the accepted messages wait to be loaded (the fake Segment's event table)."""
+
+    def take(self, limit: int) -> list[tuple[str | None, bytes]]:
+        """Up to `limit` (schema, message JSON) not loaded yet, oldest first, each handed out once; a
+        message whose schema is None (its source is gone) is skipped."""
+        ...
+
+
 class Warehouse:
     """Databases under `folder` (a temp dir when None), one per source schema, loaded by one thread.
 
-    Loading is deferred like Segment's own warehouse syncs: accepted messages wait as their stored JSON
-    bytes (shared with the event store, so waiting costs almost no memory) and load in small slices
-    while ingest is quiet (nothing added for `quiet_seconds`), regardless once `max_pending` are waiting,
-    and at once when anything reads (`query`, `tables`, `flush`). Under load, ingest does not share the
-    interpreter with flattening; the warehouse catches up as soon as the load pauses.
+    Loading is deferred like Segment's own warehouse syncs: accepted messages wait in `backlog` (the
+    stored events on disk, so waiting costs no memory) and load in small slices while ingest is quiet
+    (nothing added for `quiet_seconds`), regardless once `max_pending` are waiting, and at once when
+    anything reads (`query`, `tables`, `flush`). Under load, ingest does not share the interpreter with
+    flattening; the warehouse catches up as soon as the load pauses.
     """
 
     def __init__(
         self,
+        backlog: Backlog,
         folder: Path | None = None,
         batch: int = 2000,
         quiet_seconds: float = 0.25,
@@ -151,12 +160,13 @@ class Warehouse:
         self._lock = threading.Lock()
         self._schemas: set[str] = set()
         self._columns: dict[tuple[str, str], set[str]] = {}
+        self._backlog = backlog
         self._batch = batch
         self._quiet = quiet_seconds
         self._max_pending = max_pending
-        self._pending: deque[tuple[str, list[bytes]]] = deque()  # one entry per request, in arrival order
-        self._pending_count = 0
-        self._loading = 0
+        self._pending_count = 0  # how many `added` says wait in the backlog (at least 1 while unsure)
+        self._added = 0  # bumped by every `added`, to tell whether a short slice emptied the backlog
+        self._loading = False
         self._last_add = 0.0
         self._sync_requested = False
         self._closing = False
@@ -166,14 +176,14 @@ class Warehouse:
         self._writer.start()
 
     # -- writing ---------------------------------------------------------------------------
-    def add(self, schema: str, payloads: list[bytes]) -> None:
-        """Queue one request's accepted messages, as the JSON bytes the event store keeps."""
-        if not payloads:
+    def added(self, count: int) -> None:
+        """`count` more accepted messages are in the backlog (committed before this call)."""
+        if count <= 0:
             return
         with self._state:
             was_idle = self._pending_count == 0
-            self._pending.append((schema, payloads))
-            self._pending_count += len(payloads)
+            self._pending_count += count
+            self._added += 1
             self._last_add = time.monotonic()
             if was_idle or self._pending_count >= self._max_pending:
                 self._state.notify_all()  # the writer starts timing the quiet period, or must load now
@@ -195,11 +205,18 @@ class Warehouse:
                     self._state.wait(timeout=max(quiet_left, 0.001) if self._pending_count else None)
                 if self._closing and not self._pending_count:
                     return
-                slice_ = self._take(self._batch)
-                self._loading = len(slice_)
-            self._write_safely(slice_)
+                self._loading, added = True, self._added
+            try:
+                slice_ = self._backlog.take(self._batch)
+            except Exception as exc:  # the store is closing: nothing more can be loaded
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+                slice_ = []
+                added = -1
+            self._write_safely([(schema, payload) for schema, payload in slice_ if schema is not None])
             with self._state:
-                self._loading = 0
+                emptied = len(slice_) < self._batch and added in (self._added, -1)
+                self._pending_count = 0 if emptied else max(1, self._pending_count - len(slice_))
+                self._loading = False
                 self._state.notify_all()
 
     def _due(self) -> bool:
@@ -210,14 +227,6 @@ class Warehouse:
             return False
         quiet_for = time.monotonic() - self._last_add
         return self._sync_requested or self._pending_count >= self._max_pending or quiet_for >= self._quiet
-
-    def _take(self, limit: int) -> list[tuple[str, bytes]]:
-        taken: list[tuple[str, bytes]] = []
-        while self._pending and len(taken) < limit:
-            schema, payloads = self._pending.popleft()
-            taken.extend((schema, payload) for payload in payloads)
-        self._pending_count -= len(taken)
-        return taken
 
     def _write_safely(self, items: list[tuple[str, bytes]]) -> None:
         try:
@@ -322,7 +331,6 @@ class Warehouse:
     def clear(self) -> None:
         """Forget what waits and drop every table (reset); the database files stay attached."""
         with self._state:
-            self._pending.clear()
             self._pending_count = 0
             self._state.wait_for(lambda: not self._loading, timeout=30.0)
         with self._lock:

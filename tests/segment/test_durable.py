@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from swoosh.emulator.defaults import APP_WRITE_KEY
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.segment.service import SegmentService
+from swoosh.emulator.store import open_store
 from tests.segment.conftest import basic
 
 PLAN = {"mode": "block", "events": {"Order Completed": {"required": ["total"]}}}
@@ -28,7 +30,7 @@ def services(tmp_path: Path) -> Iterator[list[SegmentService]]:
         service.close()
 
 
-def start(services: list[SegmentService], data_dir: Path) -> SegmentService:
+def start(services: list[SegmentService], data_dir: Path | None) -> SegmentService:
     service = SegmentService(StackOptions(data_dir=data_dir))
     services.append(service)
     return service
@@ -102,7 +104,7 @@ def test_evicted_events_leave_the_store_and_stay_counted(services: list[SegmentS
     client = service.app.test_client()
     for start_at in range(0, 30, 5):
         client.post("/v1/batch", json=batch(range(start_at, start_at + 5)), headers=basic(APP_WRITE_KEY))
-    assert service.store is not None and len(list(service.store.load("events"))) == 10
+    assert service.store.read("SELECT count(*) FROM segment_events") == [(10,)]
 
     again = start(services, tmp_path).backend
     assert [e["message"]["messageId"] for e in again.events({})] == [f"m{i}" for i in range(20, 30)]
@@ -113,12 +115,49 @@ def test_evicted_events_leave_the_store_and_stay_counted(services: list[SegmentS
 def test_a_write_the_store_refuses_is_not_acknowledged(services: list[SegmentService], tmp_path: Path) -> None:
     service = start(services, tmp_path)
     client = service.app.test_client()
-    assert service.store is not None
-    service.store.close()
+    refuse = "CREATE TRIGGER refuse BEFORE INSERT ON segment_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    with service.store.transaction() as sql:
+        sql.execute(refuse)
     answer = client.post("/v1/batch", json=batch(range(2)), headers=basic(APP_WRITE_KEY))
-    assert answer.status_code == 503
-    assert answer.get_json()["code"] == "store_unavailable"
+    assert (answer.status_code, answer.get_json()["code"]) == (503, "store_unavailable")
+    assert service.backend.events({}) == [] and service.backend.counts()["stored"] == 0
+    with service.store.transaction() as sql:
+        sql.execute("DROP TRIGGER refuse")
+    assert client.post("/v1/batch", json=batch(range(2)), headers=basic(APP_WRITE_KEY)).status_code == 200
+    assert service.backend.counts()["good"] == 2  # the refused request took no messageId and no seq
+    assert [e["seq"] for e in service.backend.events({})] == [1, 2]
+
+    service.store.close()  # a store that cannot even be read refuses too
+    answer = client.post("/v1/batch", json=batch(range(5, 7)), headers=basic(APP_WRITE_KEY))
+    assert (answer.status_code, answer.get_json()["code"]) == (503, "store_unavailable")
     services.remove(service)
     service.backend.close()
-    assert service.backend.events({}) == []  # nothing kept in memory either, and the ids are not taken
-    assert "m0" not in service.backend._seen_ids
+
+
+def test_events_of_the_earlier_record_layout_move_into_the_event_table(
+    services: list[SegmentService], tmp_path: Path
+) -> None:
+    first = start(services, tmp_path)
+    first.app.test_client().post("/v1/batch", json=batch(range(3)), headers=basic(APP_WRITE_KEY))
+    exported = first.backend.export_state()
+    store = open_store("segment", tmp_path)  # as the version before the event table left it
+    store.replace("events", [orjson.dumps(e) for e in exported["events"]])
+    store.put("evicted", {"good": 7})
+    with store.transaction() as sql:
+        sql.execute("DELETE FROM segment_events")
+    store.close()
+
+    again = start(services, tmp_path).backend
+    assert [e["message"]["messageId"] for e in again.events({})] == ["m0", "m1", "m2"]
+    assert (again.counts()["good"], again.counts()["evicted"]) == (10, 7)
+    assert list(again.store.load("events")) == []
+
+
+def test_without_a_data_dir_the_store_is_temporary(services: list[SegmentService]) -> None:
+    service = start(services, None)
+    service.app.test_client().post("/v1/batch", json=batch(range(2)), headers=basic(APP_WRITE_KEY))
+    path = service.store.path
+    assert path.exists() and service.backend.counts()["stored"] == 2
+    service.close()
+    services.remove(service)
+    assert not path.exists()
