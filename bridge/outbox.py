@@ -108,38 +108,27 @@ class Outbox:
         )
 
     def dead_letters(self, direction: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        sql = (
-            "SELECT id, direction, payload, created_at, attempts, last_status, last_error FROM outbox "
-            "WHERE state = 'dead'" + (" AND direction = ?" if direction else "") + " ORDER BY id LIMIT ?"
-        )
-        params: tuple[Any, ...] = (direction, limit) if direction else (limit,)
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        return [
-            {
-                "id": r[0],
-                "direction": r[1],
-                "payload": r[2].decode("utf-8", "replace"),
-                "created_at": r[3],
-                "attempts": r[4],
-                "last_status": r[5],
-                "last_error": r[6],
-            }
-            for r in rows
-        ]
+        keys = ("id", "direction", "payload", "created_at", "attempts", "last_status", "last_error")
+        rows = self._listed("dead", keys, direction, limit)
+        return [{**row, "payload": row["payload"].decode("utf-8", "replace")} for row in rows]
 
     def queued(self, direction: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Items waiting or being sent, oldest first: attempts so far, the next attempt, the last reply.
         One `leased_until` in the future means a worker holds it now (in flight)."""
-        sql = (
-            "SELECT id, direction, created_at, next_at, lease_until, attempts, last_status, last_error FROM outbox "
-            "WHERE state = 'queued'" + (" AND direction = ?" if direction else "") + " ORDER BY id LIMIT ?"
-        )
-        params: tuple[Any, ...] = (direction, limit) if direction else (limit,)
+        keys = ("id", "direction", "created_at", "next_at", "lease_until", "attempts", "last_status", "last_error")
+        rows = self._listed("queued", keys, direction, limit)
+        for row in rows:
+            row["leased_until"] = row.pop("lease_until")
+        return rows
+
+    def _listed(self, state: str, columns: tuple[str, ...], direction: str | None, limit: int) -> list[dict[str, Any]]:
+        """The oldest `limit` items in `state` (of one direction, or both), as column -> value."""
+        where = "state = ?" + (" AND direction = ?" if direction else "")
+        params: tuple[Any, ...] = (state, direction, limit) if direction else (state, limit)
+        sql = f"SELECT {', '.join(columns)} FROM outbox WHERE {where} ORDER BY id LIMIT ?"  # columns: fixed names
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
-        keys = ("id", "direction", "created_at", "next_at", "leased_until", "attempts", "last_status", "last_error")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def replay(self, ids: list[int] | None, now: float) -> int:
         """Queue dead letters again (all when `ids` is None); returns how many."""
