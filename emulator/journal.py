@@ -19,9 +19,10 @@ SECRET_FIELDS = ("writeKey", "auth", "authorization", "token", "api_token", "api
 # What stored records (events, messages) may still carry when they are shown or exported.
 STORED_SECRET_FIELDS = frozenset({"writeKey", "auth", "vapid_private_key"})
 # An export also carries the configuration, whose credentials for other services must not leave with it: a
-# Pushwoosh webhook's `token` (under `swoosh up`, the bridge's). Importing the export into the same stack
-# keeps the token of the webhook with the same URL (the pytest plugin restores its baseline that way).
-EXPORTED_SECRET_FIELDS = STORED_SECRET_FIELDS | {"token"}
+# Pushwoosh webhook's `token` and a Segment destination's signing `secret` (under `swoosh up`, the bridge's).
+# Importing the export into the same stack keeps the credential of the webhook or destination with the same
+# URL (the pytest plugin restores its baseline that way).
+EXPORTED_SECRET_FIELDS = STORED_SECRET_FIELDS | {"token", "secret"}
 _SECRET_FIELD = re.compile(
     r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE
 )

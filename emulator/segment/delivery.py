@@ -29,6 +29,7 @@ import orjson
 
 from swoosh.emulator import logfields
 from swoosh.emulator.control import match_filters
+from swoosh.emulator.journal import REDACTED
 from swoosh.emulator.retry import Outcome, RetryPolicy, classify
 from swoosh.emulator.runtime import Runtime
 
@@ -304,6 +305,10 @@ class Deliverer:
         return True
 
     def replace(self, specs: list[dict[str, Any]]) -> None:
+        """Destinations of an import replace the current ones; a signing secret redacted in the export is
+        the one of the current destination with the same URL (imported back into its stack), else none."""
+        secrets = {d.url: d.secret for d in self.destinations()}
+        specs = [_with_secret(spec, secrets) for spec in specs]
         for destination_id in list(self._lanes):
             self.remove(destination_id)
         for spec in specs:
@@ -409,3 +414,9 @@ class Deliverer:
     def close(self) -> None:
         for destination_id in list(self._lanes):
             self.remove(destination_id)
+
+
+def _with_secret(spec: Any, secrets: dict[str, str | None]) -> Any:
+    if isinstance(spec, dict) and spec.get("secret") == REDACTED:
+        return {**spec, "secret": secrets.get(str(spec.get("url")))}
+    return spec

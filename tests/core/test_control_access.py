@@ -148,10 +148,10 @@ def test_the_plugin_reads_the_control_token_of_a_running_stack(tmp_path: Path, m
         assert ControlClient(running.urls["pushwoosh"], token=bare["token"]).health()["status"] == "ok"
 
 
-def test_under_the_stack_no_pushwoosh_export_carries_the_bridges_token_and_the_stores_are_private(
+def test_under_the_stack_no_export_carries_the_bridges_credentials_and_the_stores_are_private(
     tmp_path: Path,
 ) -> None:
-    with Stack(StackOptions(data_dir=tmp_path, bridge_token="hook-token-77ab")) as running:
+    with Stack(StackOptions(data_dir=tmp_path, bridge_token="hook-token-77ab", bridge_secret="sign-3c9d1e")) as running:
         pushwoosh = running.urls["pushwoosh"]
         text = httpx.get(f"{pushwoosh}/_swoosh/state").text
         assert "hook-token-77ab" not in text
@@ -164,6 +164,12 @@ def test_under_the_stack_no_pushwoosh_export_carries_the_bridges_token_and_the_s
         exported["backend"]["webhooks"][0]["url"] = "http://127.0.0.1:9/elsewhere"
         assert httpx.post(f"{pushwoosh}/_swoosh/state", json=exported).status_code == 200
         assert [h["token"] for h in httpx.get(f"{pushwoosh}/_swoosh/webhooks").json()["items"]] == [None]
+        segment = running.urls["segment"]
+        state = httpx.get(f"{segment}/_swoosh/state")
+        assert "sign-3c9d1e" not in state.text
+        assert [d["secret"] for d in state.json()["backend"]["destinations"]] == ["<redacted>"]
+        assert httpx.post(f"{segment}/_swoosh/state", json=state.json()).status_code == 200
+        assert [d["secret"] for d in httpx.get(f"{segment}/_swoosh/destinations").json()["items"]] == ["<set>"]
         for store in tmp_path.glob("*.store.db*"):
             assert stat.S_IMODE(os.stat(store).st_mode) == 0o600, store.name
         assert len(list(tmp_path.glob("*.store.db"))) == 2
