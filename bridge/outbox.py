@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from swoosh.emulator.journal import redact_text
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -110,7 +112,8 @@ class Outbox:
     def dead_letters(self, direction: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         keys = ("id", "direction", "payload", "created_at", "attempts", "last_status", "last_error")
         rows = self._listed("dead", keys, direction, limit)
-        return [{**row, "payload": row["payload"].decode("utf-8", "replace")} for row in rows]
+        # shown, never re-sent from here: a Segment event's writeKey (a credential) is redacted
+        return [{**row, "payload": redact_text(row["payload"].decode("utf-8", "replace"))} for row in rows]
 
     def queued(self, direction: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Items waiting or being sent, oldest first: attempts so far, the next attempt, the last reply.

@@ -52,6 +52,17 @@ def test_retry_dead_letter_and_replay(outbox: Outbox) -> None:
     assert outbox.replay([999], now=0.0) == 0
 
 
+def test_a_dead_letter_is_shown_without_its_write_key_and_replayed_whole(outbox: Outbox) -> None:
+    event = b'{"type": "track", "event": "Opened", "writeKey": "wk-5e2f91"}'
+    outbox.enqueue("segment", [event], now=0.0)
+    (item,) = outbox.lease("segment", 10, now=0.0)
+    outbox.bury([item.id], status=400, error="refused")
+    (shown,) = outbox.dead_letters()
+    assert "wk-5e2f91" not in shown["payload"] and '"event": "Opened"' in shown["payload"]
+    assert outbox.replay(None, now=1.0) == 1
+    assert [i.payload for i in outbox.lease("segment", 10, now=2.0)] == [event]
+
+
 CHILD = """
 import sys, time
 from swoosh.bridge.outbox import Outbox
