@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from swoosh.emulator.wire import shown
+
 OK, RETRY, FAILED, SKIPPED, WAITING = "ok", "retry", "failed", "skipped", "waiting"
 EVENT_STATUS = {"good": OK, "bad": FAILED, "duplicate": SKIPPED, "dropped": FAILED}
 DELIVERY_STATUS = {"delivered": OK, "pending": RETRY, "failed": FAILED}
@@ -185,7 +187,7 @@ def push_chains(push: Push, clocks: Clocks) -> list[Chain]:
                 f"{delivery.get('channel', 'push')} to {delivery.get('hwid')}",
                 clocks.wall("pushwoosh", delivery.get("timestamp")),
                 status,
-                f"{device}: {delivery.get('status')}: {text!r}",
+                f"{device}: {delivery.get('status')}: {shown(text)}",
                 reply=delivery,
             )
         )
@@ -320,9 +322,9 @@ def _effects(record: dict[str, Any], seen: Forward, at: float | None, clocks: Cl
         sent = body.get("attributes") or {}
         tags = seen.tags or {}
         missing = [k for k in sent if k not in tags]
-        shown = ", ".join(f"{k}={tags[k]!r}" for k in sent if k in tags) or "none"
+        values = ", ".join(f"{k}={shown(tags[k])}" for k in sent if k in tags) or "none"
         status = OK if seen.tags is not None and not missing else WAITING
-        summary = f"tags of {body.get('user_id')} now: {shown}" + (
+        summary = f"tags of {body.get('user_id')} now: {values}" + (
             f"; not set: {', '.join(missing)}" if missing else ""
         )
         return [Hop("pushwoosh", "tags set", at, status, summary, reply=seen.tags)]
@@ -389,7 +391,7 @@ def _warehouse(rows: list[dict[str, Any]], message: dict[str, Any]) -> list[Hop]
 
 def _name(message: dict[str, Any]) -> str:
     name = message.get("event") or message.get("name")
-    return f"{name!r} of " if name else ""
+    return f"{shown(name)} of " if name else ""
 
 
 def _parsed(text: str) -> Any:

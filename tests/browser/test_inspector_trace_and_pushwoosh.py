@@ -69,7 +69,7 @@ def test_the_trace_of_an_identify_shows_every_hop(page: Page, swoosh_stack: Stac
         expect(hops.nth(index).locator(".badge")).to_have_text("ok")
     expect(hops.first.locator(".offset")).to_have_text("+0.0 ms")
     expect(hops.nth(3).locator(".took")).to_contain_text(" ms")
-    expect(hops.nth(5)).to_contain_text("searched_product='sports shoes'")
+    expect(hops.nth(5)).to_contain_text('searched_product="sports shoes"')
     # a hop's request and reply open by keyboard
     details = hops.nth(3).locator("details")
     details.locator("summary").focus()

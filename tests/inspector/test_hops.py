@@ -104,7 +104,7 @@ def test_an_identify_retried_once_shows_every_hop_in_order_with_wall_clock_offse
     assert "next attempt in 1.5 s" in chain.hops[3].summary and "injected fault" in chain.hops[4].summary
     assert chain.hops[1].reply["bridge_answers"][0]["response_body"] == '{"accepted":1}'
     assert chain.hops[3].request == {"attributes": {"plan": "gold"}, "user_id": "u1"}
-    assert "plan='gold'" in chain.hops[7].summary
+    assert 'plan="gold"' in chain.hops[7].summary
 
 
 def test_a_track_shows_the_event_pushwoosh_recorded_and_says_when_it_is_missing() -> None:

@@ -184,7 +184,7 @@ def test_swoosh_trace_prints_the_timeline_or_json_and_one_error_line_for_an_unkn
     lines = text.output.splitlines()
     assert lines[0] == f"trace of message {mid}: 1 chain(s)"
     assert any(line.split()[:3] == ["+0.0", "ms", "segment"] for line in lines)
-    assert any("tags set" in line and "plan='gold'" in line for line in lines)
+    assert any("tags set" in line and 'plan="gold"' in line for line in lines)
     assert any(line.strip().startswith("took ") for line in lines)
     as_json = json.loads(run("trace", mid, "--json").output)
     assert as_json["id"] == mid and as_json["chains"][0]["hops"][0]["service"] == "segment"
