@@ -19,6 +19,7 @@ import orjson
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.logfields import ARRIVAL, REFUSAL, fields
 from swoosh.emulator.runtime import Runtime
+from swoosh.emulator.segment import delivery_marks
 from swoosh.emulator.segment import messages as m
 from swoosh.emulator.segment.delivery import Deliverer, Destination
 from swoosh.emulator.segment.event_table import EventTable, WarehouseBacklog, event_dict
@@ -104,12 +105,13 @@ class SegmentBackend:
         self.warehouse = Warehouse(
             self._backlog, self.config.warehouse_dir, quiet_seconds=self.config.warehouse_quiet_seconds
         )
-        self.deliverer = Deliverer(self.runtime)
-        for spec in self.config.destinations:
-            self.add_destination(spec)
         self._counts: Counter[str] = Counter()
         self._evicted_counts: Counter[str] = Counter()
         self._load_counts()
+        self.deliverer = Deliverer(self.runtime)
+        self.deliverer.last_seq = lambda: self._seq
+        for spec in self.config.destinations:
+            self.add_destination(spec)
 
     def _load_counts(self) -> None:
         """Counters from what the table holds (a restart, an import); the warehouse loads its good events."""
@@ -126,10 +128,12 @@ class SegmentBackend:
         return known.schema if known else None
 
     def persist_configuration(self) -> None:
-        """From now on every configuration change is in the store before it is answered (after a restore)."""
+        """From now on every configuration change is in the store before it is answered (after a restore),
+        and so is how far each destination got (delivery_marks)."""
         with self._lock:
             self._persist = True
             self._configuration_changed()
+        delivery_marks.track(self.deliverer, self.store, self._seq, self.runtime.log)
 
     # -- configuration ---------------------------------------------------------------------
     def add_source(self, source: Source) -> Source:
@@ -202,7 +206,7 @@ class SegmentBackend:
         now = received.timestamp()
         result = IngestResult()
         stored: list[Row] = []
-        good: list[dict[str, Any]] = []
+        good: list[tuple[int, dict[str, Any]]] = []  # (seq, message)
         fresh: set[str] = set()  # this request's new messageIds
         flagged: list[tuple[dict[str, Any], list[dict[str, str]]]] = []  # for violation forwarding
         enrichment = m.Enrichment(received, write_key, source.source_id if source else "")
@@ -254,7 +258,7 @@ class SegmentBackend:
                 stored.append(
                     self._record(GOOD, None, source.name, item_type, item, now, violations, payload, window_ends)
                 )
-                good.append(item)
+                good.append((stored[-1][0], item))
                 result.accepted += 1
             if self.strict and result.rejected:  # strict refuses the request: nothing of it is kept
                 raise IngestError(400, "invalid_events", f"{len(result.rejected)} message(s) rejected", result.rejected)
@@ -483,3 +487,4 @@ class SegmentBackend:
         self.warehouse.close()
         if self._own_store:
             self.store.close()
+

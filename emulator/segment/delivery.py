@@ -20,7 +20,7 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ from swoosh.emulator.runtime import Runtime
 RETRY_WINDOW_SECONDS = 4 * 3600
 RETRY = RetryPolicy(base=1.0, cap=600.0)
 LOG_CAPACITY = 200_000
+MARK_EVERY = 0.25  # seconds between writes of a busy destination's mark (Deliverer.on_mark)
 USER_AGENT = "Segment.io/1.0"
 
 
@@ -160,6 +161,7 @@ class Delivery:
     next_at: float
     state: str = "pending"
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    seq: int = 0  # the stored event's seq: what a restart resumes from (Deliverer.on_mark)
 
     def describe(self) -> dict[str, Any]:
         last = self.attempts[-1] if self.attempts else {}
@@ -207,10 +209,14 @@ def _spec_value(spec: Mapping[str, Any], key: str, kind: type, default: Any) -> 
 class _Lane:
     """One destination's queue and worker thread."""
 
-    def __init__(self, owner: Deliverer, destination: Destination) -> None:
+    def __init__(self, owner: Deliverer, destination: Destination, start: int) -> None:
         self.owner = owner
         self.destination = destination
         self.heap: list[tuple[float, int, Delivery]] = []
+        self.unsettled: set[int] = set()  # seqs queued or on the wire
+        self.offered_up_to = start  # the newest seq of the source this lane has been offered
+        self.saved_mark = -1  # the mark last handed to `on_mark` (-1: none yet)
+        self.saved_at = 0.0
         self.stopped = False
         self.sending = False  # a batch is on the wire; `Deliverer.clear` waits for it to settle
         self.http = httpx.Client(timeout=destination.timeout, headers={"User-Agent": USER_AGENT}, verify=owner.verify)
@@ -239,6 +245,18 @@ class _Lane:
     def due_now(self) -> bool:
         return bool(self.heap) and self.heap[0][0] <= self.owner.runtime.clock.time()
 
+    def mark(self) -> int:
+        """Every event of the source up to this seq was delivered, given up on, or not for this destination."""
+        return min(self.unsettled) - 1 if self.unsettled else self.offered_up_to
+
+    def mark_to_save(self) -> int | None:
+        """The mark, when it moved and is worth a write: at most every MARK_EVERY s while busy, at once when idle."""
+        mark, now = self.mark(), time.monotonic()
+        if mark <= self.saved_mark or (self.unsettled and now - self.saved_at < MARK_EVERY):
+            return None
+        self.saved_mark, self.saved_at = mark, now
+        return mark
+
     def send(self, batch: list[Delivery]) -> None:
         destination = self.destination
         body = orjson.dumps(batch[0].message if destination.max_batch == 1 else {"batch": [d.message for d in batch]})
@@ -266,6 +284,10 @@ class Deliverer:
         self._log: deque[Delivery] = deque(maxlen=LOG_CAPACITY)
         self._rng = random.Random(seed)
         self.verify: ssl.SSLContext | bool = True  # TLS trust for https destinations (a local stack sets its CA)
+        self.last_seq: Callable[[], int] = lambda: 0  # the newest stored seq: where a new destination starts
+        # Called with a destination and its mark when the mark moved (the backend writes it to its store, so a
+        # restart offers again what was not settled; at-least-once, like Segment's own delivery).
+        self.on_mark: Callable[[Destination, int], None] | None = None
 
     def add(self, spec: Mapping[str, Any]) -> Destination:
         if not isinstance(spec, Mapping):
@@ -292,7 +314,10 @@ class Deliverer:
             parse_subscription(subscription),
         )
         with self.cond:
-            self._lanes[destination.id] = _Lane(self, destination)
+            lane = self._lanes[destination.id] = _Lane(self, destination, self.last_seq())
+            mark = lane.mark_to_save() if self.on_mark else None
+        if mark is not None and self.on_mark:
+            self.on_mark(destination, mark)
         return destination
 
     def remove(self, destination_id: int) -> bool:
@@ -318,20 +343,23 @@ class Deliverer:
         with self.cond:
             return [lane.destination for lane in self._lanes.values()]
 
-    def offer(self, source: str, messages: list[dict[str, Any]]) -> None:
-        """Queue accepted messages for every destination of `source` whose subscription matches."""
-        if not self._lanes:
+    def offer(self, source: str, messages: Sequence[tuple[int, dict[str, Any]]], only: int | None = None) -> None:
+        """Queue accepted (seq, message) pairs for every destination of `source` (or the one with id `only`)
+        whose subscription matches."""
+        if not self._lanes or not messages:
             return
         now = self.runtime.clock.time()
         with self.cond:
             for lane in self._lanes.values():
                 destination = lane.destination
-                if destination.source != source:
+                if destination.source != source or only not in (None, destination.id):
                     continue
-                for message in messages:
+                lane.offered_up_to = max(lane.offered_up_to, messages[-1][0])
+                for seq, message in messages:
                     if enabled_for(message, destination.name) and destination.matches(message):
-                        delivery = Delivery(next(self._delivery_ids), destination, message, now, now)
+                        delivery = Delivery(next(self._delivery_ids), destination, message, now, now, seq=seq)
                         self._log.append(delivery)
+                        lane.unsettled.add(seq)
                         heapq.heappush(lane.heap, (now, delivery.id, delivery))
             self.cond.notify_all()
 
@@ -351,8 +379,13 @@ class Deliverer:
                     delivery.next_at = now + RETRY.delay(len(delivery.attempts), outcome.retry_after, self._rng)
                     if not lane.stopped:
                         heapq.heappush(lane.heap, (delivery.next_at, delivery.id, delivery))
+                        continue
                 else:
                     delivery.state = "failed"
+                lane.unsettled.discard(delivery.seq)
+            mark = lane.mark_to_save() if self.on_mark else None
+        if mark is not None and self.on_mark:
+            self.on_mark(lane.destination, mark)
         self._log_attempt(lane.destination, batch, outcome)
         self.runtime.notify()
 
@@ -408,8 +441,15 @@ class Deliverer:
             longest_send = max((lane.destination.timeout for lane in self._lanes.values()), default=0.0)
             self.cond.wait_for(lambda: not any(lane.sending for lane in self._lanes.values()), longest_send + 1)
             self._log.clear()
+            marks = []
             for lane in self._lanes.values():
                 lane.heap.clear()
+                lane.unsettled.clear()
+                mark = lane.mark_to_save() if self.on_mark else None
+                if mark is not None:
+                    marks.append((lane.destination, mark))
+        for destination, mark in marks:
+            self.on_mark(destination, mark)  # type: ignore[misc]  # marks are only collected with on_mark set
 
     def close(self) -> None:
         for destination_id in list(self._lanes):

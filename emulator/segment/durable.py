@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from swoosh.emulator.segment import delivery_marks
 from swoosh.emulator.segment.backend import CONFIG, SegmentBackend
 from swoosh.emulator.store import Store
 
@@ -34,3 +35,4 @@ def restore(backend: SegmentBackend, saved: dict[str, Any]) -> None:
         backend.store.clear(OLD_EVENTS)
     else:
         backend.restore_configuration(saved)
+    delivery_marks.resume(backend.deliverer, backend.table, backend.store)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -16,7 +17,9 @@ import pytest
 from swoosh.emulator.defaults import APP_WRITE_KEY
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.segment.service import SegmentService
+from swoosh.emulator.serving import ServerThread
 from swoosh.emulator.store import open_store
+from tests.reliability.sockets import eventually
 from tests.segment.conftest import basic
 
 PLAN = {"mode": "block", "events": {"Order Completed": {"required": ["total"]}}}
@@ -161,3 +164,41 @@ def test_without_a_data_dir_the_store_is_temporary(services: list[SegmentService
     service.close()
     services.remove(service)
     assert not path.exists()
+
+
+class Sink:
+    """A destination that answers `status` and keeps the messageIds of what it took."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.ids: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = orjson.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+        if self.status == 200:
+            items = body if isinstance(body, list) else body.get("batch", [body])
+            self.ids += [item["messageId"] for item in items]
+        start_response(f"{self.status} Answer", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+
+def test_deliveries_a_kill_interrupted_are_made_after_the_restart(
+    services: list[SegmentService], tmp_path: Path
+) -> None:
+    sink = Sink()
+    with ServerThread(sink) as server:
+        first = start(services, tmp_path)
+        client = first.app.test_client()
+        assert client.post("/_swoosh/destinations", json={"url": f"{server.url}/in"}).status_code == 201
+        assert client.post("/v1/batch", json=batch(range(10)), headers=basic(APP_WRITE_KEY)).status_code == 200
+        assert eventually(lambda: len(sink.ids) == 10)
+        sink.status = 503  # the destination is down: what follows is acknowledged, not delivered
+        assert client.post("/v1/batch", json=batch(range(10, 30)), headers=basic(APP_WRITE_KEY)).status_code == 200
+        assert eventually(lambda: first.backend.deliverer.log({"state": "pending"}, None) != [])
+        first.backend.deliverer.close()  # the process is gone: so are its queued deliveries
+        sink.status = 200
+
+        start(services, tmp_path)  # the restart on the same data dir
+        assert eventually(lambda: {f"m{i}" for i in range(30)} <= set(sink.ids))
+        assert sorted(sink.ids[:10]) == sorted(f"m{i}" for i in range(10))
+        assert all(sink.ids.count(f"m{i}") == 1 for i in range(10))  # settled before the kill: not again
