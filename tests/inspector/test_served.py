@@ -66,6 +66,7 @@ def test_live_pages_filters_and_opens_a_message_with_its_warehouse_row(stack: St
         and "app.order_completed" in detail
     )
     assert "app-write-key" not in detail
+    assert re.search(r'href="/trace\?id=[^"]+">Trace this message<', detail)  # the message's own trace
     assert inspector.get("/live/event/999999").status_code == 404
 
 
