@@ -107,6 +107,11 @@ def _messages(entry: Entry) -> str:
         why = f" ({', '.join(reasons)})" if outcome in ("bad", "dropped") and reasons else ""
         parts.append(f"{n:,} {outcome}{why}")
     source = entry.get("source") or "unknown write key"
+    call = entry.get("call")
+    if call:  # one message: say what it was
+        named = f' "{_one_line(str(call["event"]), 60)}"' if call.get("event") else ""
+        user = f" by {_one_line(str(call['user']), 40)}" if call.get("user") is not None else ""
+        source += f" {call.get('type') or 'message'}{named}{user}"
     return f"{source}: {', '.join(parts)}"
 
 

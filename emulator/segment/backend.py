@@ -63,6 +63,7 @@ class IngestResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
     dropped: int = 0
+    single: dict[str, Any] | None = None  # what a one-message request was (type, event, user), for its log line
 
 
 @dataclass
@@ -204,7 +205,7 @@ class SegmentBackend:
         items, types = self._items(call_type, body)
         received = self.runtime.clock.now()
         now = received.timestamp()
-        result = IngestResult()
+        result = IngestResult(single=m.described(items[0], types[0]) if len(items) == 1 else None)
         stored: list[Row] = []
         good: list[tuple[int, dict[str, Any]]] = []  # (seq, message)
         fresh: set[str] = set()  # this request's new messageIds
@@ -304,6 +305,7 @@ class SegmentBackend:
                 ARRIVAL if result.accepted else REFUSAL,
                 source=source.name,
                 count=result.accepted + len(result.rejected) + result.duplicates,
+                **({"call": result.single} if result.single else {}),
                 outcomes={
                     k: n
                     for k, n in ((GOOD, result.accepted), (BAD, len(result.rejected)), (DUPLICATE, result.duplicates))

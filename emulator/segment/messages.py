@@ -151,3 +151,15 @@ class Enrichment:
 
 
 DEDUPE_WINDOW = timedelta(hours=24).total_seconds()
+
+def described(item: Any, item_type: str | None) -> dict[str, Any] | None:
+    """A message as its log line names it: type, event (or page/screen name) and userId or anonymousId."""
+    if not isinstance(item, dict):
+        return None
+    name = item.get("event") if item_type == "track" else item.get("name")
+    user = item.get("userId") or item.get("anonymousId")
+    return {
+        "type": item_type,
+        "event": name if isinstance(name, str) else None,
+        "user": user if isinstance(user, str | int) and not isinstance(user, bool) else None,
+    }

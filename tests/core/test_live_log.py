@@ -220,7 +220,17 @@ def test_the_readme_shows_lines_exactly_as_the_live_log_draws_them() -> None:
         return midnight + int(hours) * 3600 + int(minutes) * 60 + float(seconds) + 0.0004
 
     entries = [
-        ("segment", "arrival", {"source": "app", "count": 1, "outcomes": {"good": 1}, "reasons": {}}),
+        (
+            "segment",
+            "arrival",
+            {
+                "source": "app",
+                "count": 1,
+                "outcomes": {"good": 1},
+                "reasons": {},
+                "call": {"type": "identify", "event": None, "user": "ada"},
+            },
+        ),
         ("segment", "delivery", {"destination": "Pushwoosh", "count": 1, "status": 200, "reason": None}),
         (
             "pushwoosh",
@@ -231,7 +241,13 @@ def test_the_readme_shows_lines_exactly_as_the_live_log_draws_them() -> None:
         (
             "segment",
             "refusal",
-            {"source": "app", "count": 1, "outcomes": {"bad": 1}, "reasons": {"no_user_anon_id": 1}},
+            {
+                "source": "app",
+                "count": 1,
+                "outcomes": {"bad": 1},
+                "reasons": {"no_user_anon_id": 1},
+                "call": {"type": "track", "event": "Order Completed", "user": None},
+            },
         ),
         (
             "pushwoosh",

@@ -147,8 +147,9 @@ def test_text_lines_for_arrivals_deliveries_and_refusals_without_a_credential(tm
     assert log_lines and all(parsed), log_lines
     seen = {(m[1], m[2], m[3]) for m in parsed if m}
     texts = [f"{service} {kind} {what}" for service, kind, what in seen]
-    assert "segment arrival app: 1 good" in texts
-    assert "segment refusal app: 1 bad (no_user_anon_id)" in texts
+    assert "segment arrival app identify by live-u1: 1 good" in texts
+    assert 'segment arrival app track "SubscribedToOffers" by live-u1: 1 good' in texts
+    assert 'segment refusal app track "No User": 1 bad (no_user_anon_id)' in texts
     assert "segment refusal unknown write key: 1 dropped (unknown_write_key)" in texts
     assert any(t.startswith("segment delivery") and "to destination Pushwoosh: 200" in t for t in texts)
     assert any(t.startswith("pushwoosh arrival POST /integration-segment/v1/") for t in texts)
