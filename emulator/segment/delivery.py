@@ -383,7 +383,7 @@ class Deliverer:
                 else:
                     delivery.state = "failed"
                 lane.unsettled.discard(delivery.seq)
-            mark = lane.mark_to_save() if self.on_mark else None
+            mark = lane.mark_to_save() if self.on_mark and not lane.stopped else None  # stopped: store may be gone
         if mark is not None and self.on_mark:
             self.on_mark(lane.destination, mark)
         self._log_attempt(lane.destination, batch, outcome)
