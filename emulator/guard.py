@@ -17,11 +17,13 @@ import hmac
 import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
-from flask import Flask
+
+if TYPE_CHECKING:  # annotations only: the loopback checks are used by CLIs that never start Flask
+    from flask import Flask
 
 from swoosh.emulator.faults import CONTROL_PREFIX
 
@@ -53,12 +55,10 @@ class ControlAccess:
 
     def host_allowed(self, host_header: str) -> bool:
         host = _host_name(host_header)
-        if host in LOOPBACK_HOSTS or host.endswith(".localhost") or host in self.names or host == self.bind_host:
+        if is_loopback_host(host) or host in self.names or host == self.bind_host:
             return True
-        address = _ip(host)
-        if address is None:
-            return False  # a name nobody configured: the DNS rebinding case
-        return address.is_loopback or self.bind_host in WILDCARD_HOSTS
+        # a name nobody configured is the DNS rebinding case; an address is fine on a wildcard bind
+        return _ip(host) is not None and self.bind_host in WILDCARD_HOSTS
 
     def refusal(self, environ: dict[str, Any]) -> tuple[int, str, str] | None:
         """(status, code, message) when the request must be refused, else None."""
@@ -143,6 +143,20 @@ def access_of(app: Flask) -> ControlAccess:
 def _host_name(host: str) -> str:
     """The name of a Host header or URL authority, lower-case, without port, brackets or final dot."""
     return (urlsplit(f"//{host.strip()}").hostname or "").rstrip(".")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for names and addresses only this machine can reach: localhost, *.localhost, 127/8, ::1."""
+    plain = _plain_host(host)
+    if plain in LOOPBACK_HOSTS or plain.endswith(".localhost"):
+        return True
+    address = _ip(plain)
+    return address is not None and address.is_loopback
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether `url` points at this machine (the fakes), not at a real service."""
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def _plain_host(host: str) -> str:

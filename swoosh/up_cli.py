@@ -11,6 +11,7 @@ import click
 
 from swoosh import live_log
 from swoosh.emulator.config_file import ConfigFileError, read_config
+from swoosh.emulator.guard import is_loopback_host
 from swoosh.emulator.locator import runtime_dir
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.tls import LOOPBACK_NAMES, ensure_tls_files
@@ -133,7 +134,7 @@ def up(
         read_config(config_file)
     except ConfigFileError as exc:
         raise click.BadParameter(str(exc), param_hint="--config") from None
-    exposed = not is_loopback(host)
+    exposed = not is_loopback_host(host)
     if exposed and not expose:
         raise click.BadParameter(
             f"{host} is reachable from other machines: add --expose to serve there (the control API then"
@@ -173,17 +174,6 @@ def exposure_warning(host: str, token: str, locator: Path | None) -> str:
         f"WARNING: listening on {host}: other machines can reach these services. The control API "
         f"(/_swoosh/) needs `Authorization: Bearer {token}` (shown once; also in {locator}, mode 0600)."
     )
-
-
-def is_loopback(host: str) -> bool:
-    """True for names and addresses only this machine can reach."""
-    plain = host.strip("[]").lower()
-    if plain == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(plain).is_loopback
-    except ValueError:
-        return False
 
 
 def reachable(text: str) -> str:

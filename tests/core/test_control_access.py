@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from swoosh.emulator.client import ControlClient
 from swoosh.emulator.guard import access_of
+from swoosh.emulator.guard import is_loopback_host as is_loopback
 from swoosh.stack import Stack, StackOptions
-from swoosh.up_cli import exposure_warning, is_loopback, up
+from swoosh.up_cli import exposure_warning, up
 from tests.core.conftest import NotesBackend, make_app
 from tests.core.test_stack import two_services  # noqa: F401  (fixture)
 
