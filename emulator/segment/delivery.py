@@ -251,8 +251,11 @@ class _Lane:
 
     def mark_to_save(self) -> int | None:
         """The mark, when it moved and is worth a write: at most every MARK_EVERY s while busy, at once when idle."""
-        mark, now = self.mark(), time.monotonic()
-        if mark <= self.saved_mark or (self.unsettled and now - self.saved_at < MARK_EVERY):
+        now = time.monotonic()
+        if self.unsettled and now - self.saved_at < MARK_EVERY:
+            return None  # checked first: `mark` reads every unsettled seq
+        mark = self.mark()
+        if mark <= self.saved_mark:
             return None
         self.saved_mark, self.saved_at = mark, now
         return mark
