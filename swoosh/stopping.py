@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
+from collections.abc import Callable
+from typing import Any
 
 
 def wait_for_stop() -> None:
@@ -12,3 +16,28 @@ def wait_for_stop() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     stopping.wait()
+
+
+STOP_GRACE_SECONDS = 8.0  # under a container's 10 s between SIGTERM and SIGKILL
+
+
+def stop_within(
+    stop: Callable[[], None], grace: float = STOP_GRACE_SECONDS, exit: Callable[[int], Any] = os._exit
+) -> None:
+    """Run `stop`, but never for longer than `grace`: a stuck stop then exits the process (status 1).
+
+    Nothing acknowledged is lost by it: with --data-dir every acknowledged change is in the store
+    before its answer left (docs/reliability.md), and without one the state ends with the process anyway.
+    """
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            stop()
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="swoosh-stop", daemon=True).start()
+    if not done.wait(grace):
+        print(f"stopping took over {grace:.0f} s; exiting now (what was acknowledged is stored)", file=sys.stderr)
+        exit(1)

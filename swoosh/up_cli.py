@@ -16,7 +16,7 @@ from swoosh.emulator.locator import runtime_dir
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.tls import LOOPBACK_NAMES, ensure_tls_files
 from swoosh.stack import SERVICES, ServiceStartError, Stack
-from swoosh.stopping import wait_for_stop
+from swoosh.stopping import stop_within, wait_for_stop
 
 _SERVICE_NAMES = ", ".join(SERVICES)
 
@@ -166,7 +166,7 @@ def up(
             wait_for_stop()
     finally:
         click.echo("stopping ...", err=True)
-        stack.stop()
+        stop_within(stack.stop)
 
 
 def exposure_warning(host: str, token: str, locator: Path | None) -> str:
