@@ -3,6 +3,7 @@
     python bench/pushwoosh_integration.py [--runs 3] [--seconds 10] [--devices 100000]
     python bench/pushwoosh_integration.py --store-cost 2000   # in-process: what the --data-dir store adds
     python bench/pushwoosh_integration.py --compare-store      # post-events req/s without and with --data-dir
+    python bench/pushwoosh_integration.py --million 1000000    # RSS holding that many posted events, queries
 
 1. `POST /integration-segment/v1/post-events` with 100 events per request against `swoosh up --only
    pushwoosh` (wrk, 16 connections; target >= 1,000 requests/s).
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import gc
 import json
 import os
@@ -23,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, wait_healthy
 
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
@@ -195,6 +198,87 @@ def store_cost(requests: int) -> dict[str, object]:
     return result
 
 
+def many_posted(events: int, users: int, durable: bool) -> dict[str, object]:
+    """`swoosh up --only pushwoosh` fed `events` posted events (100 per post-events request, 4 clients,
+    `users` distinct users), then its RSS and the time (ms, client side, over HTTP) of filtered
+    `/_swoosh/events` queries, 5 of each."""
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        data_dir = ["--data-dir", str(Path(tmp) / "data")] if durable else []
+        process = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={port}", *data_dir])
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(f"{url}/_swoosh/health")
+            headers = {"Authorization": f"Token {TOKEN}", "X-PW-Appcode": APP, "Content-Type": "application/json"}
+
+            bodies = [  # 100 bodies of 100 events: user-0 .. user-9999 when users = 10,000
+                json.dumps(
+                    {
+                        "events": [
+                            {
+                                "user_id": f"user-{(body * 100 + i) % users}",
+                                "app_code": APP,
+                                "name": ("Viewed Product", "Added To Cart", "Order Completed")[i % 3],
+                                "timestamp": "2026-11-22T14:08:43.998Z",
+                                "attributes": {"sku": f"sku-{i}", "price": 19.99},
+                            }
+                            for i in range(100)
+                        ]
+                    }
+                ).encode()
+                for body in range(100)
+            ]
+            path = "/integration-segment/v1/post-events"
+
+            def post(client_number: int) -> None:
+                with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
+                    for request in range(client_number, events // 100, 4):
+                        client.post(path, content=bodies[request % 100]).raise_for_status()
+
+            start = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                list(pool.map(post, range(4)))
+            fill = time.perf_counter() - start
+            config = httpx.get(f"{url}/_swoosh/config").json()
+            queries = {
+                "name=Order Completed&limit=100": {"name": "Order Completed", "limit": 100},
+                "subject=user:user-7": {"subject": "user:user-7"},
+                "subject=user:user-7&name=Added To Cart&limit=10": {
+                    "subject": "user:user-7",
+                    "name": "Added To Cart",
+                    "limit": 10,
+                },
+                "application=<app>&limit=100&offset=500": {"application": APP, "limit": 100, "offset": 500},
+                "name=Nothing Like It": {"name": "Nothing Like It"},
+            }
+            timings: dict[str, object] = {}
+            with httpx.Client(base_url=url, timeout=60) as client:
+                for name, params in queries.items():
+                    times, count = [], 0
+                    for _ in range(5):
+                        began = time.perf_counter()
+                        answer = client.get("/_swoosh/events", params=params)
+                        times.append((time.perf_counter() - began) * 1000)
+                        answer.raise_for_status()
+                        count = answer.json()["count"]
+                    timings[name] = {
+                        "ms": [round(t, 1) for t in times],
+                        "median_ms": round(statistics.median(times), 1),
+                        "count": count,
+                    }
+            return {
+                "events_posted": events,
+                "users": users,
+                "data_dir": durable,
+                "fill_seconds": round(fill, 1),
+                "evicted_posted_events": config.get("evicted_posted_events"),
+                "rss_mb": round(rss_mb(process.pid), 1),
+                "queries": timings,
+            }
+        finally:
+            stop(process)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -202,7 +286,16 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--compare-store", action="store_true", help="only post-events, without and with --data-dir")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
+    parser.add_argument(
+        "--million", type=int, metavar="EVENTS", help="only RSS and queries holding EVENTS posted events"
+    )
+    parser.add_argument("--users", type=int, default=10_000, help="with --million: distinct users posting")
+    parser.add_argument("--data-dir", action="store_true", help="with --million: the service runs with --data-dir")
     args = parser.parse_args()
+    if args.million:
+        result = many_posted(args.million, args.users, args.data_dir)
+        print(json.dumps({**result, "cpus": os.cpu_count(), "command": " ".join(["python", *sys.argv])}, indent=2))
+        return
     if args.compare_store:  # alternating, so a change in the machine's load hits both modes
         pairs = [
             (integration_throughput(1, args.seconds), integration_throughput(1, args.seconds, True))

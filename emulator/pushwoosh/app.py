@@ -30,12 +30,18 @@ def create_app(backend: PushwooshBackend) -> Flask:
 
     @app.after_request
     def _persist(response: Response) -> Response:
-        """With --data-dir, what this request changed is committed before its answer leaves."""
+        """With --data-dir, what this request changed (beyond the rows it wrote itself) is committed before its
+        answer leaves."""
         try:
             backend.persist()
         except StoreError as exc:  # not durable, so not acknowledged: the client retries
             return json_response(_fault_body(503, request.path, str(exc)), 503)
         return response
+
+    @app.errorhandler(StoreError)
+    def _store_error(exc: StoreError) -> Response:
+        """A write inside the request (posted events) the store refused: not acknowledged, the client retries."""
+        return json_response(_fault_body(503, request.path, str(exc)), 503)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -1,4 +1,4 @@
-"""The fake Pushwoosh's records: applications, devices, users, posted events, messages, deliveries.
+"""The fake Pushwoosh's records: applications, devices, users, messages, deliveries (posted events: posted_table.py).
 
 Compact `__slots__` classes: the targets are 100,000 devices with 10 tags each in well under 500 MB
 and a 100,000-device send in under 2 s, so devices evaluate segment filters directly (they are the
@@ -7,7 +7,6 @@ and a 100,000-device send in under 2 s, so devices evaluate segment filters dire
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,55 +63,27 @@ class TagDefinition:
         }
 
 
-class PostedEvent:
-    __slots__ = ("application", "at", "attributes", "name", "stored_at", "subject")
-
-    def __init__(
-        self,
-        name: str,
-        at: float,
-        application: str,
-        attributes: dict[str, Any],
-        subject: str,
-        stored_at: float | None = None,
-    ) -> None:
-        self.name = name
-        self.at = at
-        self.application = application
-        self.attributes = attributes
-        self.subject = subject
-        self.stored_at = at if stored_at is None else stored_at
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "timestamp": self.at,
-            "application": self.application,
-            "attributes": self.attributes,
-            "subject": self.subject,
-            "stored_at": self.stored_at,
-        }
-
-
 class EventHistory:
-    """Events of one user (or one user-less device), kept sorted by time for 'within N days' checks."""
+    """What segments ask of the events of one user (or one user-less device): per event name and application,
+    the latest time it was posted. "Triggered since t" is "the latest time is at or after t", so the history
+    grows with the names and applications, not with the events (the events themselves are in the store)."""
 
     __slots__ = ("by_name",)
 
     def __init__(self) -> None:
-        self.by_name: dict[str, list[tuple[float, str]]] = {}
+        self.by_name: dict[str, dict[str, float]] = {}
 
     def add(self, name: str, at: float, application: str) -> None:
-        bisect.insort(self.by_name.setdefault(name, []), (at, application))
+        latest = self.by_name.setdefault(name, {})
+        if at > latest.get(application, float("-inf")):
+            latest[application] = at
 
     def triggered(self, name: str, since: float | None, application: str | None) -> bool:
-        entries = self.by_name.get(name)
-        if not entries:
+        latest = self.by_name.get(name)
+        if not latest:
             return False
-        start = 0 if since is None else bisect.bisect_left(entries, (since, ""))
-        if application is None:
-            return start < len(entries)
-        return any(app == application for _, app in entries[start:])
+        times = latest.values() if application is None else [latest[application]] if application in latest else []
+        return any(since is None or at >= since for at in times)
 
 
 class User:

@@ -1,13 +1,15 @@
 """The fake Pushwoosh as a stack service: configured from the TOML file, durable under --data-dir.
 
-With --data-dir every change a request makes (devices, users and their tags, posted events, and the
-configuration: applications, tokens, tag and event definitions, filters, webhooks) is in
-`<data dir>/pushwoosh.store.db` before it is answered (backend/durable.py) and restored at start;
-without it, state is in memory only and gone at exit.
+Posted events and event histories are rows of the service's store (posted_table.py): with --data-dir
+`<data dir>/pushwoosh.store.db`, without it a temporary file removed at exit. With --data-dir every other
+change a request makes (devices, users and their tags, and the configuration: applications, tokens, tag
+and event definitions, filters, webhooks) is in the store before it is answered too (backend/durable.py)
+and restored at start; without it, that state is in memory only and gone at exit.
 
 [pushwoosh]
 strict = false
 auto_create_tags = false            # device API setTags: create unknown tags instead of skipping them
+max_posted_events = 1000000         # posted events kept in the store; the oldest beyond are evicted, counted
 api_tokens = ["KEY123"]
 device_tokens = ["DEVICE-TOKEN"]
 
@@ -69,17 +71,17 @@ class PushwooshService:
 
     def __init__(self, options: StackOptions) -> None:
         self.options = options
-        self.backend = PushwooshBackend(load_config(options.config_file, options.strict))
+        self.store = open_store(self.name, options.data_dir)
+        self.backend = PushwooshBackend(load_config(options.config_file, options.strict), store=self.store)
         if options.tls_files:
             self.backend.webhooks.verify = trust_context(options.tls_files.ca_cert)
         self.app = create_app(self.backend)
         self.url = ""
-        self.store = open_store(self.name, options.data_dir) if options.data_dir else None
-        if self.store is not None:
-            legacy = Path(options.data_dir or "") / STATE_FILE  # written at a clean stop by earlier versions
-            if not restore(self.backend, self.store) and legacy.exists():
+        if options.data_dir is not None:
+            legacy = options.data_dir / STATE_FILE  # written at a clean stop by earlier versions
+            if not restore(self.backend) and legacy.exists():
                 self.backend.import_state(json.loads(legacy.read_text()))
-            self.backend.attach_store(self.store)
+            self.backend.start_persisting()
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="swoosh-pushwoosh-clock", daemon=True)
         self._ticker.start()
@@ -117,8 +119,7 @@ class PushwooshService:
         self._stop.set()
         self._ticker.join(timeout=5)
         self.backend.close()
-        if self.store is not None:
-            self.store.close()
+        self.store.close()
 
 
 def build(options: StackOptions) -> PushwooshService:

@@ -153,10 +153,17 @@ def test_a_store_that_refuses_the_write_means_no_acknowledgement(
     service.backend.close()
 
 
-def test_without_a_data_dir_nothing_is_written(services: list[PushwooshService]) -> None:
+def test_without_a_data_dir_nothing_is_logged_and_the_temporary_store_goes_at_close(
+    services: list[PushwooshService],
+) -> None:
     service, client = start(services, None)
     ok(client, "registerDevice", application=APP, hwid="hw", device_type=3)
-    assert service.store is None and not service.backend.changes.pending()
+    assert not service.backend.changes.pending() and not list(service.store.load("devices"))
+    path = service.store.path
+    assert path.exists()  # posted events live in it all the same
+    services.remove(service)
+    service.close()
+    assert not path.exists()
 
 
 def test_the_posted_events_cap_holds_in_the_store_and_its_count_survives(
@@ -177,9 +184,8 @@ def test_the_posted_events_cap_holds_in_the_store_and_its_count_survives(
     names = [e["name"] for e in after.get("/_swoosh/events").get_json()["items"]]
     assert names == [f"E{r}-{n}" for r in (5, 6) for n in range(5)]
     assert after.get("/_swoosh/config").get_json()["evicted_posted_events"] == 25
-    store = tmp_path / "data" / STORE_FILE.format(service="pushwoosh")
-    stored = sqlite3.connect(store).execute("select count(*) from records where kind = 'events'").fetchone()[0]
-    assert stored <= 2  # trimmed as it went, then compacted at the restart
+    store = sqlite3.connect(tmp_path / "data" / STORE_FILE.format(service="pushwoosh"))
+    assert store.execute("select count(*) from pushwoosh_events").fetchone()[0] == 10  # evicted as it went
 
 
 DEEP = '{"a":' * 240 + "1" + "}" * 240  # orjson reads it, but could not write it back inside a record

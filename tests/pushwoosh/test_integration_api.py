@@ -87,8 +87,9 @@ def test_post_events_single_and_batched_shapes(client: FlaskClient, backend: Pus
     for body in (POST_EVENTS, POST_EVENTS_BATCHED):
         response = client.post("/integration-segment/v1/post-events", json=body, headers=INTEGRATION_HEADERS)
         assert response.status_code == 200 and response.get_data() == b""
-    assert [e.name for e in backend.posted] == ["SubscribedToOffers", "SubscribedToOffers", "Viewed"]
-    assert backend.posted[0].attributes == {"plan": "gold"}
+    posted = backend.query("events", {}, None)
+    assert [e["name"] for e in posted] == ["SubscribedToOffers", "SubscribedToOffers", "Viewed"]
+    assert posted[0]["attributes"] == {"plan": "gold"}
     recorded = backend.query("events", {}, None)[0]
     assert recorded["stored_at"] >= recorded["timestamp"]  # storage time, for ingest-to-storage latency
     assert backend.users["u1"].events.triggered("SubscribedToOffers", None, None)
@@ -107,7 +108,7 @@ def test_one_bad_timestamp_rejects_the_whole_batch(
         "status": "failure",
         "error": {"message": "Time.UnmarshalJSON: input is not a JSON string"},
     }
-    assert not backend.posted
+    assert not backend.query("events", {}, None)
 
 
 def test_strict_mode_flags_app_id_and_refuses_big_batches() -> None:
@@ -117,10 +118,10 @@ def test_strict_mode_flags_app_id_and_refuses_big_batches() -> None:
     taken = client.post("/integration-segment/v1/post-events", json=POST_EVENTS_BATCHED, headers=INTEGRATION_HEADERS)
     assert taken.status_code == 200
     assert [w["kind"] for w in backend.warnings] == ["app_id"] * len(POST_EVENTS_BATCHED["events"])
-    posted = len(backend.posted)
+    posted = len(backend.query("events", {}, None))
     big = {"events": POST_EVENTS["events"] * 101}
     assert client.post("/integration-segment/v1/post-events", json=big, headers=INTEGRATION_HEADERS).status_code == 400
-    assert len(backend.posted) == posted
+    assert len(backend.query("events", {}, None)) == posted
     backend.close()
 
 
@@ -133,7 +134,7 @@ def test_delete_user_removes_everything(client: FlaskClient, backend: PushwooshB
         "/integration-segment/v1/delete-user", json={"external_id": "u1"}, headers=INTEGRATION_HEADERS
     )
     assert response.status_code == 200
-    assert "u1" not in backend.users and "d1" not in backend.devices[APP] and not backend.posted
+    assert "u1" not in backend.users and "d1" not in backend.devices[APP] and not backend.query("events", {}, None)
     missing = client.post("/integration-segment/v1/delete-user", json={}, headers=INTEGRATION_HEADERS)
     assert missing.status_code == 400
 
@@ -175,7 +176,7 @@ def test_track_user_takes_the_explicit_nulls_and_partial_location_the_destinatio
 def test_post_events_take_a_null_device(client: FlaskClient, backend: PushwooshBackend) -> None:
     item = {**POST_EVENTS["events"][0], "device_id": None, "device_platform": None}
     response = client.post("/integration-segment/v1/post-events", json={"events": [item]}, headers=INTEGRATION_HEADERS)
-    assert response.status_code == 200 and len(backend.posted) == 1
+    assert response.status_code == 200 and len(backend.query("events", {}, None)) == 1
 
 
 PYTHON_WORDS = ("None", "True", "False", "'", "is not of type", "is a required property")

@@ -25,6 +25,7 @@ from swoosh.emulator.pushwoosh.backend.lifecycle import Lifecycle
 from swoosh.emulator.pushwoosh.backend.messages import Messages
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
 from swoosh.emulator.runtime import Runtime
+from swoosh.emulator.store import Store
 
 __all__ = ["PushwooshBackend", "PushwooshConfig", "PushwooshError"]
 
@@ -32,6 +33,8 @@ __all__ = ["PushwooshBackend", "PushwooshConfig", "PushwooshError"]
 class PushwooshBackend(Inbox, DevicesAndUsers, Messages, Durable, Filters, Events, Tags):
     """Everything the fake Pushwoosh knows (see `BackendState`); the areas listed dependents first."""
 
-    def __init__(self, config: PushwooshConfig | None = None, runtime: Runtime | None = None) -> None:
-        super().__init__(config, runtime)
+    def __init__(
+        self, config: PushwooshConfig | None = None, runtime: Runtime | None = None, store: Store | None = None
+    ) -> None:
+        super().__init__(config, runtime, store)
         self.lifecycle = Lifecycle(self)

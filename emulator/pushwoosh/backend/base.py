@@ -7,7 +7,6 @@ envelope; the integration API blueprint has its own error bodies.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,16 +19,17 @@ from swoosh.emulator.pushwoosh.model import (
     Delivery,
     Device,
     Message,
-    PostedEvent,
     SegmentSettings,
     TagDefinition,
     User,
 )
+from swoosh.emulator.pushwoosh.posted_table import PostedTable
 from swoosh.emulator.pushwoosh.vapid import VapidKeys
 from swoosh.emulator.pushwoosh.webhooks import WebhookSender
 from swoosh.emulator.runtime import Runtime
+from swoosh.emulator.store import Store, open_store
 
-DEVICES, USERS, POSTED = "devices", "users", "events"  # the kinds of records in the store (backend/durable.py)
+DEVICES, USERS = "devices", "users"  # the kinds of keyed records in the store's change log (backend/durable.py)
 
 
 class PushwooshError(Exception):
@@ -49,17 +49,19 @@ class PushwooshConfig:
     device_tokens: list[str] = field(default_factory=lambda: [defaults.DEVICE_TOKEN])
     applications: list[Application] = field(default_factory=lambda: [Application(defaults.APP_CODE, defaults.APP_NAME)])
     webhooks: list[dict[str, Any]] = field(default_factory=list)
-    # The inspection log of posted events is bounded (oldest evicted, counted); the per-user event history
-    # that segments read is kept whole, it is what targeting depends on.
+    # The posted events in the store are bounded (oldest evicted, counted); the per-user event history that
+    # segments read (the latest time per event name and application) is kept whole, targeting depends on it.
     max_posted_events: int = 1_000_000
 
 
 class BackendState:
     """Everything the fake Pushwoosh knows; one lock guards all state; time from the runtime's clock.
 
-    Every change to what a restart brings back is marked in `changes` as it happens (`_device_changed`,
-    a new user, a posted event, `changes.configuration()`); with --data-dir `persist` (backend/durable.py)
-    writes the marks to the store before the request's answer leaves.
+    Posted events and event histories are rows of `store` (posted_table.py), written inside the request;
+    without a store given, a temporary one is opened and removed at `close`. Every other change to what a
+    restart brings back is marked in `changes` as it happens (`_device_changed`, a new user,
+    `changes.configuration()`); with --data-dir `persist` (backend/durable.py) writes the marks to the
+    store before the request's answer leaves.
 
     Requests arrive in the shape of their JSON Schemas (the remote API checks them at the edge), so the
     areas refuse only what a schema cannot know: unknown applications, devices, users, messages,
@@ -68,7 +70,9 @@ class BackendState:
 
     lifecycle: Lifecycle  # set by the composed backend: delivering needs the messages area
 
-    def __init__(self, config: PushwooshConfig | None = None, runtime: Runtime | None = None) -> None:
+    def __init__(
+        self, config: PushwooshConfig | None = None, runtime: Runtime | None = None, store: Store | None = None
+    ) -> None:
         self.config = config or PushwooshConfig()
         self.runtime = runtime or Runtime("pushwoosh")
         self.strict = self.config.strict
@@ -82,8 +86,9 @@ class BackendState:
         self.filters: dict[str, dict[str, Any]] = {}
         self.devices: dict[str, dict[str, Device]] = {code: {} for code in self.applications}
         self.users: dict[str, User] = {}
-        self.posted: deque[PostedEvent] = deque(maxlen=self.config.max_posted_events)
-        self.evicted_posted = 0
+        self._own_store = store is None
+        self.store: Store = store or open_store("pushwoosh", None)
+        self.posted = PostedTable(self.store)
         self.messages: dict[str, Message] = {}
         self.deliveries: list[Delivery] = []
         self.inboxes: dict[str, list[dict[str, Any]]] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -178,8 +177,7 @@ class DevicesAndUsers(Tags):
                 device = self.devices[app_code].get(hwid)
                 if device is not None:
                     self._drop_device(device)
-            subject = f"user:{user_id}"
-            self.posted = deque((e for e in self.posted if e.subject != subject), maxlen=self.posted.maxlen)
-            self.changes.rewrite()  # the user's posted events are gone from the log too
+            self.changes.mark(USERS, user_id)
+            self.posted.forget_subject(f"user:{user_id}")
         self.runtime.notify()
         return True

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
-from swoosh.emulator.pushwoosh.backend.base import POSTED, BackendState, PushwooshError
-from swoosh.emulator.pushwoosh.model import EventHistory, PostedEvent
+from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
+from swoosh.emulator.pushwoosh.model import EventHistory
+from swoosh.emulator.pushwoosh.posted_table import posted_row
 from swoosh.emulator.wire import shown
 
 
 class Events(BackendState):
-    """Event definitions and posted events: each user's (or device's) history, and a bounded inspection log."""
+    """Event definitions and posted events: rows of the store (bounded), and each user's (or device's) history."""
 
     def create_event(self, request: Mapping[str, Any]) -> dict[str, Any]:
         name, attributes = request["name"], request.get("eventAttributes", [])
@@ -54,7 +53,12 @@ class Events(BackendState):
                 if user_id is None and (hwid is None or hwid not in devices):
                     raise PushwooshError(210, "Device not found")
             stored_at = self.runtime.clock.time()
-            for event, user_id, hwid, at, attributes in events:
+            rows = [
+                posted_row(event, _subject(user_id, hwid), app_code, at, stored_at, attributes)
+                for event, user_id, hwid, at, attributes in events
+            ]
+            self.posted.write(rows, self.config.max_posted_events)  # in the store before anything else changes
+            for event, user_id, hwid, at, _attributes in events:
                 if event not in self.event_registry:
                     self.event_registry[event] = {
                         "id": len(self.event_registry) + 1,
@@ -68,11 +72,10 @@ class Events(BackendState):
                     user = self.user(user_id)
                     if hwid is not None and hwid in devices:
                         self._link_user(devices[hwid], user_id)
-                    history, subject = user.events, f"user:{user_id}"
+                    history = user.events
                 else:
-                    history, subject = devices[hwid].events, f"device:{hwid}"  # type: ignore[index]  # hwid is one of this application's devices
+                    history = devices[hwid].events  # type: ignore[index]  # hwid is one of this application's devices
                 history.add(event, at, app_code)
-                self._log_posted(PostedEvent(event, at, app_code, attributes, subject, stored_at))
         self.runtime.notify()
 
     def post_event_request(self, request: Mapping[str, Any]) -> None:
@@ -84,9 +87,7 @@ class Events(BackendState):
             app.code, request["event"], user_id, hwid, at, request["attributes"], self.config.auto_create_tags
         )
 
-    def _log_posted(self, event: PostedEvent) -> None:
-        if len(self.posted) == self.posted.maxlen:
-            self.evicted_posted += 1
-        self.posted.append(event)
-        if self.changes.active:
-            self.changes.append(POSTED, orjson.dumps(event.describe()))
+
+def _subject(user_id: str | None, hwid: str | None) -> str:
+    """Who posted an event, as the control API shows it: the user, or the device when there is no user."""
+    return f"user:{user_id}" if user_id is not None else f"device:{hwid}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from swoosh.emulator.control import match_filters
@@ -10,7 +10,8 @@ from swoosh.emulator.journal import REDACTED
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
-from swoosh.emulator.pushwoosh.model import Device, Message, PostedEvent, User
+from swoosh.emulator.pushwoosh.model import Device, Message, User
+from swoosh.emulator.pushwoosh.posted_table import EVICTED, Triggered, posted_row
 from swoosh.emulator.wire import MAX_STORED_DEPTH, shown, storable
 
 
@@ -40,6 +41,8 @@ class State(Events, Tags):
         reads them all)."""
         filters = dict(filters)
         offset = _offset(filters.pop("offset", None))
+        if collection == "events":  # rows of the store, filtered by its indexes (posted_table.py)
+            return self.posted.select(filters, limit, offset)
         with self.lock:
             items, describe = self._collection(collection, filters)
             if collection in ("tags", "inbox") or not filters:
@@ -50,8 +53,6 @@ class State(Events, Tags):
             for item in reversed(items):
                 if wanted is not None and len(found) >= wanted:
                     break
-                if keys and isinstance(item, PostedEvent) and not _may_match(item, filters):
-                    continue  # the event log can hold a million: compared before it is described
                 record = describe(item)
                 if not keys:
                     keys = {k: k for k in record}
@@ -67,8 +68,6 @@ class State(Events, Tags):
             return self.all_devices(), Device.describe
         if collection == "users":
             return list(self.users.values()), self._user_view
-        if collection == "events":
-            return list(self.posted), PostedEvent.describe
         if collection == "messages":
             return list(self.messages.values()), _message_view
         if collection == "deliveries":
@@ -124,30 +123,33 @@ class State(Events, Tags):
             "device_tokens": list(self.device_tokens),
             "applications": [a.describe() for a in self.applications.values()],
             "webhooks": self.webhooks.describe(),
-            "max_posted_events": self.posted.maxlen,
-            "evicted_posted_events": self.evicted_posted,
+            "max_posted_events": self.config.max_posted_events,
+            "evicted_posted_events": self.posted.count(EVICTED),
         }
 
     def reset(self) -> None:
         """Forget devices, users, events, messages, deliveries and unsent message events; keep applications,
         tokens, tag and event definitions, filters and webhooks (configuration)."""
         with self.lock:
-            self.devices = {code: {} for code in self.applications}
-            self.users.clear()
-            self.posted.clear()
-            self.evicted_posted = 0
-            self.messages.clear()
-            self.deliveries.clear()
-            self.inboxes.clear()
-            self.warnings.clear()
-            self.opens.clear()
-            self.app_opens.clear()
-            self.transactions.clear()
-            self.stats_requests.clear()
-            self.lifecycle.clear()
-            self.changes.rewrite()
+            self._forget()
+            self.posted.replace((), self.config.max_posted_events)
         self.webhooks.clear()  # message events not yet posted are data too; waits for a post on the wire
         self.runtime.notify()
+
+    def _forget(self) -> None:
+        """The part of a reset in the heap (under the lock)."""
+        self.devices = {code: {} for code in self.applications}
+        self.users.clear()
+        self.messages.clear()
+        self.deliveries.clear()
+        self.inboxes.clear()
+        self.warnings.clear()
+        self.opens.clear()
+        self.app_opens.clear()
+        self.transactions.clear()
+        self.stats_requests.clear()
+        self.lifecycle.clear()
+        self.changes.rewrite()
 
     def configuration(self) -> dict[str, Any]:
         """The part of an export that is configuration: applications, tokens, definitions, filters, webhooks."""
@@ -169,76 +171,95 @@ class State(Events, Tags):
                 **self.configuration(),
                 "devices": [device_record(d) for d in self.all_devices()],
                 "users": [user_record(u) for u in self.users.values()],
-                "events": [e.describe() for e in self.posted],
+                "events": list(self.posted.rows()),
             }
 
     def import_state(self, state: dict[str, Any]) -> None:
         """Replace everything with `state` (as export_state gives); messages and deliveries are not carried."""
         if not storable(state):
             raise ValueError(f"the state nests more than {MAX_STORED_DEPTH} levels deep")
+        rows = [
+            posted_row(
+                e["name"],
+                str(e["subject"]),
+                e["application"],
+                float(e["timestamp"]),
+                float(e["timestamp"] if e.get("stored_at") is None else e["stored_at"]),
+                e.get("attributes", {}),
+            )
+            for e in state.get("events", [])
+        ]
         with self.lock:
-            self.applications = {}
-            for app in state.get("applications", []):
-                self.add_application(
-                    app["code"],
-                    app.get("name", ""),
-                    app.get("segment"),
-                    app.get("delivery_rates"),
-                    app.get("seed", 0),
-                    _private_key(app.get("vapid_private_key")),
-                )
-            self.api_tokens = [str(t) for t in state.get("api_tokens", self.api_tokens)]
-            self.device_tokens = [str(t) for t in state.get("device_tokens", self.device_tokens)]
-            self.reset()
-            self.tag_registry.clear()
-            for tag in state.get("tag_registry", []):
-                self.define_tag(
-                    tag["name"], tag["type"], tag.get("isApplicationSpecific", False), tag.get("isUserSpecific", False)
-                )
-            self.event_registry = {e["name"]: e for e in state.get("event_registry", [])}
-            self.filters = {}
-            for item in state.get("filters", []):
-                self.filters[item["name"]] = {**item, "filter": seglang.parse(item["expression"])}
-            for user in state.get("users", []):
-                record = self.user(user["user_id"])
-                record.tags.update(user.get("tags", {}))
-                record.profile.update(user.get("profile", {}))
-            for item in state.get("devices", []):
-                code = item.get("device_type")
-                device_type = None if code is None else int(code)
-                device = Device(item["application"], item["hwid"], device_type, self.tag_registry)
-                for key in ("push_token", "language", "timezone", "app_version", "device_model", "os_version", "email"):
-                    setattr(device, key, item.get(key))
-                device.unsubscribed = bool(item.get("unsubscribed", False))
-                device.badge = int(item.get("badge", 0))
-                device.web_push = item.get("web_push")
-                device.tags.update(item.get("tags", {}))
-                self.devices.setdefault(device.application, {})[device.hwid] = device
-                self._link_user(device, item.get("user_id"))
-            for event in state.get("events", []):
-                kind, _, who = str(event["subject"]).partition(":")
-                if kind == "user":
-                    self.user(who).events.add(event["name"], float(event["timestamp"]), event["application"])
-                elif who in self.devices.get(event["application"], {}):
-                    self.devices[event["application"]][who].events.add(
-                        event["name"], float(event["timestamp"]), event["application"]
-                    )
-                self._log_posted(
-                    PostedEvent(
-                        event["name"],
-                        float(event["timestamp"]),
-                        event["application"],
-                        event.get("attributes", {}),
-                        event["subject"],
-                        event.get("stored_at"),
-                    )
-                )
-            tokens = {spec["url"]: spec["token"] for spec in self.webhooks.specs()}
-            self.webhooks.replace([_webhook(spec, tokens) for spec in state.get("webhooks", [])])
+            self._import(state)
+            self.posted.replace(rows, self.config.max_posted_events)
+            self._remember((subject, name, app, at) for name, subject, app, at, _stored, _attributes in rows)
         self.runtime.notify()
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Load the configuration, devices and users a restart reads from the change log; posted events and
+        histories are already rows of the store, whose histories the devices and users get back."""
+        with self.lock:
+            self._import(state)
+            self._remember(self.posted.history())
+        self.runtime.notify()
+
+    def _import(self, state: dict[str, Any]) -> None:
+        """Forget the heap's state and take the configuration, devices and users of `state` (under the lock)."""
+        self.applications = {}
+        for app in state.get("applications", []):
+            self.add_application(
+                app["code"],
+                app.get("name", ""),
+                app.get("segment"),
+                app.get("delivery_rates"),
+                app.get("seed", 0),
+                _private_key(app.get("vapid_private_key")),
+            )
+        self.api_tokens = [str(t) for t in state.get("api_tokens", self.api_tokens)]
+        self.device_tokens = [str(t) for t in state.get("device_tokens", self.device_tokens)]
+        self._forget()
+        self.webhooks.clear()
+        self.tag_registry.clear()
+        for tag in state.get("tag_registry", []):
+            self.define_tag(
+                tag["name"], tag["type"], tag.get("isApplicationSpecific", False), tag.get("isUserSpecific", False)
+            )
+        self.event_registry = {e["name"]: e for e in state.get("event_registry", [])}
+        self.filters = {}
+        for item in state.get("filters", []):
+            self.filters[item["name"]] = {**item, "filter": seglang.parse(item["expression"])}
+        for user in state.get("users", []):
+            record = self.user(user["user_id"])
+            record.tags.update(user.get("tags", {}))
+            record.profile.update(user.get("profile", {}))
+        for item in state.get("devices", []):
+            code = item.get("device_type")
+            device_type = None if code is None else int(code)
+            device = Device(item["application"], item["hwid"], device_type, self.tag_registry)
+            for key in ("push_token", "language", "timezone", "app_version", "device_model", "os_version", "email"):
+                setattr(device, key, item.get(key))
+            device.unsubscribed = bool(item.get("unsubscribed", False))
+            device.badge = int(item.get("badge", 0))
+            device.web_push = item.get("web_push")
+            device.tags.update(item.get("tags", {}))
+            self.devices.setdefault(device.application, {})[device.hwid] = device
+            self._link_user(device, item.get("user_id"))
+        tokens = {spec["url"]: spec["token"] for spec in self.webhooks.specs()}
+        self.webhooks.replace([_webhook(spec, tokens) for spec in state.get("webhooks", [])])
+
+    def _remember(self, entries: Iterable[Triggered]) -> None:
+        """Give users and user-less devices their history entries (subject, name, application, latest time)."""
+        for subject, name, application, at in entries:
+            kind, _, who = subject.partition(":")
+            if kind == "user":
+                self.user(who).events.add(name, at, application)
+            elif who in self.devices.get(application, {}):
+                self.devices[application][who].events.add(name, at, application)
 
     def close(self) -> None:
         self.webhooks.close()
+        if self._own_store:
+            self.store.close()
 
 
 def device_record(device: Device) -> dict[str, Any]:
@@ -265,12 +286,6 @@ def _private_key(exported: Any) -> str | None:
 
 
 Describe = Callable[[Any], dict[str, Any]]
-EVENT_FIELDS = ("name", "subject", "application")  # a posted event's attributes its record shows unchanged
-
-
-def _may_match(event: PostedEvent, filters: Mapping[str, str]) -> bool:
-    """False when an attribute the record shows as is already differs from its filter."""
-    return all(getattr(event, key) == filters[key] for key in EVENT_FIELDS if key in filters)
 
 
 def _known(filters: Mapping[str, str], keys: Mapping[str, str]) -> None:
