@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from swoosh.emulator.pushwoosh.model import EventHistory
 from swoosh.emulator.pushwoosh.posted_table import FIELDS, PostedTable, posted_row
 from swoosh.emulator.pushwoosh.service import PushwooshService
 from swoosh.emulator.store import STORE_FILE, SqliteStore
@@ -172,3 +173,22 @@ def test_after_a_restart_with_a_data_dir_segments_still_see_evicted_events(tmp_p
     finally:
         first.close()
     assert (tmp_path / "data" / STORE_FILE.format(service="pushwoosh")).exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    posted=st.lists(st.tuples(st.sampled_from(NAMES), st.integers(0, 10), st.sampled_from(APPS)), max_size=20),
+    name=st.sampled_from(NAMES),
+    since=st.none() | st.integers(0, 11),
+    application=st.none() | st.sampled_from(APPS),
+)
+def test_the_latest_time_per_name_and_application_answers_what_every_event_would(
+    posted: list[tuple[str, int, str]], name: str, since: int | None, application: str | None
+) -> None:
+    history = EventHistory()
+    for event, at, app in posted:
+        history.add(event, float(at), app)
+    expected = any(
+        event == name and (since is None or at >= since) and application in (None, app) for event, at, app in posted
+    )
+    assert history.triggered(name, None if since is None else float(since), application) == expected

@@ -41,9 +41,11 @@ class Events(BackendState):
         events: list[tuple[str, str | None, str | None, float, dict[str, Any]]],
         auto_create: bool,
     ) -> None:
-        """Record a run of (event, user_id, hwid, at, attributes) under one lock: one request, one hand-off.
+        """Record a run of (event, user_id, hwid, at, attributes): one request, one transaction.
 
-        Every event is checked before any is recorded, so a bad one records nothing.
+        Every event is checked before any is recorded, so a bad one records nothing. The rows are written
+        between two holds of the backend's lock, so other requests are served while SQLite writes (the
+        store orders its writers); the heap (users, links, histories) changes only once they are stored.
         """
         with self.lock:
             devices = self.devices[app_code]
@@ -53,11 +55,13 @@ class Events(BackendState):
                 if user_id is None and (hwid is None or hwid not in devices):
                     raise PushwooshError(210, "Device not found")
             stored_at = self.runtime.clock.time()
-            rows = [
-                posted_row(event, _subject(user_id, hwid), app_code, at, stored_at, attributes)
-                for event, user_id, hwid, at, attributes in events
-            ]
-            self.posted.write(rows, self.config.max_posted_events)  # in the store before anything else changes
+        rows = [
+            posted_row(event, _subject(user_id, hwid), app_code, at, stored_at, attributes)
+            for event, user_id, hwid, at, attributes in events
+        ]
+        self.posted.write(rows, self.config.max_posted_events)
+        with self.lock:
+            devices = self.devices.get(app_code, {})
             for event, user_id, hwid, at, _attributes in events:
                 if event not in self.event_registry:
                     self.event_registry[event] = {
@@ -67,15 +71,17 @@ class Events(BackendState):
                         "attributes": [],
                     }
                     self.changes.configuration()
-                history: EventHistory
+                history: EventHistory | None
                 if user_id is not None:
                     user = self.user(user_id)
                     if hwid is not None and hwid in devices:
                         self._link_user(devices[hwid], user_id)
                     history = user.events
                 else:
-                    history = devices[hwid].events  # type: ignore[index]  # hwid is one of this application's devices
-                history.add(event, at, app_code)
+                    device = devices.get(hwid)  # type: ignore[arg-type]  # checked above: a device's hwid
+                    history = None if device is None else device.events  # None: deleted since the check
+                if history is not None:
+                    history.add(event, at, app_code)
         self.runtime.notify()
 
     def post_event_request(self, request: Mapping[str, Any]) -> None:
