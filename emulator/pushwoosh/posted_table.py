@@ -2,7 +2,8 @@
 
 Posted events (integration post-events, postEvent) are not kept in the heap: each is a row with a column
 for every filter the control API offers on them (name, subject, application, timestamp, stored_at), one
-index per filter ending in seq, and the attributes as JSON bytes. The cap evicts the oldest rows in the
+index per filter (SQLite ends every index entry with the rowid, seq here, so `limit` reads the newest
+matches first without a second column), and the attributes as JSON bytes. The cap evicts the oldest rows in the
 same transaction as the request's new ones and counts them (`pushwoosh_counts`), so any process that
 opens the same store sees the same events and counts.
 
@@ -15,6 +16,7 @@ it (docs/decisions.md, "Pushwoosh state in the store").
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -39,7 +41,7 @@ SCHEMA = (
     "subject TEXT NOT NULL, application TEXT NOT NULL, at REAL NOT NULL, stored_at REAL NOT NULL, "
     "attributes BLOB NOT NULL)",
     *(
-        f"CREATE INDEX IF NOT EXISTS pushwoosh_events_{column} ON pushwoosh_events ({column}, seq)"
+        f"CREATE INDEX IF NOT EXISTS pushwoosh_events_{column} ON pushwoosh_events ({column})"
         for column in (*TEXT_COLUMNS, *NUMBER_COLUMNS)
     ),
     "CREATE TABLE IF NOT EXISTS pushwoosh_history (subject TEXT NOT NULL, name TEXT NOT NULL, "
@@ -85,21 +87,58 @@ def event_dict(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+class _Pending:
+    """One request's rows in the commit queue: committed (`done`) or refused (`error`) by whoever wrote them."""
+
+    __slots__ = ("done", "error", "rows")
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows = rows
+        self.done = False
+        self.error: Exception | None = None
+
+
 class PostedTable:
     """Posted events, their count and evictions, and the event histories of one fake Pushwoosh, in `store`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._queue: list[_Pending] = []  # rows waiting for the next commit, a request's at a time
+        self._queue_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
         with store.transaction() as sql:
             for statement in SCHEMA:
                 sql.execute(statement)
 
-    # -- writing (one request, one transaction) ------------------------------------------------
-    def write(self, rows: Sequence[Row], cap: int) -> int:
-        """Keep a request's rows and their history entries, evicting the oldest rows beyond `cap`, in one
-        transaction; how many were evicted."""
-        with self.store.transaction() as sql:
-            return self._write(sql, rows, cap)
+    # -- writing (requests that arrive together, one transaction) -------------------------------
+    def write(self, rows: Sequence[Row], cap: int) -> None:
+        """Keep a request's rows and their history entries, evicting the oldest rows beyond `cap`, committed
+        when this returns (StoreError when the store refused them).
+
+        Group commit: the rows join a queue; whoever gets the commit lock writes everything queued, in one
+        transaction, for every request waiting. Each commit writes the index pages it dirtied, and a user
+        id's index is dirtied at random, so requests arriving together share those writes (bench/RESULTS.md,
+        "Pushwoosh state in the store")."""
+        mine = _Pending(rows)
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self._commit_lock:
+            if mine.done:
+                if mine.error is not None:
+                    raise mine.error
+                return
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+            try:
+                with self.store.transaction() as sql:
+                    self._write(sql, [row for pending in batch for row in pending.rows], cap)
+            except Exception as exc:  # StoreError: the store refused; each waiting request answers with it
+                for pending in batch:
+                    pending.error = exc
+                raise
+            finally:
+                for pending in batch:
+                    pending.done = True
 
     def _write(self, sql: Sql, rows: Sequence[Row], cap: int) -> int:
         sql.executemany(INSERT, rows)

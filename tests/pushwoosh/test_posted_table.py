@@ -4,6 +4,7 @@ and the same for every backend (process) that opens the store."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from swoosh.emulator.pushwoosh.model import EventHistory
 from swoosh.emulator.pushwoosh.posted_table import FIELDS, PostedTable, posted_row
 from swoosh.emulator.pushwoosh.service import PushwooshService
-from swoosh.emulator.store import STORE_FILE, SqliteStore
+from swoosh.emulator.store import STORE_FILE, SqliteStore, StoreError
 from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN, call
 
 NAMES = ("Viewed", "Bought", "Left")
@@ -63,14 +64,14 @@ def shown(name: str, subject: str, app: str, at: float, attributes: dict[str, An
 def test_events_beyond_the_cap_are_evicted_oldest_first_and_counted(requests: list[int], cap: int) -> None:
     store = SqliteStore(None, synchronous="OFF")
     try:
-        table, posted, evicted = PostedTable(store), [], 0
+        table, posted = PostedTable(store), []
         for size in requests:
             rows = [posted_row(f"E{len(posted) + n}", "user:u", APP, 1.0, 2.0, {}) for n in range(size)]
             posted += [row[0] for row in rows]
-            evicted += table.write(rows, cap)
+            table.write(rows, cap)
         kept = posted[max(len(posted) - cap, 0) :]
         assert [e["name"] for e in table.select({}, None)] == kept
-        assert evicted == table.count("evicted") == len(posted) - len(kept)
+        assert table.count("evicted") == len(posted) - len(kept)
         assert table.count("stored") == len(kept)
         # the history is not capped: every subject keeps the latest time of each name it posted
         assert {name for _s, name, _a, _at in table.history()} == set(posted)
@@ -192,3 +193,32 @@ def test_the_latest_time_per_name_and_application_answers_what_every_event_would
         event == name and (since is None or at >= since) and application in (None, app) for event, at, app in posted
     )
     assert history.triggered(name, None if since is None else float(since), application) == expected
+
+
+def test_requests_writing_together_are_each_committed_once(table: PostedTable) -> None:
+    def post(client: int) -> None:
+        for request in range(20):
+            table.write([posted_row(f"c{client}-r{request}-{n}", "user:u", APP, 1.0, 2.0, {}) for n in range(5)], 500)
+
+    threads = [threading.Thread(target=post, args=(client,)) for client in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = [e["name"] for e in table.select({}, None)]
+    assert len(names) == len(set(names)) == 500 and table.count("evicted") == 300
+    assert table.count("stored") == 500
+
+
+def test_a_refused_commit_is_an_error_for_the_request_and_records_nothing(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "store.db")
+    table = PostedTable(store)
+    table.write([posted_row("kept", "user:u", APP, 1.0, 2.0, {})], 10)
+    store.close()  # every write now fails, as with a removed or full disk
+    with pytest.raises(StoreError):
+        table.write([posted_row("lost", "user:u", APP, 1.0, 2.0, {})], 10)
+    again = SqliteStore(tmp_path / "store.db")
+    try:
+        assert [e["name"] for e in PostedTable(again).select({}, None)] == ["kept"]
+    finally:
+        again.close()
