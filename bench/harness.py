@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -70,3 +73,16 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def timed_get(client: httpx.Client, path: str, params: Mapping[str, Any], repeats: int = 5) -> dict[str, Any]:
+    """Every time and the median (ms, client side, over HTTP) of `repeats` GETs of a control-API listing,
+    and the `count` it answered."""
+    times, count = [], 0
+    for _ in range(repeats):
+        began = time.perf_counter()
+        answer = client.get(path, params=params)
+        times.append((time.perf_counter() - began) * 1000)
+        answer.raise_for_status()
+        count = answer.json()["count"]
+    return {"ms": [round(t, 1) for t in times], "median_ms": round(statistics.median(times), 1), "count": count}

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import httpx
-from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, wait_healthy
+from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, timed_get, wait_healthy
 
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 
@@ -251,21 +251,8 @@ def many_posted(events: int, users: int, durable: bool) -> dict[str, object]:
                 "application=<app>&limit=100&offset=500": {"application": APP, "limit": 100, "offset": 500},
                 "name=Nothing Like It": {"name": "Nothing Like It"},
             }
-            timings: dict[str, object] = {}
             with httpx.Client(base_url=url, timeout=60) as client:
-                for name, params in queries.items():
-                    times, count = [], 0
-                    for _ in range(5):
-                        began = time.perf_counter()
-                        answer = client.get("/_swoosh/events", params=params)
-                        times.append((time.perf_counter() - began) * 1000)
-                        answer.raise_for_status()
-                        count = answer.json()["count"]
-                    timings[name] = {
-                        "ms": [round(t, 1) for t in times],
-                        "median_ms": round(statistics.median(times), 1),
-                        "count": count,
-                    }
+                timings = {name: timed_get(client, "/_swoosh/events", params) for name, params in queries.items()}
             return {
                 "events_posted": events,
                 "users": users,

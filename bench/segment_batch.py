@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, wait_healthy
+from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, timed_get, wait_healthy
 from pushwoosh_integration import post_events_script
 
 HERE = Path(__file__).resolve().parent
@@ -317,19 +317,7 @@ def filtered_queries(url: str, rss: Callable[[], float], repeats: int = 5) -> di
     with httpx.Client(base_url=url, timeout=30) as client:
         for name, params in queries.items():
             path = "/_swoosh/wait/events" if name.startswith("wait/") else "/_swoosh/events"
-            times, count = [], 0
-            for _ in range(repeats):
-                began = time.perf_counter()
-                answer = client.get(path, params=params)
-                times.append((time.perf_counter() - began) * 1000)
-                answer.raise_for_status()
-                count = answer.json()["count"]
-            results[name] = {
-                "ms": [round(t, 1) for t in times],
-                "median_ms": round(statistics.median(times), 1),
-                "count": count,
-                "rss_mb": round(rss(), 1),
-            }
+            results[name] = {**timed_get(client, path, params, repeats), "rss_mb": round(rss(), 1)}
     return results
 
 
