@@ -4,6 +4,7 @@
     python bench/pushwoosh_integration.py --store-cost 2000   # in-process: what the --data-dir store adds
     python bench/pushwoosh_integration.py --compare-store      # post-events req/s without and with --data-dir
     python bench/pushwoosh_integration.py --million 1000000    # RSS holding that many posted events, queries
+    python bench/pushwoosh_integration.py --cpu 1000           # in-process: CPU µs per 100-event post-events
 
 1. `POST /integration-segment/v1/post-events` with 100 events per request against `swoosh up --only
    pushwoosh` (wrk, 16 connections; target >= 1,000 requests/s).
@@ -151,6 +152,27 @@ def big_send(devices: int, runs: int) -> dict[str, object]:
     }
 
 
+def post_events_cpu(requests: int) -> dict[str, object]:
+    """In-process, no HTTP, no --data-dir: CPU µs (this process) per 100-event `post_events` (the body of
+    post_events_script: 50 users, one timestamp), after 300 to warm up; 3 rounds, a fresh backend each.
+    CPU time, not wall time: steadier on a shared machine."""
+    events = [
+        (("Viewed Product", "Added To Cart")[i % 2], f"user-{i % 50}", None, 1_700_000_000.0, {"sku": f"sku-{i}"})
+        for i in range(100)
+    ]
+    rounds = []
+    for _ in range(3):
+        backend = PushwooshBackend()
+        for _ in range(300):
+            backend.post_events(APP, events, auto_create=True)
+        start = time.process_time()
+        for _ in range(requests):
+            backend.post_events(APP, events, auto_create=True)
+        rounds.append(round((time.process_time() - start) / requests * 1e6))
+        backend.close()
+    return {"requests_per_round": requests, "cpu_us_per_request": rounds, "median": statistics.median(rounds)}
+
+
 def store_cost(requests: int) -> dict[str, object]:
     """In-process, no HTTP: µs per request for a 100-event post-events and for a registerDevice with 10
     tags, each followed by `persist` (what the app does after every request), without --data-dir (posted
@@ -273,12 +295,16 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--compare-store", action="store_true", help="only post-events, without and with --data-dir")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
+    parser.add_argument("--cpu", type=int, metavar="REQUESTS", help="only CPU µs per post-events in-process")
     parser.add_argument(
         "--million", type=int, metavar="EVENTS", help="only RSS and queries holding EVENTS posted events"
     )
     parser.add_argument("--users", type=int, default=10_000, help="with --million: distinct users posting")
     parser.add_argument("--data-dir", action="store_true", help="with --million: the service runs with --data-dir")
     args = parser.parse_args()
+    if args.cpu:
+        print(json.dumps({**post_events_cpu(args.cpu), "command": " ".join(["python", *sys.argv])}, indent=2))
+        return
     if args.million:
         result = many_posted(args.million, args.users, args.data_dir)
         print(json.dumps({**result, "cpus": os.cpu_count(), "command": " ".join(["python", *sys.argv])}, indent=2))
