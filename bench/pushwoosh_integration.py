@@ -5,6 +5,7 @@
     python bench/pushwoosh_integration.py --compare-store      # post-events req/s without and with --data-dir
     python bench/pushwoosh_integration.py --million 1000000    # RSS holding that many posted events, queries
     python bench/pushwoosh_integration.py --cpu 1000           # in-process: CPU µs per 100-event post-events
+    python bench/pushwoosh_integration.py --index-cost 1000    # SQLite alone: what each events index costs
 
 1. `POST /integration-segment/v1/post-events` with 100 events per request against `swoosh up --only
    pushwoosh` (wrk, 16 connections; target >= 1,000 requests/s).
@@ -173,6 +174,35 @@ def post_events_cpu(requests: int) -> dict[str, object]:
     return {"requests_per_round": requests, "cpu_us_per_request": rounds, "median": statistics.median(rounds)}
 
 
+def index_cost(requests: int) -> dict[str, object]:
+    """SQLite alone: CPU µs per 100-row write of the post-events body into the events table with no
+    index, with each index alone, and with all of them (a temporary store, synchronous=OFF)."""
+    from swoosh.emulator.pushwoosh.posted_table import NUMBER_COLUMNS, TEXT_COLUMNS, PostedTable, posted_row
+    from swoosh.emulator.store import SqliteStore
+
+    rows = [
+        posted_row(("Viewed Product", "Added To Cart")[i % 2], f"user:user-{i % 50}", APP, 1.7e9, 1.7e9, {"n": i})
+        for i in range(100)
+    ]
+    columns = (*TEXT_COLUMNS, *NUMBER_COLUMNS)
+    result: dict[str, object] = {"requests": requests}
+    for kept in ("none", *columns, "all"):
+        store = SqliteStore(None, "OFF")
+        table = PostedTable(store)
+        with store.transaction() as sql:
+            for column in columns:
+                if kept not in (column, "all"):
+                    sql.execute(f"DROP INDEX pushwoosh_events_{column}")
+        for _ in range(200):
+            table.write(rows, 10**7)
+        start = time.process_time()
+        for _ in range(requests):
+            table.write(rows, 10**7)
+        result[f"cpu_us_per_request_index_{kept}"] = round((time.process_time() - start) / requests * 1e6)
+        store.close()
+    return result
+
+
 def store_cost(requests: int) -> dict[str, object]:
     """In-process, no HTTP: µs per request for a 100-event post-events and for a registerDevice with 10
     tags, each followed by `persist` (what the app does after every request), without --data-dir (posted
@@ -296,12 +326,16 @@ def main() -> None:
     parser.add_argument("--compare-store", action="store_true", help="only post-events, without and with --data-dir")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
     parser.add_argument("--cpu", type=int, metavar="REQUESTS", help="only CPU µs per post-events in-process")
+    parser.add_argument("--index-cost", type=int, metavar="REQUESTS", help="only what each events index costs")
     parser.add_argument(
         "--million", type=int, metavar="EVENTS", help="only RSS and queries holding EVENTS posted events"
     )
     parser.add_argument("--users", type=int, default=10_000, help="with --million: distinct users posting")
     parser.add_argument("--data-dir", action="store_true", help="with --million: the service runs with --data-dir")
     args = parser.parse_args()
+    if args.index_cost:
+        print(json.dumps({**index_cost(args.index_cost), "command": " ".join(["python", *sys.argv])}, indent=2))
+        return
     if args.cpu:
         print(json.dumps({**post_events_cpu(args.cpu), "command": " ".join(["python", *sys.argv])}, indent=2))
         return
