@@ -5,7 +5,8 @@ that changes state writes its records in one transaction before its answer leave
 acknowledged is on disk even if the process is killed the next instant.
 
 State too large for the heap lives in the store itself, in a fake's own indexed tables: the fake Segment
-keeps its stored events and its dedupe window there (swoosh.emulator.segment.event_table), written with
+keeps its stored events and its dedupe window there (swoosh.emulator.segment.event_table), the fake
+Pushwoosh its posted events and event histories (swoosh.emulator.pushwoosh.posted_table), written with
 `transaction()` and read with `read()`, in the SQL that SQLite and PostgreSQL share (`?` placeholders).
 
 `Store` is the whole interface a fake relies on; `SqliteStore` is the embedded implementation (one
@@ -58,9 +59,6 @@ class Store(Protocol):
 
     def clear(self, kind: str) -> None:
         """Forget every record of `kind` (a reset)."""
-
-    def trim(self, kind: str, keep: int) -> None:
-        """Forget all but the newest `keep` records of `kind` (the in-memory cap evicted the rest)."""
 
     def replace(self, kind: str, records: Sequence[bytes]) -> None:
         """Forget `kind` and append `records`, in one transaction (an imported state)."""
@@ -123,14 +121,6 @@ class SqliteStore:
         if records:
             with self._lock, self._transaction():
                 self._db.executemany("INSERT INTO records (kind, body) VALUES (?, ?)", [(kind, r) for r in records])
-
-    def trim(self, kind: str, keep: int) -> None:
-        with self._lock, self._transaction():
-            self._db.execute(
-                "DELETE FROM records WHERE kind = ? AND seq <= "
-                "(SELECT seq FROM records WHERE kind = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                (kind, kind, max(0, keep)),
-            )
 
     def load(self, kind: str) -> Iterator[bytes]:
         with self._lock:
