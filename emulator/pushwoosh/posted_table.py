@@ -170,6 +170,11 @@ class PostedTable:
             for start in range(0, len(batch), CHUNK):
                 self._write(sql, batch[start : start + CHUNK], cap)
 
+    def count_evicted(self, evicted: int) -> None:
+        """Add to the evicted count posted events evicted elsewhere (a store written by an earlier version)."""
+        with self.store.transaction() as sql:
+            sql.execute(COUNT_ADD, (EVICTED, evicted))
+
     def forget_subject(self, subject: str) -> None:
         """A deleted user: their posted events and history go (they are no longer counted as stored)."""
         with self.store.transaction() as sql:

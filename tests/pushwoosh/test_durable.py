@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh.service import PushwooshService
-from swoosh.emulator.store import STORE_FILE
+from swoosh.emulator.store import STORE_FILE, SqliteStore
 from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN, call
 from tests.pushwoosh.test_bad_input_and_control import json_values, methods, requests
 
@@ -235,3 +236,33 @@ def test_after_any_requests_a_restart_holds_what_the_service_held(
         for running in (service, restarted):
             services.remove(running)
             running.close()
+
+
+def test_a_store_from_before_the_events_table_moves_its_posted_events_into_it_once(
+    tmp_path: Path, services: list[PushwooshService]
+) -> None:
+    first, client = start(services, tmp_path)
+    ok(client, "registerDevice", application=APP, hwid="hw", device_type=3, userId="ann")
+    configuration = first.store.get("config")
+    services.remove(first)
+    first.close()
+    old = SqliteStore(tmp_path / STORE_FILE.format(service="pushwoosh"))  # as an earlier version left it
+    with old.transaction() as sql:
+        sql.execute("DROP TABLE pushwoosh_events")
+        sql.execute("DROP TABLE pushwoosh_history")
+        sql.execute("DROP TABLE pushwoosh_counts")
+    posted = [
+        {"name": name, "timestamp": 1.0, "application": APP, "attributes": {}, "subject": "user:ann", "stored_at": 2.0}
+        for name in ("Welcome", "Bought")
+    ]
+    old.append("events", [orjson.dumps(posted)])
+    old.put("evicted_posted", 7)
+    assert old.get("config") == configuration
+    old.close()
+    _, restarted = start(services, tmp_path)
+    assert [e["name"] for e in restarted.get("/_swoosh/events").get_json()["items"]] == ["Welcome", "Bought"]
+    assert restarted.get("/_swoosh/config").get_json()["evicted_posted_events"] == 7
+    assert ok(restarted, "compileFilter", devices_filter='E("Welcome")') == {"devices_count": 1}
+    _, again = start(services, tmp_path)  # moved once: not appended a second time
+    assert len(again.get("/_swoosh/events").get_json()["items"]) == 2
+    assert again.get("/_swoosh/config").get_json()["evicted_posted_events"] == 7

@@ -20,7 +20,8 @@ from swoosh.emulator.pushwoosh.backend.state import State, device_record, user_r
 from swoosh.emulator.pushwoosh.posted_table import posted_row
 from swoosh.emulator.store import StoreError
 
-LEGACY_POSTED = "events"  # posted events in the change log, as versions before the events table wrote them
+# Posted events in the change log, and the count the cap evicted, as versions before the events table wrote them
+LEGACY_POSTED, LEGACY_EVICTED = "events", "evicted_posted"
 
 
 class Durable(State):
@@ -87,6 +88,7 @@ def restore(backend: Durable) -> bool:
             for e in legacy
         ]
         backend.posted.write(rows, backend.config.max_posted_events)
+        backend.posted.count_evicted(int(store.get(LEGACY_EVICTED) or 0))
         store.clear(LEGACY_POSTED)
     devices, users = latest(store.load(DEVICES)), latest(store.load(USERS))
     backend.restore_state({**config, "devices": list(devices.values()), "users": list(users.values())})
