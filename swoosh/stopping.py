@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -40,4 +41,13 @@ def stop_within(
     threading.Thread(target=run, name="swoosh-stop", daemon=True).start()
     if not done.wait(grace):
         print(f"stopping took over {grace:.0f} s; exiting now (what was acknowledged is stored)", file=sys.stderr)
+        print_threads()
         exit(1)
+
+
+def print_threads() -> None:
+    """Where every thread is, on stderr: what a stuck stop was waiting for, for a bug report."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        stack = "".join(traceback.format_stack(frame))
+        print(f"thread {names.get(ident, ident)}:\n{stack}", file=sys.stderr)
