@@ -291,7 +291,7 @@ def _in_window(run: Callable[..., list[tuple[Any, ...]]], message_ids: Sequence[
         marks = ", ".join("?" * len(chunk))
         rows = run(
             f"SELECT message_id FROM segment_events WHERE message_id IN ({marks}) AND window_ends > ? "
-            f"UNION SELECT message_id FROM segment_seen WHERE message_id IN ({marks}) AND expires > ?",
+            f"UNION ALL SELECT message_id FROM segment_seen WHERE message_id IN ({marks}) AND expires > ?",
             (*chunk, now, *chunk, now),
         )
         found.update(m for (m,) in rows)
