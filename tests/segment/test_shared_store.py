@@ -18,7 +18,9 @@ import pytest
 
 from swoosh.emulator.defaults import APP_WRITE_KEY
 from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig
+from swoosh.emulator.segment.event_table import SCHEMA
 from swoosh.emulator.segment.group_commit import GroupCommit
+from swoosh.emulator.segment.stored import stored_row
 from swoosh.emulator.store import StoreError, open_store
 
 THREADS, REQUESTS, PER_REQUEST, IDS = 4, 12, 10, 60
@@ -191,3 +193,25 @@ def test_a_group_commit_writes_in_order_and_tells_every_member_what_failed() -> 
     assert written[0] == [1]
     assert sorted(written[1]) == [2, 3, 99] and len(written) == 2
     assert sorted(failures) == [2, 3, 99]
+
+
+def test_a_store_from_before_the_counters_table_is_counted_from_its_rows(tmp_path: Path) -> None:
+    store = open_store("segment", tmp_path)
+    with store.transaction() as sql:  # the layout main wrote: events, and evicted counts in their own table
+        for statement in SCHEMA:
+            if "segment_counts" not in statement:
+                sql.execute(statement)
+        sql.execute("CREATE TABLE segment_evicted (status TEXT PRIMARY KEY, count INTEGER NOT NULL)")
+        sql.execute("INSERT INTO segment_evicted VALUES ('good', 5), ('bad', 2)")
+        rows = [stored_row(seq, "good", None, "app", "track", {"messageId": f"m{seq}"}, 1.0) for seq in (8, 9)]
+        sql.executemany("INSERT INTO segment_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    backend = SegmentBackend(store=store)
+    try:
+        counts = backend.counts()
+        assert (counts["good"], counts["bad"], counts["stored"], counts["evicted"]) == (7, 2, 2, 7)
+        assert backend.evicted_counts() == {"good": 5, "bad": 2}
+        backend.ingest("track", {"writeKey": APP_WRITE_KEY, "userId": "u", "event": "Next"})
+        assert backend.events({})[-1]["seq"] == 10
+    finally:
+        backend.close()
+        store.close()
