@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import importlib
+import logging
 import os
 import secrets
 import socket
@@ -21,6 +22,9 @@ from swoosh.emulator.guard import access_of
 from swoosh.emulator.locator import STACK_FILE, stacks_dir, write_locator
 from swoosh.emulator.options import ServiceHandle, StackOptions
 from swoosh.emulator.serving import ServerThread
+
+log = logging.getLogger("swoosh.stack")
+SLOW_STEP_SECONDS = 2.0  # a stop step slower than this is named in the log (a container gives 10 s in all)
 
 SERVICES: dict[str, str] = {
     "segment": "swoosh.emulator.segment.service:build",
@@ -68,6 +72,9 @@ class Stack:
             for name in names:
                 module, _, attr = SERVICES[name].partition(":")
                 self.handles[name] = getattr(importlib.import_module(module), attr)(self.options)
+            runtimes = [r for h in self.handles.values() if (r := h.app.extensions.get("swoosh.runtime"))]
+            for runtime in runtimes:
+                runtime.ready.clear()  # health says "starting" until the stack is wired and its locator written
             for name, handle in self.handles.items():
                 self.servers[name] = self._serve(name, handle)
                 private = _loopback_only(handle)
@@ -79,6 +86,8 @@ class Stack:
             for handle in self.handles.values():
                 handle.on_started(urls)
             self._write_locator()
+            for runtime in runtimes:
+                runtime.ready.set()
         except BaseException:
             self.stop()
             raise
@@ -139,10 +148,14 @@ class Stack:
             write_locator(path, {**info, "locator": str(path)})
 
     def stop(self) -> None:
-        for server in self.servers.values():
-            server.stop()
-        for handle in self.handles.values():
-            handle.close()
+        steps = [(f"the {name} server", server.stop) for name, server in self.servers.items()]
+        steps += [(f"the {name} service", handle.close) for name, handle in self.handles.items()]
+        for what, step in steps:
+            started = time.monotonic()
+            step()
+            took = time.monotonic() - started
+            if took > SLOW_STEP_SECONDS:
+                log.warning("stopping %s took %.1f s", what, took)
         for path in self.locator_paths:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,49 @@ def test_a_failing_build_stops_what_already_started(monkeypatch: pytest.MonkeyPa
     with pytest.raises(AttributeError):
         Stack(StackOptions(data_dir=tmp_path)).start()
     assert BUILT[0].closed
+
+
+class _SlowToClose:
+    """A service whose close takes a while (the shape of a store flushing at stop)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.closed = False
+
+    def close(self) -> None:
+        time.sleep(self.seconds)
+        self.closed = True
+
+
+def test_a_slow_stop_step_is_named_in_the_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(stack_module, "SLOW_STEP_SECONDS", 0.05)
+    stack = Stack(StackOptions())
+    slow, quick = _SlowToClose(0.2), _SlowToClose(0.0)
+    stack.handles = {"slowpoke": slow, "quick": quick}  # type: ignore[dict-item]  # only close() is used at stop
+    with caplog.at_level("WARNING", logger="swoosh.stack"):
+        stack.stop()
+    assert slow.closed and quick.closed
+    named = [r.getMessage() for r in caplog.records]
+    assert len(named) == 1 and named[0].startswith("stopping the slowpoke service took 0.")
+
+
+def test_health_says_starting_until_the_stack_is_wired_and_its_locator_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A script that waits for health then reads the locator (the container's HEALTHCHECK does) never
+    finds it missing: while the stack starts, health answers 503 "starting"."""
+    seen: list[tuple[int, str]] = []
+    write_locator = Stack._write_locator
+
+    def observed(self: Stack) -> None:
+        answer = httpx.get(f"{self.urls['segment']}/_swoosh/health")
+        seen.append((answer.status_code, answer.json()["status"]))
+        write_locator(self)
+
+    monkeypatch.setattr(Stack, "_write_locator", observed)
+    with Stack(StackOptions(only=("segment",), locator_dir=tmp_path)) as stack:
+        after = httpx.get(f"{stack.urls['segment']}/_swoosh/health")
+        assert (after.status_code, after.json()["status"]) == (200, "ok")
+    assert seen == [(503, "starting")]
