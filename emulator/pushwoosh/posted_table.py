@@ -16,12 +16,12 @@ it (docs/decisions.md, "Pushwoosh state in the store").
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 
+from swoosh.emulator.group_commit import GroupCommit
 from swoosh.emulator.store import Sql, Store
 
 # A posted event as the control API shows it, the column each field is in, and whether SQL can test it
@@ -87,25 +87,12 @@ def event_dict(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-class _Pending:
-    """One request's rows in the commit queue: committed (`done`) or refused (`error`) by whoever wrote them."""
-
-    __slots__ = ("done", "error", "rows")
-
-    def __init__(self, rows: Sequence[Row]) -> None:
-        self.rows = rows
-        self.done = False
-        self.error: Exception | None = None
-
-
 class PostedTable:
     """Posted events, their count and evictions, and the event histories of one fake Pushwoosh, in `store`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._queue: list[_Pending] = []  # rows waiting for the next commit, a request's at a time
-        self._queue_lock = threading.Lock()
-        self._commit_lock = threading.Lock()
+        self._commits: GroupCommit[tuple[Sequence[Row], int]] = GroupCommit(self._write_group)
         with store.transaction() as sql:
             for statement in SCHEMA:
                 sql.execute(statement)
@@ -115,30 +102,14 @@ class PostedTable:
         """Keep a request's rows and their history entries, evicting the oldest rows beyond `cap`, committed
         when this returns (StoreError when the store refused them).
 
-        Group commit: the rows join a queue; whoever gets the commit lock writes everything queued, in one
-        transaction, for every request waiting. Each commit writes the index pages it dirtied, and a user
-        id's index is dirtied at random, so requests arriving together share those writes (bench/RESULTS.md,
-        "Pushwoosh state in the store")."""
-        mine = _Pending(rows)
-        with self._queue_lock:
-            self._queue.append(mine)
-        with self._commit_lock:
-            if mine.done:
-                if mine.error is not None:
-                    raise mine.error
-                return
-            with self._queue_lock:
-                batch, self._queue = self._queue, []
-            try:
-                with self.store.transaction() as sql:
-                    self._write(sql, [row for pending in batch for row in pending.rows], cap)
-            except Exception as exc:  # StoreError: the store refused; each waiting request answers with it
-                for pending in batch:
-                    pending.error = exc
-                raise
-            finally:
-                for pending in batch:
-                    pending.done = True
+        Group commit (emulator.group_commit): requests that arrive while a transaction writes share the
+        next one. Each commit writes the index pages it dirtied, and a user id's index is dirtied at random,
+        so requests arriving together share those writes (bench/RESULTS.md, "Pushwoosh state in the store")."""
+        self._commits.submit((rows, cap))
+
+    def _write_group(self, group: Sequence[tuple[Sequence[Row], int]]) -> None:
+        with self.store.transaction() as sql:
+            self._write(sql, [row for rows, _cap in group for row in rows], group[-1][1])
 
     def _write(self, sql: Sql, rows: Sequence[Row], cap: int) -> int:
         sql.executemany(INSERT, rows)

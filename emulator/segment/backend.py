@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from swoosh.emulator.control import match_filters
+from swoosh.emulator.group_commit import GroupCommit
 from swoosh.emulator.logfields import ARRIVAL, REFUSAL, fields
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import delivery_marks
 from swoosh.emulator.segment import messages as m
 from swoosh.emulator.segment.delivery import Deliverer, Destination
 from swoosh.emulator.segment.event_table import EVICTED, STORED, EventTable, WarehouseBacklog, event_dict
-from swoosh.emulator.segment.group_commit import GroupCommit
 from swoosh.emulator.segment.intake import (
     MAX_BATCH_BYTES,
     MAX_BATCH_EVENTS,

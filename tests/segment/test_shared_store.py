@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from swoosh.emulator.defaults import APP_WRITE_KEY
+from swoosh.emulator.group_commit import GroupCommit
 from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig
 from swoosh.emulator.segment.event_table import SCHEMA
-from swoosh.emulator.segment.group_commit import GroupCommit
 from swoosh.emulator.segment.stored import stored_row
 from swoosh.emulator.store import StoreError, open_store
 
