@@ -374,20 +374,7 @@ def main() -> None:
         port = free_port()
         swoosh = start_swoosh(port, folder / "data")
         try:
-            results.append(
-                measure(
-                    "swoosh fake Segment",
-                    swoosh,
-                    f"http://127.0.0.1:{port}/_swoosh/health",
-                    f"http://127.0.0.1:{port}/v1/batch",
-                    script,
-                    args.runs,
-                    args.seconds,
-                    args.connections,
-                )
-            )
-            counts = httpx.get(f"http://127.0.0.1:{port}/_swoosh/counts").json()
-            results[-1]["counts"] = counts
+            results.append(measure_segment("swoosh fake Segment", swoosh, port, script, args))
             if not args.skip_million:
                 results[-1]["million"] = million_events(port, swoosh, script)
         finally:
@@ -430,8 +417,8 @@ def main() -> None:
                 )
         finally:
             stop(wiremock)
-    with_workers = [results.pop(1)] if args.workers > 1 else []
-    segment, pushwoosh_result, wm_batch, wm_post = results
+    with_workers = results[1:2] if args.workers > 1 else []
+    segment, pushwoosh_result, wm_batch, wm_post = [r for r in results if r not in with_workers]
     print(
         json.dumps(
             {
@@ -453,20 +440,21 @@ def segment_with_workers(args: argparse.Namespace, folder: Path, script: Path) -
     port = free_port()
     swoosh = start_swoosh(port, folder / "data-workers", args.workers)
     try:
-        result = measure(
-            f"swoosh fake Segment, {args.workers} processes",
-            swoosh,
-            f"http://127.0.0.1:{port}/_swoosh/health",
-            f"http://127.0.0.1:{port}/v1/batch",
-            script,
-            args.runs,
-            args.seconds,
-            args.connections,
-        )
-        result["counts"] = httpx.get(f"http://127.0.0.1:{port}/_swoosh/counts", timeout=60).json()
-        return result
+        return measure_segment(f"swoosh fake Segment, {args.workers} processes", swoosh, port, script, args)
     finally:
         stop(swoosh)
+
+
+def measure_segment(
+    name: str, process: subprocess.Popen[bytes], port: int, script: Path, args: argparse.Namespace
+) -> dict[str, object]:
+    """`measure` for a fake Segment on `port`, with its counts afterwards."""
+    base = f"http://127.0.0.1:{port}"
+    result = measure(
+        name, process, f"{base}/_swoosh/health", f"{base}/v1/batch", script, args.runs, args.seconds, args.connections
+    )
+    result["counts"] = httpx.get(f"{base}/_swoosh/counts", timeout=60).json()
+    return result
 
 
 def ratio(ours: dict[str, object], theirs: dict[str, object]) -> float:

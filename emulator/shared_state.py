@@ -162,7 +162,8 @@ class RelayReader:
         self._lock = threading.Lock()
         create_tables(store)
 
-    def take(self) -> None:
+    def take(self) -> int:
+        """Move what workers relayed into the journal and the logs; how many records it took."""
         with self._lock:
             try:
                 with self._store.transaction() as sql:
@@ -170,7 +171,7 @@ class RelayReader:
                     if rows:
                         sql.execute("DELETE FROM swoosh_relay WHERE id <= ?", (rows[-1][0],))
             except StoreError:
-                return
+                return 0
             for _id, kind, body in rows:
                 values = orjson.loads(body)
                 if kind == JOURNAL:
@@ -181,3 +182,4 @@ class RelayReader:
                     logger = logging.getLogger(record.name)
                     if logger.isEnabledFor(record.levelno):
                         logger.handle(record)
+            return len(rows)
