@@ -124,7 +124,7 @@ class Journal:
         self.ids = itertools.count(1)
         self._lock = threading.Lock()
         # Called before every read and clear: takes what worker processes recorded (emulator.shared_state).
-        self.pull: Callable[[], None] | None = None
+        self.pull: Callable[[], object] | None = None
 
     def clip(self, data: bytes) -> tuple[str, bool]:
         clipped = data[: self.body_bytes]
