@@ -8,6 +8,7 @@ it, or died (even by kill -9), so a worker never outlives its primary.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -55,6 +56,9 @@ def serve(spec: dict[str, Any]) -> None:
     tls = tuple(spec["tls"]) if spec.get("tls") else None
     server = ServerThread(dispatch, listener=listener, name=f"swoosh-{spec['service']}-w{os.getpid()}", tls=tls)
     server.start()
+    with contextlib.suppress(OSError):  # the primary waits for this byte before it says it is up
+        os.write(spec["ready_fd"], b"r")
+        os.close(spec["ready_fd"])
     try:
         stop.wait()
     finally:

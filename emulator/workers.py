@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -36,6 +37,7 @@ log = logging.getLogger("swoosh.workers")
 FOLLOW_SECONDS = 0.02  # how often the primary takes what workers stored (events, journal, log records)
 RESTART_BACKOFF = (0.1, 0.5, 1.0, 2.0, 5.0)  # a worker that keeps dying is restarted less and less often
 STOP_SECONDS = 3.0
+READY_SECONDS = 30.0  # a stack's start waits this long at most for each worker to serve
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -145,7 +147,9 @@ class WorkerGroup:
         private.setblocking(False)
         self._private = ServerThread(TrustForwarded(self.app), listener=private, name=f"swoosh-{self.name}-primary")
         self._private.start()
-        self._procs = [self._spawn() for _ in range(self.count)]
+        ready: list[int] = []
+        self._procs = [self._spawn(ready) for _ in range(self.count)]
+        self._await_ready(ready)
         self._thread = threading.Thread(target=self._run, name=f"swoosh-{self.name}-follower", daemon=True)
         self._thread.start()
         return self
@@ -154,12 +158,15 @@ class WorkerGroup:
     def pids(self) -> list[int]:
         return [proc.pid for proc, _ in self._procs]
 
-    def _spawn(self) -> tuple[subprocess.Popen[bytes], int]:
+    def _spawn(self, ready: list[int] | None = None) -> tuple[subprocess.Popen[bytes], int]:
+        """A new worker; the pipe on which it says it serves goes to `ready` (else is closed at once)."""
         read_end, write_end = os.pipe()
+        ready_read, ready_write = os.pipe()
         spec = {
             "service": self.name,
             "listener_fd": self.listener.fileno(),
             "pipe_fd": read_end,
+            "ready_fd": ready_write,
             "upstream": self.socket_path,
             "entry": self.role.entry,
             "args": self.role.args,
@@ -169,12 +176,29 @@ class WorkerGroup:
         try:
             proc = subprocess.Popen(  # spawned, not forked: the primary runs threads
                 [sys.executable, "-m", "swoosh.emulator.worker_process", json.dumps(spec)],
-                pass_fds=(self.listener.fileno(), read_end),
+                pass_fds=(self.listener.fileno(), read_end, ready_write),
                 stdin=subprocess.DEVNULL,
             )
         finally:
             os.close(read_end)
+            os.close(ready_write)
+        if ready is not None:
+            ready.append(ready_read)
+        else:
+            os.close(ready_read)
         return proc, write_end
+
+    def _await_ready(self, ready: list[int]) -> None:
+        """Until every new worker serves (a worker's first requests then never all land on the primary)."""
+        deadline = time.monotonic() + READY_SECONDS
+        waiting = list(ready)
+        while waiting and time.monotonic() < deadline:
+            done = select.select(waiting, [], [], max(0.0, deadline - time.monotonic()))[0]
+            waiting = [fd for fd in waiting if fd not in done]
+        if waiting:
+            log.warning("%s: %d worker process(es) not serving after %.0f s", self.name, len(waiting), READY_SECONDS)
+        for fd in ready:
+            os.close(fd)
 
     def _run(self) -> None:
         """Every FOLLOW_SECONDS: what workers stored and relayed; every half second: restart the dead."""
