@@ -35,9 +35,10 @@ def baseline(stack: Stack) -> dict[str, Any]:
 
 @pytest.fixture
 def url(stack: Stack, baseline: dict[str, Any]) -> Iterator[str]:
-    """The service's URL, its data forgotten and its configuration as at the start, before and after."""
+    """The service's URL, its data and journal forgotten, its configuration as at the start, before and after."""
     base = stack.urls["segment"]
     assert httpx.put(f"{base}/_swoosh/state", json=baseline).status_code == 200
+    assert httpx.delete(f"{base}/_swoosh/journal").status_code == 200
     yield base
     assert httpx.put(f"{base}/_swoosh/state", json=baseline).status_code == 200
 
