@@ -44,7 +44,7 @@ def serve(spec: dict[str, Any]) -> None:
     relay = RelayHandler(side.store)
     service_log = logging.getLogger("swoosh")
     service_log.addHandler(relay)
-    service_log.setLevel(int(spec.get("log_level", logging.INFO)))
+    service_log.setLevel(logging.INFO)  # the primary's live log may start after its workers: it filters
     service_log.propagate = False  # the primary logs them, once
     journal = side.runtime.journal
     side.runtime.journal = RelayedJournal(side.store, journal.capacity, journal.body_bytes)

@@ -171,7 +171,6 @@ class WorkerGroup:
             "entry": self.role.entry,
             "args": self.role.args,
             "tls": list(self.tls) if self.tls else None,
-            "log_level": logging.getLogger(f"swoosh.{self.name}").getEffectiveLevel(),
         }
         try:
             proc = subprocess.Popen(  # spawned, not forked: the primary runs threads

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 import uuid
 from typing import Any
 
 import httpx
+import pytest
 
+from swoosh.emulator.logfields import fields_of
 from swoosh.stack import Stack
 from tests.workers.conftest import APP_KEY, WORKERS, Receiver, counts, servers_of, track
 
@@ -165,3 +169,20 @@ def test_the_client_address_reaches_events_served_anywhere(url: str) -> None:
 
 def test_the_stack_describes_its_processes(stack: Stack) -> None:
     assert stack.describe()["services"]["segment"]["processes"] == WORKERS
+
+
+def test_the_live_log_gets_what_workers_logged(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="swoosh.segment")
+    for _ in range(20):
+        assert track(url).status_code == 200
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        arrivals = [
+            r for r in caplog.records if r.name == "swoosh.segment" and (fields_of(r) or {}).get("kind") == "arrival"
+        ]
+        if len(arrivals) >= 20:
+            break
+        time.sleep(0.05)
+    assert len(arrivals) == 20
+    assert {r.process for r in arrivals} - {os.getpid()}, "some were logged by a worker process"
+    assert all(APP_KEY not in r.getMessage() for r in caplog.records)
