@@ -84,6 +84,8 @@ def stop(name: str) -> float:
     podman("rm", name)
     if took >= 10:
         raise SystemExit(f"podman stop took {took:.1f} s\n{logs}")
+    if took >= 3:  # within the grace, but slower than a stop should be: the log names the slow step
+        print(f"a slow stop ({took:.1f} s); the container's log:\n{logs[-4000:]}")
     return took
 
 

@@ -16,7 +16,7 @@ from swoosh.bridge.transport import PushwooshSender
 from swoosh.emulator.guard import access_of
 from swoosh.emulator.serving import ServerThread
 from swoosh.stack_choice import chosen_stack, service_endpoint, stack_options
-from swoosh.stopping import wait_for_stop
+from swoosh.stopping import stop_requests
 
 
 @click.group()
@@ -64,11 +64,12 @@ def run(
     core = Bridge(settings, Outbox(data_dir / "bridge" / "outbox.db"))
     app = create_app(core)
     access_of(app).configure(host)  # its control routes answer the address it listens on, and loopback
+    stopping = stop_requests()
     server = ServerThread(app, host, port, name="swoosh-bridge").start()
     core.start()
     click.echo(f"bridge listening on {server.url} (outbox {data_dir / 'bridge' / 'outbox.db'})")
     try:
-        wait_for_stop()
+        stopping.wait()
     finally:
         server.stop()
         core.stop()

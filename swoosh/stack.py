@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import importlib
+import logging
 import os
 import secrets
 import socket
@@ -22,6 +23,9 @@ from swoosh.emulator.locator import STACK_FILE, stacks_dir, write_locator
 from swoosh.emulator.options import ServiceHandle, StackOptions
 from swoosh.emulator.serving import ServerThread, bind_listener
 from swoosh.emulator.workers import WorkerGroup
+
+log = logging.getLogger("swoosh.stack")
+SLOW_STEP_SECONDS = 2.0  # a stop step slower than this is named in the log (a container gives 10 s in all)
 
 SERVICES: dict[str, str] = {
     "segment": "swoosh.emulator.segment.service:build",
@@ -150,13 +154,16 @@ class Stack:
             write_locator(path, {**info, "locator": str(path)})
 
     def stop(self) -> None:
-        for group in self.worker_groups.values():
-            group.stop()
+        steps = [(f"the {name} workers", group.stop) for name, group in self.worker_groups.items()]
+        steps += [(f"the {name} server", server.stop) for name, server in self.servers.items()]
+        steps += [(f"the {name} service", handle.close) for name, handle in self.handles.items()]
+        for what, step in steps:
+            started = time.monotonic()
+            step()
+            took = time.monotonic() - started
+            if took > SLOW_STEP_SECONDS:
+                log.warning("stopping %s took %.1f s", what, took)
         self.worker_groups.clear()
-        for server in self.servers.values():
-            server.stop()
-        for handle in self.handles.values():
-            handle.close()
         for path in self.locator_paths:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

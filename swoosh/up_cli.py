@@ -16,7 +16,7 @@ from swoosh.emulator.locator import runtime_dir
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.tls import LOOPBACK_NAMES, ensure_tls_files
 from swoosh.stack import SERVICES, ServiceStartError, Stack
-from swoosh.stopping import stop_within, wait_for_stop
+from swoosh.stopping import stop_requests, stop_within
 
 _SERVICE_NAMES = ", ".join(SERVICES)
 
@@ -165,6 +165,7 @@ def up(
     )
     if tls:
         options.tls_files = ensure_tls_files((data_dir or runtime_dir()) / "tls", LOOPBACK_NAMES + tls_names)
+    stopping = stop_requests()
     try:
         stack = Stack(options).start()
     except ServiceStartError as exc:
@@ -174,7 +175,7 @@ def up(
             _print_banner(stack)
             if token:
                 click.echo(exposure_warning(host, token, stack.locator_path), err=True)
-            wait_for_stop()
+            stopping.wait()
     finally:
         click.echo("stopping ...", err=True)
         stop_within(stack.stop)

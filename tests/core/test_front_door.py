@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import string
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -273,10 +274,16 @@ WORDS = [
 ]
 
 
+def _already_requested() -> threading.Event:
+    requested = threading.Event()
+    requested.set()
+    return requested
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.one_of(st.sampled_from(WORDS), st.text(string.printable, max_size=8)), max_size=6))
 def test_random_arguments_never_trace_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str]) -> None:
-    monkeypatch.setattr(up_cli, "wait_for_stop", lambda: None)  # a valid `up` starts and stops at once
+    monkeypatch.setattr(up_cli, "stop_requests", _already_requested)  # a valid `up` starts and stops at once
     monkeypatch.chdir(tmp_path)
     if "--help" not in args and any(a in ("docs", "init") for a in args):
         return  # these write into the working folder by design
@@ -311,7 +318,7 @@ def test_an_invalid_config_is_always_refused(
     path = _write(text)
     with pytest.raises(ConfigFileError):
         read_config(path)
-    monkeypatch.setattr(up_cli, "wait_for_stop", lambda: None)  # were it accepted, up would start and stop
+    monkeypatch.setattr(up_cli, "stop_requests", _already_requested)  # were it accepted, up would start and stop
     assert_one_error_line(run("up", "--config", str(path)), 2, str(path))
 
 

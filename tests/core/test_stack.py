@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,29 @@ def test_a_failing_build_stops_what_already_started(monkeypatch: pytest.MonkeyPa
     with pytest.raises(AttributeError):
         Stack(StackOptions(data_dir=tmp_path)).start()
     assert BUILT[0].closed
+
+
+class _SlowToClose:
+    """A service whose close takes a while (the shape of a store flushing at stop)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.closed = False
+
+    def close(self) -> None:
+        time.sleep(self.seconds)
+        self.closed = True
+
+
+def test_a_slow_stop_step_is_named_in_the_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(stack_module, "SLOW_STEP_SECONDS", 0.05)
+    stack = Stack(StackOptions())
+    slow, quick = _SlowToClose(0.2), _SlowToClose(0.0)
+    stack.handles = {"slowpoke": slow, "quick": quick}  # type: ignore[dict-item]  # only close() is used at stop
+    with caplog.at_level("WARNING", logger="swoosh.stack"):
+        stack.stop()
+    assert slow.closed and quick.closed
+    named = [r.getMessage() for r in caplog.records]
+    assert len(named) == 1 and named[0].startswith("stopping the slowpoke service took 0.")
