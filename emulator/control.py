@@ -102,9 +102,10 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
 
     @bp.get("/health")
     def health() -> Response:
-        return json_response(
-            {"status": "ok", "service": runtime.service, "uptime_seconds": round(time.time() - runtime.started_at, 3)}
-        )
+        ready = runtime.ready.is_set()
+        uptime = round(time.time() - runtime.started_at, 3)
+        status = {"status": "ok" if ready else "starting", "service": runtime.service, "uptime_seconds": uptime}
+        return json_response(status, 200 if ready else 503)
 
     @bp.post("/reset")
     def reset() -> Response:

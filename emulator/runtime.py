@@ -52,6 +52,10 @@ class Runtime:
         self.started_at = time.time()
         self._changed = threading.Condition()
         self._version = 0
+        # Cleared while a stack wires its services and writes its locator: health answers "starting" until
+        # then, so whoever waits for health can read the locator and send to a wired stack.
+        self.ready = threading.Event()
+        self.ready.set()
 
     def notify(self) -> None:
         """Wake every wait-until long-poll: state they watch may have changed."""

@@ -74,6 +74,9 @@ class Stack:
             for name in names:
                 module, _, attr = SERVICES[name].partition(":")
                 self.handles[name] = getattr(importlib.import_module(module), attr)(self.options)
+            runtimes = [r for h in self.handles.values() if (r := h.app.extensions.get("swoosh.runtime"))]
+            for runtime in runtimes:
+                runtime.ready.clear()  # health says "starting" until the stack is wired and its locator written
             for name, handle in self.handles.items():
                 self.servers[name] = self._serve(name, handle)
                 private = _loopback_only(handle)
@@ -85,6 +88,8 @@ class Stack:
             for handle in self.handles.values():
                 handle.on_started(urls)
             self._write_locator()
+            for runtime in runtimes:
+                runtime.ready.set()
         except BaseException:
             self.stop()
             raise

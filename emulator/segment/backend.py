@@ -9,12 +9,10 @@ import contextlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.logfields import ARRIVAL, REFUSAL, fields
@@ -22,48 +20,24 @@ from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import delivery_marks
 from swoosh.emulator.segment import messages as m
 from swoosh.emulator.segment.delivery import Deliverer, Destination
-from swoosh.emulator.segment.event_table import EventTable, WarehouseBacklog, event_dict
-from swoosh.emulator.segment.protocols import VIOLATION_EVENT, TrackingPlan, violation_generated
-from swoosh.emulator.segment.sources import DEFAULT_SOURCES, Source
-from swoosh.emulator.segment.stored import (
-    BAD,
-    DROPPED,
-    DUPLICATE,
-    GOOD,
-    STATUSES,
-    Row,
-    row_from_dict,
-    serialize,
-    stored_row,
+from swoosh.emulator.segment.event_table import EVICTED, STORED, EventTable, WarehouseBacklog, event_dict
+from swoosh.emulator.segment.group_commit import GroupCommit
+from swoosh.emulator.segment.intake import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS,
+    MAX_CALL_BYTES,
+    MAX_EVENT_BYTES,
+    IngestError,
+    IngestResult,
+    Intake,
 )
+from swoosh.emulator.segment.protocols import TrackingPlan, violation_generated
+from swoosh.emulator.segment.sources import DEFAULT_SOURCES, Source
+from swoosh.emulator.segment.stored import BAD, DROPPED, DUPLICATE, GOOD, STATUSES, row_from_dict
 from swoosh.emulator.segment.warehouse import Warehouse
 from swoosh.emulator.store import Store, StoreError, open_store
 
-MAX_CALL_BYTES = 32 * 1024
-MAX_BATCH_BYTES = 500 * 1024  # "500 KB": the edge counts 512,000 bytes
-MAX_EVENT_BYTES = 32 * 1024
-MAX_BATCH_EVENTS = 2500
 CONFIG = "config"  # the store's key for the configuration (sources, plans, destinations, strictness)
-
-
-class IngestError(Exception):
-    """The whole request is refused; rendered as `{"success": false, "code", "message"}`."""
-
-    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.errors = errors or []
-
-
-@dataclass
-class IngestResult:
-    accepted: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    duplicates: int = 0
-    dropped: int = 0
-    single: dict[str, Any] | None = None  # what a one-message request was (type, event, user), for its log line
 
 
 @dataclass
@@ -106,23 +80,17 @@ class SegmentBackend:
         self.warehouse = Warehouse(
             self._backlog, self.config.warehouse_dir, quiet_seconds=self.config.warehouse_quiet_seconds
         )
-        self._counts: Counter[str] = Counter()
-        self._evicted_counts: Counter[str] = Counter()
+        self._writer: GroupCommit[Intake] = GroupCommit(self._write)
         self._load_counts()
         self.deliverer = Deliverer(self.runtime)
-        self.deliverer.last_seq = lambda: self._seq
+        self.deliverer.last_seq = self.table.last_seq
         for spec in self.config.destinations:
             self.add_destination(spec)
 
     def _load_counts(self) -> None:
-        """Counters from what the table holds (a restart, an import); the warehouse loads its good events."""
-        stored, evicted = self.table.stored_counts(), self.table.evicted_counts()
-        self._counts = stored + evicted
-        self._evicted_counts = evicted
-        self._stored = sum(stored.values())
-        self._seq = self.table.last_seq()
+        """After a restart or an import: the warehouse loads the table's good events from the start."""
         self._backlog.after = 0
-        self.warehouse.added(stored[GOOD])
+        self.warehouse.added(self.table.counts().get(GOOD, 0))
 
     def _schema_of(self, source: str) -> str | None:
         known = self.sources.get(source)
@@ -134,7 +102,7 @@ class SegmentBackend:
         with self._lock:
             self._persist = True
             self._configuration_changed()
-        delivery_marks.track(self.deliverer, self.store, self._seq, self.runtime.log)
+        delivery_marks.track(self.deliverer, self.store, self.table.last_seq(), self.runtime.log)
 
     # -- configuration ---------------------------------------------------------------------
     def add_source(self, source: Source) -> Source:
@@ -205,70 +173,22 @@ class SegmentBackend:
         items, types = self._items(call_type, body)
         received = self.runtime.clock.now()
         now = received.timestamp()
-        result = IngestResult(single=m.described(items[0], types[0]) if len(items) == 1 else None)
-        stored: list[Row] = []
-        good: list[tuple[int, dict[str, Any]]] = []  # (seq, message)
-        fresh: set[str] = set()  # this request's new messageIds
-        flagged: list[tuple[dict[str, Any], list[dict[str, str]]]] = []  # for violation forwarding
         enrichment = m.Enrichment(received, write_key, source.source_id if source else "")
-        with self._lock:
-            seen = self._seen(items, now) if source is not None else set()
-            for index, (item, item_type) in enumerate(zip(items, types, strict=True)):
-                if source is None:
-                    stored.append(self._record(DROPPED, m.UNKNOWN_WRITE_KEY, None, item_type, item, now))
-                    result.dropped += 1
-                    continue
-                reason = self._problem(index, item, item_type, call_type, body_bytes)
-                if reason is not None:
-                    stored.append(self._record(BAD, reason, source.name, item_type, item, now))
-                    result.rejected.append({"index": index, "reason": reason})
-                    continue
-                if call_type == m.BATCH:
-                    m.merge_envelope(item, envelope)
-                message_id = item.get("messageId")
-                if isinstance(message_id, str) and message_id:
-                    if message_id in seen or message_id in fresh:
-                        stored.append(
-                            self._record(DUPLICATE, "duplicate_message_id", source.name, item_type, item, now)
-                        )
-                        result.duplicates += 1
-                        continue
-                    fresh.add(message_id)
-                    window_ends: float | None = now + m.DEDUPE_WINDOW
-                else:
-                    window_ends = None  # a messageId Segment generates is never sent again
-                enrichment.apply(item, item_type)  # type: ignore[arg-type]  # a good item's type was checked above
-                violations = None
-                if source.tracking_plan is not None:
-                    verdict = source.tracking_plan.check(item)
-                    violations = verdict.violations or None
-                    if violations and item.get("event") != VIOLATION_EVENT:
-                        flagged.append((item, violations))
-                    if verdict.blocked:
-                        stored.append(
-                            self._record(BAD, m.BLOCKED_BY_TRACKING_PLAN, source.name, item_type, item, now, violations)
-                        )
-                        result.rejected.append({"index": index, "reason": m.BLOCKED_BY_TRACKING_PLAN})
-                        continue
-                payload = serialize(item)
-                if payload is None:
-                    fresh.discard(item["messageId"])
-                    stored.append(self._record(BAD, m.TOO_DEEPLY_NESTED, source.name, item_type, item, now))
-                    result.rejected.append({"index": index, "reason": m.TOO_DEEPLY_NESTED})
-                    continue
-                stored.append(
-                    self._record(GOOD, None, source.name, item_type, item, now, violations, payload, window_ends)
-                )
-                good.append((stored[-1][0], item))
-                result.accepted += 1
-            if self.strict and result.rejected:  # strict refuses the request: nothing of it is kept
-                raise IngestError(400, "invalid_events", f"{len(result.rejected)} message(s) rejected", result.rejected)
+        single = m.described(items[0], types[0]) if len(items) == 1 else None
+        intake = Intake(source, enrichment, now, self.strict, single)
+        intake.judge(call_type, items, types, body, body_bytes)  # the Python work: no lock held
+        if intake.drafts:
             try:
-                self._store(stored, now)
+                self._writer.submit(intake)  # dedupe, seqs, insert and eviction: one transaction
             except StoreError as exc:  # not durable, so not acknowledged: the client retries
                 raise IngestError(503, "store_unavailable", str(exc)) from exc
+        if intake.refusal is not None:
+            raise intake.refusal
+        result = intake.result
+        good = intake.good()
         if source is not None and good:
             self._hand_over(source.name, good)
+        flagged = intake.flagged()
         if flagged:
             self._forward_violations(source, flagged)  # type: ignore[arg-type]  # flagged implies a known source
         self.runtime.notify()
@@ -280,6 +200,9 @@ class SegmentBackend:
         primary's follower does it for every process: emulator/segment/shared_backend.py)."""
         self.warehouse.added(len(good))
         self.deliverer.offer(source, good)
+
+    def _write(self, group: Sequence[Intake]) -> None:
+        self.table.write(group, self.max_events)
 
     def _log_arrival(self, source: Source | None, result: IngestResult) -> None:
         log = self.runtime.log
@@ -340,65 +263,19 @@ class SegmentBackend:
         types = [item.get("type") if isinstance(item, dict) else None for item in batch]
         return batch, [t if isinstance(t, str) else None for t in types]
 
-    def _problem(
-        self, index: int, item: Any, item_type: str | None, call_type: m.CallType, body_bytes: int
-    ) -> str | None:
-        if item_type == "batch":
-            return m.INVALID_BATCH
-        if index >= MAX_BATCH_EVENTS:
-            return m.TOO_MANY_EVENTS
-        if call_type == m.BATCH and body_bytes > MAX_EVENT_BYTES and len(orjson.dumps(item)) > MAX_EVENT_BYTES:
-            return m.MESSAGE_TOO_LARGE
-        return m.problem(item, item_type)
-
-    def _record(
-        self,
-        status: str,
-        reason: str | None,
-        source: str | None,
-        call_type: str | None,
-        item: Any,
-        now: float,
-        violations: list[dict[str, str]] | None = None,
-        payload: bytes | None = None,
-        window_ends: float | None = None,
-    ) -> Row:
-        self._seq += 1
-        return stored_row(self._seq, status, reason, source, call_type, item, now, violations, payload, window_ends)
-
-    def _seen(self, items: list[Any], now: float) -> set[str]:
-        """The request's messageIds already in the dedupe window (one lookup for the whole request)."""
-        ids = [item.get("messageId") for item in items if isinstance(item, dict)]
-        try:
-            return self.table.seen([i for i in ids if isinstance(i, str) and i], now)
-        except StoreError as exc:  # nothing can be kept either: the client retries
-            raise IngestError(503, "store_unavailable", str(exc)) from exc
-
-    def _store(self, stored: list[Row], now: float) -> None:
-        """Keep one request's rows in one transaction, evicting beyond the cap (its good rows are its
-        dedupe entries: event_table.EventTable.seen)."""
-        try:
-            evicted = self.table.write(stored, now, self.max_events, self._stored)
-        except StoreError:
-            self._seq -= len(stored)
-            raise
-        self._counts.update(row[1] for row in stored)
-        self._evicted_counts.update(evicted)
-        self._stored += len(stored) - sum(evicted.values())
-
     def evicted_counts(self) -> dict[str, int]:
         """How many events the cap evicted, per status."""
-        return dict(self._evicted_counts)
+        return _evicted(self.table.counts())
 
     # -- inspection --------------------------------------------------------------------------
     def counts(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                **{s: self._counts.get(s, 0) for s in STATUSES},
-                "stored": self._stored,
-                "evicted": sum(self._evicted_counts.values()),
-                "warehouse_errors": len(self.warehouse.errors),
-            }
+        counts = self.table.counts()  # the store's: every process that opens it agrees
+        return {
+            **{s: counts.get(s, 0) for s in STATUSES},
+            "stored": counts.get(STORED, 0),
+            "evicted": sum(_evicted(counts).values()),
+            "warehouse_errors": len(self.warehouse.errors),
+        }
 
     def events(self, filters: Mapping[str, str], limit: int | None = None) -> list[dict[str, Any]]:
         """Matching events, oldest first; with `limit`, the newest `limit` of them (event_table.select)."""
@@ -433,11 +310,7 @@ class SegmentBackend:
     # -- lifecycle ---------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget received data (events, dedupe, warehouse rows, deliveries); keep configuration."""
-        with self._lock:
-            self.table.replace((), (), {})
-            self._counts.clear()
-            self._evicted_counts.clear()
-            self._stored = 0
+        self.table.clear()
         self.deliverer.clear()
         self.warehouse.clear()
         self.runtime.notify()
@@ -447,15 +320,17 @@ class SegmentBackend:
         self.deliverer.wake()
 
     def export_state(self) -> dict[str, Any]:
+        counts = self.table.counts()
         with self._lock:
-            return {
-                **self.configuration(),
-                "events": [event_dict(row) for row in self.table.rows()],
-                "counts": dict(self._counts),
-                "evicted": sum(self._evicted_counts.values()),
-                "evicted_counts": self.evicted_counts(),
-                "seen_ids": [list(entry) for entry in self.table.seen_ids(self.runtime.clock.now().timestamp())],
-            }
+            configuration = self.configuration()
+        return {
+            **configuration,
+            "events": [event_dict(row) for row in self.table.rows()],
+            "counts": {s: counts[s] for s in STATUSES if counts.get(s)},
+            "evicted": sum(_evicted(counts).values()),
+            "evicted_counts": _evicted(counts),
+            "seen_ids": [list(entry) for entry in self.table.seen_ids(self.runtime.clock.now().timestamp())],
+        }
 
     def import_state(self, state: dict[str, Any]) -> None:
         events = state.get("events", [])
@@ -466,11 +341,9 @@ class SegmentBackend:
         evicted = {str(k): int(v) for k, v in (state.get("evicted_counts") or {}).items()}
         self.restore_configuration(state)
         self.reset()
-        with self._lock:
-            self.table.replace(restored, seen, evicted)
-            self._load_counts()
-            if state.get("counts"):
-                self._counts = Counter({str(k): int(v) for k, v in state["counts"].items()})
+        received = {str(k): int(v) for k, v in state["counts"].items()} if state.get("counts") else None
+        self.table.replace(restored, seen, evicted, received)
+        self._load_counts()
         self.runtime.notify()
 
     def restore_configuration(self, saved: dict[str, Any]) -> None:
@@ -495,3 +368,7 @@ class SegmentBackend:
         if self._own_store:
             self.store.close()
 
+
+def _evicted(counts: Mapping[str, int]) -> dict[str, int]:
+    """The evicted per status, from the event table's counters."""
+    return {name[len(EVICTED) :]: n for name, n in counts.items() if name.startswith(EVICTED) and n}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -65,10 +65,18 @@ SCHEMA = (
     # listed) that still count as duplicates. Stored good events answer for themselves (`seen`).
     "CREATE TABLE IF NOT EXISTS segment_seen (message_id TEXT PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS segment_seen_expires ON segment_seen (expires)",
-    "CREATE TABLE IF NOT EXISTS segment_evicted (status TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+    # Counters any process reads, updated in the transaction that changes what they count: `seq` (the last
+    # one given), `stored`, messages received per status, and `evicted:<status>`.
+    "CREATE TABLE IF NOT EXISTS segment_counts (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
 )
-TABLES = ("segment_events", "segment_seen", "segment_evicted")
+TABLES = ("segment_events", "segment_seen")  # what a reset or an import drops and makes anew
+SEQ, STORED, EVICTED = "seq", "stored", "evicted:"
+OLD_EVICTED_TABLE = "segment_evicted"  # where evicted counts were kept before segment_counts
 SEEN_UPSERT = "ON CONFLICT (message_id) DO UPDATE SET expires = excluded.expires"
+COUNT_ADD = (
+    "INSERT INTO segment_counts (name, value) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value"
+)
 INSERT = f"INSERT INTO segment_events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM segment_events"
 ID_CHUNK = 500  # messageIds per lookup (SQLite allows 32,766 parameters; PostgreSQL 65,535)
@@ -89,24 +97,57 @@ def event_dict(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+class Pending(Protocol):
+    """One request's rows waiting for the write step (intake.Intake)."""
+
+    now: float
+    dedupe_ids: list[str]  # the messageIds to look up in the dedupe window
+    first_seq: int  # set by the write step: the seq of the request's first row
+
+    def settle(self, seen: set[str]) -> Sequence[Row] | None:
+        """Given which of `dedupe_ids` are in the window: the rows to store (seq 0), or None to keep nothing."""
+
+
 class EventTable:
-    """Stored events, the dedupe window and the evicted counts of one fake Segment, in `store`."""
+    """Stored events, the dedupe window and the counters of one fake Segment, in `store`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         with store.transaction() as sql:
             for statement in SCHEMA:
                 sql.execute(statement)
+            if not sql.execute("SELECT 1 FROM segment_counts WHERE name = ?", (SEQ,)):
+                _count_what_is_stored(sql)
 
-    # -- writing (one request, one transaction) ------------------------------------------------
-    def write(self, rows: Sequence[Row], now: float, max_events: int, stored: int) -> Counter[str]:
-        """Keep a request's rows, forget expired dedupe entries and evict the oldest rows beyond `max_events`
-        (`stored` is the count before), in one transaction; the evicted, per status."""
+    # -- writing (one transaction per group of requests) -----------------------------------------
+    def write(self, requests: Sequence[Pending], max_events: int) -> Counter[str]:
+        """Store the requests' rows in one transaction: for each request in turn, look its messageIds up in
+        the dedupe window (which includes the rows of the requests before it), let it settle, give its rows
+        the next seqs and insert them; then forget expired dedupe entries, evict the oldest rows beyond
+        `max_events` and update the counters. `BEGIN IMMEDIATE` makes all of it one step for every process
+        that opens the store. The evicted, per status."""
+        now = max(request.now for request in requests)
         with self.store.transaction() as sql:
+            counts = dict(sql.execute("SELECT name, value FROM segment_counts WHERE name IN (?, ?)", (SEQ, STORED)))
+            seq, stored = counts.get(SEQ, 0), counts.get(STORED, 0)
+            added: Counter[str] = Counter()
+            for request in requests:
+                seen = _in_window(sql.execute, request.dedupe_ids, request.now) if request.dedupe_ids else set()
+                rows = request.settle(seen)
+                if not rows:
+                    continue
+                request.first_seq = seq + 1
+                sql.executemany(INSERT, [(seq + n, *row[1:]) for n, row in enumerate(rows, 1)])
+                seq += len(rows)
+                added.update(row[1] for row in rows)
             sql.execute("DELETE FROM segment_seen WHERE expires <= ?", (now,))
-            sql.executemany(INSERT, rows)
-            overflow = stored + len(rows) - max(0, max_events)
-            return self._evict(sql, overflow, now) if overflow > 0 else Counter()
+            total = sum(added.values())
+            overflow = stored + total - max(0, max_events)
+            evicted = self._evict(sql, overflow, now) if overflow > 0 else Counter()
+            if total:
+                changes = [*added.items(), (SEQ, total), (STORED, total - sum(evicted.values()))]
+                sql.executemany(COUNT_ADD, [*changes, *((EVICTED + k, n) for k, n in evicted.items())])
+        return evicted
 
     def _evict(self, sql: Sql, overflow: int, now: float) -> Counter[str]:
         """Delete the `overflow` oldest rows; their messageIds still in the window move to segment_seen."""
@@ -120,42 +161,46 @@ class EventTable:
             (now,),
         )
         sql.execute(f"DELETE FROM segment_events WHERE {oldest}")
-        sql.executemany(
-            "INSERT INTO segment_evicted (status, count) VALUES (?, ?) "
-            "ON CONFLICT (status) DO UPDATE SET count = count + excluded.count",
-            list(evicted.items()),
-        )
         return evicted
 
-    def replace(self, rows: Iterable[Row], seen: Iterable[tuple[str, float]], evicted: Mapping[str, int]) -> None:
-        """Forget everything and keep these instead (a reset, an imported state), in one transaction. The
-        tables are dropped and made anew: deleting a million rows one by one from every index took seconds."""
+    def clear(self) -> None:
+        """Forget every event, the dedupe window and the counters (a reset); seqs go on from the last one."""
+        self.replace((), (), {}, None, keep_seq=True)
+
+    def replace(
+        self,
+        rows: Iterable[Row],
+        seen: Iterable[tuple[str, float]],
+        evicted: Mapping[str, int],
+        received: Mapping[str, int] | None = None,
+        keep_seq: bool = False,
+    ) -> None:
+        """Forget everything and keep these instead (an imported state), in one transaction; `received` are
+        the messages received per status (by default what is stored plus `evicted`), and seqs go on from
+        the newest row's. The tables are dropped and made anew: deleting a million rows one by one from
+        every index took seconds."""
+        rows = list(rows)
         with self.store.transaction() as sql:
             for table in TABLES:
                 sql.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA:
                 sql.execute(statement)
-            sql.executemany(INSERT, list(rows))
+            sql.executemany(INSERT, rows)
             sql.executemany(f"INSERT INTO segment_seen (message_id, expires) VALUES (?, ?) {SEEN_UPSERT}", list(seen))
-            sql.executemany("INSERT INTO segment_evicted (status, count) VALUES (?, ?)", list(evicted.items()))
+            sql.execute("DELETE FROM segment_counts WHERE name <> ?", (SEQ if keep_seq else "",))
+            stored = Counter(row[1] for row in rows)
+            counts = Counter(received) if received is not None else stored + Counter(evicted)
+            sql.executemany(
+                COUNT_ADD,
+                [
+                    *counts.items(),
+                    *((EVICTED + status, n) for status, n in evicted.items()),
+                    (STORED, len(rows)),
+                    (SEQ, 0 if keep_seq else max((row[0] for row in rows), default=0)),
+                ],
+            )
 
     # -- reading -------------------------------------------------------------------------------
-    def seen(self, message_ids: Iterable[str], now: float) -> set[str]:
-        """Which of `message_ids` are in the dedupe window at `now`: a stored good event whose window has not
-        ended has it, or segment_seen does (evicted, imported). One indexed lookup per chunk."""
-        wanted = list(set(message_ids))
-        found: set[str] = set()
-        for start in range(0, len(wanted), ID_CHUNK):
-            chunk = wanted[start : start + ID_CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            rows = self.store.read(
-                f"SELECT message_id FROM segment_events WHERE message_id IN ({marks}) AND window_ends > ? "
-                f"UNION SELECT message_id FROM segment_seen WHERE message_id IN ({marks}) AND expires > ?",
-                (*chunk, now, *chunk, now),
-            )
-            found.update(m for (m,) in rows)
-        return found
-
     def select(self, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
         """Stored events matching every filter, oldest first; with `limit`, only the newest `limit` of them.
 
@@ -229,14 +274,40 @@ class EventTable:
             (now,),
         )
 
-    def stored_counts(self) -> Counter[str]:
-        return Counter(dict(self.store.read("SELECT status, count(*) FROM segment_events GROUP BY status")))
-
-    def evicted_counts(self) -> Counter[str]:
-        return Counter(dict(self.store.read("SELECT status, count FROM segment_evicted")))
+    def counts(self) -> dict[str, int]:
+        """Every counter as the last commit left it: `seq`, `stored`, per status, `evicted:<status>`."""
+        return dict(self.store.read("SELECT name, value FROM segment_counts"))
 
     def last_seq(self) -> int:
-        return int(self.store.read("SELECT coalesce(max(seq), 0) FROM segment_events")[0][0])
+        return self.counts().get(SEQ, 0)
+
+
+def _in_window(run: Callable[..., list[tuple[Any, ...]]], message_ids: Sequence[str], now: float) -> set[str]:
+    """Which of `message_ids` are in the dedupe window at `now`: a stored good event whose window has not
+    ended has it, or segment_seen does (evicted, imported). One indexed lookup per chunk."""
+    found: set[str] = set()
+    for start in range(0, len(message_ids), ID_CHUNK):
+        chunk = message_ids[start : start + ID_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = run(
+            f"SELECT message_id FROM segment_events WHERE message_id IN ({marks}) AND window_ends > ? "
+            f"UNION ALL SELECT message_id FROM segment_seen WHERE message_id IN ({marks}) AND expires > ?",
+            (*chunk, now, *chunk, now),
+        )
+        found.update(m for (m,) in rows)
+    return found
+
+
+def _count_what_is_stored(sql: Sql) -> None:
+    """The counters of a store written before segment_counts existed: what its tables hold."""
+    seq, stored = sql.execute("SELECT coalesce(max(seq), 0), count(*) FROM segment_events")[0]
+    counts = Counter(dict(sql.execute("SELECT status, count(*) FROM segment_events GROUP BY status")))
+    evicted: Counter[str] = Counter()
+    sql.execute(f"CREATE TABLE IF NOT EXISTS {OLD_EVICTED_TABLE} (status TEXT PRIMARY KEY, count INTEGER NOT NULL)")
+    evicted.update(dict(sql.execute(f"SELECT status, count FROM {OLD_EVICTED_TABLE}")))
+    sql.execute(f"DROP TABLE {OLD_EVICTED_TABLE}")
+    evictions = [(EVICTED + status, n) for status, n in evicted.items()]
+    sql.executemany(COUNT_ADD, [*(counts + evicted).items(), *evictions, (SEQ, seq), (STORED, stored)])
 
 
 class WarehouseBacklog:

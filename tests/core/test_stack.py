@@ -108,3 +108,23 @@ def test_a_slow_stop_step_is_named_in_the_log(
     assert slow.closed and quick.closed
     named = [r.getMessage() for r in caplog.records]
     assert len(named) == 1 and named[0].startswith("stopping the slowpoke service took 0.")
+
+
+def test_health_says_starting_until_the_stack_is_wired_and_its_locator_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A script that waits for health then reads the locator (the container's HEALTHCHECK does) never
+    finds it missing: while the stack starts, health answers 503 "starting"."""
+    seen: list[tuple[int, str]] = []
+    write_locator = Stack._write_locator
+
+    def observed(self: Stack) -> None:
+        answer = httpx.get(f"{self.urls['segment']}/_swoosh/health")
+        seen.append((answer.status_code, answer.json()["status"]))
+        write_locator(self)
+
+    monkeypatch.setattr(Stack, "_write_locator", observed)
+    with Stack(StackOptions(only=("segment",), locator_dir=tmp_path)) as stack:
+        after = httpx.get(f"{stack.urls['segment']}/_swoosh/health")
+        assert (after.status_code, after.json()["status"]) == (200, "ok")
+    assert seen == [(503, "starting")]
