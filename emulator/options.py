@@ -31,6 +31,9 @@ class StackOptions:
 
 
 class ServiceHandle(Protocol):
+    """A service may also offer `worker_role() -> emulator.workers.WorkerRole | None`: how worker
+    processes serve its hot routes (`swoosh up --workers N`)."""
+
     name: str
     app: Any
 

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from swoosh.emulator.proxy import TrustForwarded
 from swoosh.emulator.runtime import Runtime
@@ -63,10 +63,6 @@ class WorkerSide:
     hot: Callable[[dict[str, Any]], bool]
     apply: Callable[[dict[str, Any]], None]  # a newly published service snapshot
     close: Callable[[], None] = field(default=lambda: None)
-
-
-class WorkerCapable(Protocol):
-    def worker_role(self) -> WorkerRole | None: ...
 
 
 def published(runtime: Runtime, service: dict[str, Any]) -> dict[str, Any]:
