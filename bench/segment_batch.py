@@ -1,6 +1,6 @@
 """The fakes vs WireMock, side by side in one run: /v1/batch, post-events, start-up, RSS, 1M stored events.
 
-    python bench/segment_batch.py [--runs 3] [--seconds 10] [--connections 16]
+    python bench/segment_batch.py [--runs 3] [--seconds 10] [--connections 16] [--workers N]
     python bench/segment_batch.py --store-cost 2000   # in-process: the store per request, OFF / NORMAL / FULL
     python bench/segment_batch.py --per-event 300     # in-process: µs per event of a 100-event /v1/batch
     python bench/segment_batch.py --per-event 300 --profile   # the same under cProfile, top entries
@@ -115,7 +115,8 @@ def wiremock_jar() -> Path:
     return jars[0]
 
 
-def start_swoosh(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+def start_swoosh(port: int, data_dir: Path, workers: int = 1) -> subprocess.Popen[bytes]:
+    """`swoosh up --only segment`, with `workers` processes on its port (`--workers`)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -128,6 +129,8 @@ def start_swoosh(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
             f"segment={port}",
             "--data-dir",
             str(data_dir),
+            "--workers",
+            str(workers),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -177,7 +180,7 @@ def measure(
 ) -> dict[str, object]:
     startup = wait_healthy(health)
     time.sleep(1.0)
-    idle = rss_mb(process.pid)
+    idle = tree_rss_mb(process.pid)
     rates = []
     bad = 0
     for _ in range(runs):
@@ -191,8 +194,15 @@ def measure(
         "rates": [round(r) for r in rates],
         "median_rps": round(statistics.median(rates)),
         "non_2xx": bad,
-        "rss_after_mb": round(rss_mb(process.pid), 1),
+        "rss_after_mb": round(tree_rss_mb(process.pid), 1),
     }
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of `pid` and its child processes (a stack's worker processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+    return rss_mb(pid) + sum(rss_mb(kid) for kid in kids)
 
 
 def store_cost(requests: int) -> dict[str, object]:
@@ -331,6 +341,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-million", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="also measure the fake Segment with N processes")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
     parser.add_argument("--per-event", type=int, metavar="REQUESTS", help="only measure µs per event in-process")
     parser.add_argument("--profile", action="store_true", help="with --per-event: a cProfile of one more round")
@@ -355,24 +366,13 @@ def main() -> None:
         port = free_port()
         swoosh = start_swoosh(port, folder / "data")
         try:
-            results.append(
-                measure(
-                    "swoosh fake Segment",
-                    swoosh,
-                    f"http://127.0.0.1:{port}/_swoosh/health",
-                    f"http://127.0.0.1:{port}/v1/batch",
-                    script,
-                    args.runs,
-                    args.seconds,
-                    args.connections,
-                )
-            )
-            counts = httpx.get(f"http://127.0.0.1:{port}/_swoosh/counts").json()
-            results[-1]["counts"] = counts
+            results.append(measure_segment("swoosh fake Segment", swoosh, port, script, args))
             if not args.skip_million:
                 results[-1]["million"] = million_events(port, swoosh, script)
         finally:
             stop(swoosh)
+        if args.workers > 1:
+            results.append(segment_with_workers(args, folder, script))
         pw_script = post_events_script(folder)
         pw_port = free_port()
         pushwoosh = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={pw_port}"])
@@ -409,13 +409,15 @@ def main() -> None:
                 )
         finally:
             stop(wiremock)
-    segment, pushwoosh_result, wm_batch, wm_post = results
+    with_workers = results[1:2] if args.workers > 1 else []
+    segment, pushwoosh_result, wm_batch, wm_post = [r for r in results if r not in with_workers]
     print(
         json.dumps(
             {
                 "results": results,
                 "ratio_segment": ratio(segment, wm_batch),
                 "ratio_pushwoosh": ratio(pushwoosh_result, wm_post),
+                **({"ratio_segment_workers": ratio(with_workers[0], wm_batch)} if with_workers else {}),
                 "cpus": os.cpu_count(),
                 "load_average_at_end": os.getloadavg(),
                 "command": " ".join(["python", *sys.argv]),
@@ -423,6 +425,28 @@ def main() -> None:
             indent=2,
         )
     )
+
+
+def segment_with_workers(args: argparse.Namespace, folder: Path, script: Path) -> dict[str, object]:
+    """The fake Segment again, with `--workers N` (RSS: all its processes)."""
+    port = free_port()
+    swoosh = start_swoosh(port, folder / "data-workers", args.workers)
+    try:
+        return measure_segment(f"swoosh fake Segment, {args.workers} processes", swoosh, port, script, args)
+    finally:
+        stop(swoosh)
+
+
+def measure_segment(
+    name: str, process: subprocess.Popen[bytes], port: int, script: Path, args: argparse.Namespace
+) -> dict[str, object]:
+    """`measure` for a fake Segment on `port`, with its counts afterwards."""
+    base = f"http://127.0.0.1:{port}"
+    result = measure(
+        name, process, f"{base}/_swoosh/health", f"{base}/v1/batch", script, args.runs, args.seconds, args.connections
+    )
+    result["counts"] = httpx.get(f"{base}/_swoosh/counts", timeout=60).json()
+    return result
 
 
 def ratio(ours: dict[str, object], theirs: dict[str, object]) -> float:

@@ -8,6 +8,7 @@ import itertools
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -120,8 +121,10 @@ class Journal:
         self.capacity = capacity
         self.body_bytes = body_bytes
         self._entries: deque[JournalEntry] = deque(maxlen=max(capacity, 1))
-        self._ids = itertools.count(1)
+        self.ids = itertools.count(1)
         self._lock = threading.Lock()
+        # Called before every read and clear: takes what worker processes recorded (emulator.shared_state).
+        self.pull: Callable[[], object] | None = None
 
     def clip(self, data: bytes) -> tuple[str, bool]:
         clipped = data[: self.body_bytes]
@@ -132,7 +135,7 @@ class Journal:
     ) -> JournalEntry:
         text, truncated = self.clip(body)
         return JournalEntry(
-            next(self._ids),
+            next(self.ids),
             at,
             method,
             redact_path(path),
@@ -158,6 +161,8 @@ class Journal:
         until: float | None = None,
     ) -> list[JournalEntry]:
         """Oldest first; `since`/`until` bound when a request arrived (the service's clock), both inclusive."""
+        if self.pull is not None:
+            self.pull()
         with self._lock:
             items = list(self._entries)
         if since is not None or until is not None:
@@ -174,5 +179,7 @@ class Journal:
         return items
 
     def clear(self) -> None:
+        if self.pull is not None:
+            self.pull()
         with self._lock:
             self._entries.clear()

@@ -27,9 +27,13 @@ class StackOptions:
     control_token: str | None = None  # required as Bearer by every control API when set (--expose)
     bridge_secret: str | None = None  # the bridge's Segment signing secret (the fake Segment signs with it)
     bridge_token: str | None = None  # the Bearer token the bridge's /pushwoosh ingress requires
+    workers: int = 1  # processes per worker-capable service (emulator.workers); 1: the stack's process only
 
 
 class ServiceHandle(Protocol):
+    """A service may also offer `worker_role() -> emulator.workers.WorkerRole | None`: how worker
+    processes serve its hot routes (`swoosh up --workers N`)."""
+
     name: str
     app: Any
 

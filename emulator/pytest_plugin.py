@@ -39,6 +39,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="use a running stack: its data dir or stack.json, 'auto', or segment=URL,pushwoosh=URL,...",
     )
+    group.addoption(
+        "--swoosh-workers",
+        type=int,
+        default=int(os.environ.get("SWOOSH_WORKERS") or 1),
+        help="processes per worker-capable service of the session's stack, as `swoosh up --workers` "
+        "($SWOOSH_WORKERS; default 1: everything in the test process)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -258,7 +265,11 @@ def _swoosh_target(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPat
         return
     # The locator goes to this session's (this worker's) temp dir: never over a running `swoosh up`'s.
     folder = tmp_path_factory.mktemp("swoosh")
-    options = StackOptions(strict=bool(pytestconfig.getoption("--swoosh-strict")), locator_dir=folder)
+    options = StackOptions(
+        strict=bool(pytestconfig.getoption("--swoosh-strict")),
+        locator_dir=folder,
+        workers=max(1, int(pytestconfig.getoption("--swoosh-workers"))),
+    )
     if pytestconfig.getoption("--swoosh-tls"):
         options.tls_files = ensure_tls_files(folder / "tls")
     with Stack(options) as stack:

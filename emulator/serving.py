@@ -87,7 +87,8 @@ class ServerThread:
     def start(self) -> ServerThread:
         listener = self._listener or bind_listener(self.host, self._requested_port)
         self._listener = listener
-        self._requested_port = int(listener.getsockname()[1])
+        address = listener.getsockname()
+        self._requested_port = int(address[1]) if isinstance(address, tuple) else 0  # 0: a Unix socket
         context = None
         if self._tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

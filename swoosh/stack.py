@@ -21,7 +21,8 @@ from typing import Any
 from swoosh.emulator.guard import access_of
 from swoosh.emulator.locator import STACK_FILE, stacks_dir, write_locator
 from swoosh.emulator.options import ServiceHandle, StackOptions
-from swoosh.emulator.serving import ServerThread
+from swoosh.emulator.serving import ServerThread, bind_listener
+from swoosh.emulator.workers import WorkerGroup
 
 log = logging.getLogger("swoosh.stack")
 SLOW_STEP_SECONDS = 2.0  # a stop step slower than this is named in the log (a container gives 10 s in all)
@@ -62,6 +63,7 @@ class Stack:
         self.options = options or StackOptions()
         self.handles: dict[str, ServiceHandle] = {}
         self.servers: dict[str, ServerThread] = {}
+        self.worker_groups: dict[str, WorkerGroup] = {}
         self.id = f"{os.getpid()}-{secrets.token_hex(2)}"  # in-process stacks (tests) share a pid
         self.started_at = 0.0
         self.locator_paths: list[Path] = []
@@ -103,9 +105,14 @@ class Stack:
         if _loopback_only(handle):
             tls = None  # a browser on this machine, without the local CA to trust
         try:
-            return ServerThread(handle.app, host, port, name=f"swoosh-{name}", tls=tls).start()
+            listener = bind_listener(host, port)
         except OSError as exc:
             raise ServiceStartError(_why_not_listening(name, host, port, exc)) from None
+        role = getattr(handle, "worker_role", lambda: None)() if self.options.workers > 1 else None
+        if role is not None:  # the workers inherit the socket: one port, the kernel spreads connections
+            group = WorkerGroup(name, handle.app, listener, role, self.options.workers - 1, tls)
+            self.worker_groups[name] = group.start()
+        return ServerThread(handle.app, host, name=f"swoosh-{name}", tls=tls, listener=listener).start()
 
     @property
     def locator_path(self) -> Path | None:
@@ -123,7 +130,7 @@ class Stack:
             "started_at": self.started_at,
             "data_dir": str(self.options.data_dir) if self.options.data_dir else None,
             "services": {
-                name: {"url": self.servers[name].url, **handle.summary()}
+                name: {"url": self.servers[name].url, **handle.summary(), **self._processes(name)}
                 for name, handle in self.handles.items()
                 if name in self.servers
             },
@@ -133,6 +140,10 @@ class Stack:
         if self.options.control_token:
             info["control_token"] = self.options.control_token
         return info
+
+    def _processes(self, name: str) -> dict[str, Any]:
+        group = self.worker_groups.get(name)
+        return {"processes": 1 + group.count} if group else {}
 
     def _write_locator(self) -> None:
         """Its own locators only: the data dir's `stack.json` and one per stack in the runtime dir
@@ -148,7 +159,8 @@ class Stack:
             write_locator(path, {**info, "locator": str(path)})
 
     def stop(self) -> None:
-        steps = [(f"the {name} server", server.stop) for name, server in self.servers.items()]
+        steps = [(f"the {name} workers", group.stop) for name, group in self.worker_groups.items()]
+        steps += [(f"the {name} server", server.stop) for name, server in self.servers.items()]
         steps += [(f"the {name} service", handle.close) for name, handle in self.handles.items()]
         for what, step in steps:
             started = time.monotonic()
@@ -156,6 +168,7 @@ class Stack:
             took = time.monotonic() - started
             if took > SLOW_STEP_SECONDS:
                 log.warning("stopping %s took %.1f s", what, took)
+        self.worker_groups.clear()
         for path in self.locator_paths:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

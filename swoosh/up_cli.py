@@ -108,6 +108,15 @@ def check_data_dir(data_dir: Path | None) -> None:
     envvar="SWOOSH_STRICT",
     help="Make silent real-world failures loud: unknown keys, app_id ... ($SWOOSH_STRICT=1).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    envvar="SWOOSH_WORKERS",
+    help="Processes serving the fake Segment's Tracking API, all on its one port ($SWOOSH_WORKERS); "
+    "the rest of the stack stays in this process.",
+)
 @click.option("--only", multiple=True, type=click.Choice(list(SERVICES)), help="Run only these services. Repeatable.")
 @click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (written to the data dir).")
 @click.option("--tls-name", "tls_names", multiple=True, help="Extra host name or IP for the certificate. Repeatable.")
@@ -120,6 +129,7 @@ def up(
     data_dir: Path | None,
     config_file: Path | None,
     strict: bool,
+    workers: int,
     only: tuple[str, ...],
     tls: bool,
     tls_names: tuple[str, ...],
@@ -151,6 +161,7 @@ def up(
         only=only,
         allowed_hosts=allowed_hosts + tls_names,
         control_token=token,
+        workers=workers,
     )
     if tls:
         options.tls_files = ensure_tls_files((data_dir or runtime_dir()) / "tls", LOOPBACK_NAMES + tls_names)

@@ -187,14 +187,19 @@ class SegmentBackend:
         result = intake.result
         good = intake.good()
         if source is not None and good:
-            self.warehouse.added(len(good))
-            self.deliverer.offer(source.name, good)
+            self._hand_over(source.name, good)
         flagged = intake.flagged()
         if flagged:
             self._forward_violations(source, flagged)  # type: ignore[arg-type]  # flagged implies a known source
         self.runtime.notify()
         self._log_arrival(source, result)
         return result
+
+    def _hand_over(self, source: str, good: list[tuple[int, dict[str, Any]]]) -> None:
+        """A request's good events go to the warehouse and the destinations (with worker processes, the
+        primary's follower does it for every process: emulator/segment/shared_backend.py)."""
+        self.warehouse.added(len(good))
+        self.deliverer.offer(source, good)
 
     def _write(self, group: Sequence[Intake]) -> None:
         self.table.write(group, self.max_events)

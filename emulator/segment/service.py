@@ -15,8 +15,11 @@ from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend
 from swoosh.emulator.segment.config import load_config
 from swoosh.emulator.segment.durable import restore, saved_configuration
+from swoosh.emulator.segment.shared_backend import SharedBackend
+from swoosh.emulator.segment.worker_role import role_of
 from swoosh.emulator.store import open_store
 from swoosh.emulator.tls import trust_context
+from swoosh.emulator.workers import WorkerRole
 
 STATE_FILE = "segment-state.json"
 
@@ -30,7 +33,8 @@ class SegmentService:
         config = load_config(options.config_file, options.strict, warehouse_dir)
         self.store = open_store(self.name, options.data_dir)
         saved = saved_configuration(self.store)
-        self.backend = SegmentBackend(config, store=self.store)
+        backend_class = SharedBackend if options.workers > 1 else SegmentBackend
+        self.backend = backend_class(config, store=self.store)
         if options.tls_files:
             self.backend.deliverer.verify = trust_context(options.tls_files.ca_cert)
         self.app = create_app(self.backend)
@@ -50,6 +54,12 @@ class SegmentService:
 
     def on_started(self, urls: dict[str, str]) -> None:
         self.url = urls[self.name]
+
+    def worker_role(self) -> WorkerRole | None:
+        """With --workers N: how each worker process serves the Tracking API over this store."""
+        if not isinstance(self.backend, SharedBackend):
+            return None
+        return role_of(self.backend, self.store, "NORMAL" if self.options.data_dir else "OFF")
 
     def summary(self) -> dict[str, Any]:
         sources = [

@@ -1,0 +1,114 @@
+"""Worker processes come and go with their primary; a killed worker loses nothing it acknowledged."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from swoosh.stack import Stack
+from tests.reliability import crash
+from tests.workers.conftest import APP_KEY, counts, track
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def gone_within(pids: set[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(alive(pid) for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_kill_9_of_a_worker_loses_nothing_acknowledged_and_the_port_keeps_serving(url: str, stack: Stack) -> None:
+    group = stack.worker_groups["segment"]
+    victim = group.pids[0]
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def send() -> None:
+        while not stop.is_set():
+            ids = [uuid.uuid4().hex for _ in range(10)]
+            batch = [{"type": "track", "userId": "u", "event": "E", "messageId": m} for m in ids]
+            try:
+                answer = httpx.post(f"{url}/v1/batch", json={"writeKey": APP_KEY, "batch": batch}, timeout=10)
+            except httpx.HTTPError:
+                continue  # on the killed worker's connection: not acknowledged
+            if answer.status_code == 200:
+                acknowledged.extend(ids)
+
+    senders = [threading.Thread(target=send) for _ in range(3)]
+    for sender in senders:
+        sender.start()
+    time.sleep(0.5)
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(1.0)
+    stop.set()
+    for sender in senders:
+        sender.join(timeout=20)
+    assert acknowledged
+    stored = {e["message"]["messageId"] for e in httpx.get(f"{url}/_swoosh/events", timeout=30).json()["items"]}
+    assert set(acknowledged) <= stored
+    for _ in range(20):
+        assert track(url).status_code == 200
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (victim in group.pids or not all(alive(p) for p in group.pids)):
+        time.sleep(0.05)
+    assert victim not in group.pids and group.restarts >= 1
+    assert counts(url)["good"] >= len(acknowledged) + 20  # more: an answer the kill cut off after its commit
+
+
+def test_workers_end_when_their_primary_is_killed(tmp_path: Path) -> None:
+    process, urls = crash.start(tmp_path, "--only", "segment", "--port", "segment=0", "--workers", "3")
+    try:
+        workers = children_of(process.pid)
+        assert len(workers) == 2
+        assert track(urls["segment"]).status_code == 200
+        os.kill(process.pid, signal.SIGKILL)  # the primary only: its workers see their pipe end
+        process.wait(timeout=10)
+        assert gone_within(workers, 10)
+    finally:
+        crash.kill_group(process)
+
+
+def test_swoosh_up_with_workers_stops_on_sigterm_within_its_grace(tmp_path: Path) -> None:
+    process, urls = crash.start(tmp_path, "--only", "segment", "--port", "segment=0", "--workers", "3")
+    try:
+        workers = children_of(process.pid)
+        assert len(workers) == 2
+        for _ in range(10):
+            assert track(urls["segment"]).status_code == 200
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        assert time.monotonic() - started < 8
+        assert gone_within(workers, 2)
+    finally:
+        crash.kill_group(process)
