@@ -17,10 +17,10 @@ from swoosh.emulator.client import ControlAPIError
 from swoosh.emulator.control import json_response, streamed_items
 from swoosh.emulator.defaults import APP_WRITE_KEY
 from swoosh.emulator.journal import redact_stored
+from swoosh.emulator.segment import event_table
 from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentBackend, SegmentConfig
 from swoosh.emulator.segment.client import SegmentClient
-from swoosh.emulator.segment import event_table
 from swoosh.emulator.store import StoreError
 
 from .test_event_table import FILTERS, MESSAGES
