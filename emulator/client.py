@@ -92,7 +92,10 @@ class ControlClient:
         params = _params(filters)
         if limit is not None:
             params["limit"] = str(limit)
-        return self.call("GET", f"/{collection}", params=params)["items"]
+        answer = self.call("GET", f"/{collection}", params=params)
+        if "error" in answer:  # a streamed answer that could not list every record (control.streamed_items)
+            raise ControlAPIError(f"GET /_swoosh/{collection}: {answer['error']}")
+        return answer["items"]
 
     def wait(self, collection: str, count: int = 1, timeout: float = 10.0, **filters: Any) -> list[dict[str, Any]]:
         """Long-poll until `count` records match; raises WaitTimeout listing what did arrive."""

@@ -8,7 +8,7 @@ collections the service's backend exposes. A service adds its own routes to the 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 import orjson
@@ -56,9 +56,7 @@ class ControlError(Exception):
 
 
 def json_response(value: Any, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS), status=status, mimetype="application/json"
-    )
+    return Response(_dumps(value), status=status, mimetype="application/json")
 
 
 def request_json() -> Any:
@@ -226,10 +224,48 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
     @bp.get("/<name>")
     def inspect(name: str) -> Response:
         limit = _number_arg("limit", None, 0, 10**9)
+        stream = getattr(backend, "stream", None)
+        if limit is None and stream is not None and name in backend.collections:
+            try:
+                counted = stream(name, collection_filters())
+            except ValueError as exc:
+                raise ControlError(str(exc)) from exc
+            if counted is not None:
+                return Response(streamed_items(*counted), mimetype="application/json")
         items = _query(name, None if limit is None else int(limit))
         return json_response({"count": len(items), "items": items})
 
     return bp
+
+
+def streamed_items(count: int, chunks: Iterator[list[dict[str, Any]]]) -> Iterator[bytes]:
+    """`{"count": N, "items": [...]}` written a chunk of records at a time, the same bytes `json_response`
+    gives for the whole list, so an answer of a million records never sits in memory. The status line is
+    sent before the records are read: when fewer than `count` arrive (the store failed, or records were
+    evicted or reset meanwhile) the document still closes, with an `"error"` member after `items` saying
+    so (ControlClient.items raises on it), never a cut-off body. Extra records past `count` are left out."""
+    yield b'{"count":%d,"items":[' % count
+    sent = 0
+    problem = ""
+    try:
+        for chunk in chunks:
+            shown = chunk[: count - sent]
+            if shown:
+                yield (b"," if sent else b"") + b",".join(_dumps(redact_stored(item)) for item in shown)
+                sent += len(shown)
+            if len(shown) < len(chunk):
+                problem = "the records changed while they were listed"
+                break
+    except Exception as exc:  # the status line is out: the body is the only place to say it
+        problem = f"the store failed: {exc}"
+    if sent < count and not problem:
+        problem = "the records changed while they were listed (evicted or reset)"
+    tail = b"]}" if not problem else b'],"error":' + _dumps(f"{problem}; {sent} of {count} listed") + b"}"
+    yield tail
+
+
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
 def match_filters(record: Mapping[str, Any], filters: Mapping[str, str], fields: Mapping[str, str]) -> bool:

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,6 +280,11 @@ class SegmentBackend:
     def events(self, filters: Mapping[str, str], limit: int | None = None) -> list[dict[str, Any]]:
         """Matching events, oldest first; with `limit`, the newest `limit` of them (event_table.select)."""
         return self.table.select(filters, limit)
+
+    def stream(self, collection: str, filters: Mapping[str, str]) -> tuple[int, Iterator[list[dict[str, Any]]]] | None:
+        """Every matching event as (count, chunks) for an answer written as it is read (control.streamed_items);
+        None for the collections kept small enough to answer whole."""
+        return self.table.select_chunks(filters) if collection == "events" else None
 
     def query(self, collection: str, filters: Mapping[str, str], limit: int | None) -> list[dict[str, Any]]:
         if collection == "events":

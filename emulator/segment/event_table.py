@@ -79,6 +79,7 @@ COUNT_ADD = (
 )
 INSERT = f"INSERT INTO segment_events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM segment_events"
+STREAM_CHUNK = 1_000  # rows per read of a streamed answer (select_chunks)
 ID_CHUNK = 500  # messageIds per lookup (SQLite allows 32,766 parameters; PostgreSQL 65,535)
 
 
@@ -206,39 +207,7 @@ class EventTable:
 
         Besides the fields (exact text): `since`/`until` (received at or after / before), `after`/`before`
         (seq cursors of a live view and a pager) and `user` (userId or anonymousId)."""
-        window = dict(filters)
-        since = since_time(window.pop("since", None))
-        until = since_time(window.pop("until", None), "until")
-        after = seq_bound(window.pop("after", None), "after")
-        before = seq_bound(window.pop("before", None), "before")
-        user = window.pop("user", None)
-        clauses: list[str] = []
-        params: list[Any] = []
-        for name, value in window.items():
-            column = FILTER_COLUMNS.get(name)
-            if column is None:
-                known = ", ".join(sorted([*FILTER_COLUMNS, *WINDOW_FILTERS]))
-                raise ValueError(f"unknown filter {name!r}; known: {known}")
-            clauses.append(f"{column} = ?")
-            params.append(value)
-            if column == "status" and value != GOOD:
-                clauses.append(NOT_GOOD)
-        if user is not None:
-            clauses.append("(user_id = ? OR anonymous_id = ?)")
-            params += [user, user]
-        if since is not None:  # bounded by seq too (`+seq`: found through the received_at index), so only
-            # the rows from the first match on are read, not the whole table
-            clauses.append("received_at >= ? AND seq >= (SELECT min(+seq) FROM segment_events WHERE received_at >= ?)")
-            params += [since, since]
-        if until is not None:
-            clauses.append("received_at < ?")
-            params.append(until)
-        if after is not None:
-            clauses.append("seq > ?")
-            params.append(after)
-        if before is not None:
-            clauses.append("seq < ?")
-            params.append(before)
+        clauses, params = _filter_clauses(filters)
         if limit is not None and limit <= 0:
             return []
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
@@ -247,6 +216,29 @@ class EventTable:
         else:
             rows = self.store.read(f"{SELECT}{where} ORDER BY seq DESC LIMIT ?", (*params, limit))[::-1]
         return [event_dict(row) for row in rows]
+
+    def select_chunks(
+        self, filters: Mapping[str, str], chunk: int | None = None
+    ) -> tuple[int, Iterator[list[dict[str, Any]]]]:
+        """What `select(filters, None)` gives, without holding it all: how many match now, and the matching
+        events oldest first, read `chunk` rows at a time (keyset by seq) as the iterator is consumed. Only rows
+        up to the newest match at the count are read, so events stored meanwhile are left out; events evicted
+        or reset meanwhile are missing, so the iterator can give fewer than the count. Filters are checked
+        (ValueError) and the count read before this returns."""
+        clauses, params = _filter_clauses(filters)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        count, newest = self.store.read(f"SELECT count(*), max(seq) FROM segment_events{where}", params)[0]
+        return count, self._chunks(clauses, params, newest or 0, chunk or STREAM_CHUNK)
+
+    def _chunks(self, clauses: list[str], params: list[Any], newest: int, chunk: int) -> Iterator[list[dict[str, Any]]]:
+        where = " AND ".join([*clauses, "seq > ?", "seq <= ?"])
+        after = -1
+        while after < newest:
+            rows = self.store.read(f"{SELECT} WHERE {where} ORDER BY seq LIMIT ?", (*params, after, newest, chunk))
+            if not rows:
+                return
+            yield [event_dict(row) for row in rows]
+            after = rows[-1][0]
 
     def rows(self, chunk: int = 10_000) -> Iterator[tuple[Any, ...]]:
         """Every stored row, oldest first, read a chunk at a time (an export of a million events)."""
@@ -280,6 +272,44 @@ class EventTable:
 
     def last_seq(self) -> int:
         return self.counts().get(SEQ, 0)
+
+
+def _filter_clauses(filters: Mapping[str, str]) -> tuple[list[str], list[Any]]:
+    """The WHERE terms and parameters of the control API's event filters (see EventTable.select)."""
+    window = dict(filters)
+    since = since_time(window.pop("since", None))
+    until = since_time(window.pop("until", None), "until")
+    after = seq_bound(window.pop("after", None), "after")
+    before = seq_bound(window.pop("before", None), "before")
+    user = window.pop("user", None)
+    clauses: list[str] = []
+    params: list[Any] = []
+    for name, value in window.items():
+        column = FILTER_COLUMNS.get(name)
+        if column is None:
+            known = ", ".join(sorted([*FILTER_COLUMNS, *WINDOW_FILTERS]))
+            raise ValueError(f"unknown filter {name!r}; known: {known}")
+        clauses.append(f"{column} = ?")
+        params.append(value)
+        if column == "status" and value != GOOD:
+            clauses.append(NOT_GOOD)
+    if user is not None:
+        clauses.append("(user_id = ? OR anonymous_id = ?)")
+        params += [user, user]
+    if since is not None:  # bounded by seq too (`+seq`: found through the received_at index), so only
+        # the rows from the first match on are read, not the whole table
+        clauses.append("received_at >= ? AND seq >= (SELECT min(+seq) FROM segment_events WHERE received_at >= ?)")
+        params += [since, since]
+    if until is not None:
+        clauses.append("received_at < ?")
+        params.append(until)
+    if after is not None:
+        clauses.append("seq > ?")
+        params.append(after)
+    if before is not None:
+        clauses.append("seq < ?")
+        params.append(before)
+    return clauses, params
 
 
 def _in_window(run: Callable[..., list[tuple[Any, ...]]], message_ids: Sequence[str], now: float) -> set[str]:
