@@ -309,8 +309,12 @@ class Bridge:
     def _run(self, direction: str) -> None:
         drain = self.drain_segment if direction == SEGMENT else self.drain_pushwoosh
         while not self._stop.is_set():
-            with self._passes[direction]:
-                worked = self.settings.enabled and drain() > 0
+            try:
+                with self._passes[direction]:
+                    worked = self.settings.enabled and drain() > 0
+            except Exception as exc:  # one failed pass must not end the direction for the rest of the run
+                logbook.pass_failed(direction, exc)
+                worked = False
             if not worked:
                 with self._wake:
                     self._wake.wait(timeout=0.1)

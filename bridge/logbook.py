@@ -56,6 +56,12 @@ def retrying(direction: str, count: int, delay: float, outcome: Outcome) -> None
     )
 
 
+def pass_failed(direction: str, error: Exception) -> None:
+    """A pass over the outbox raised what no send should: the direction goes on, and the events that pass
+    leased come back when their lease ends. The error's type only: its text may quote a request."""
+    log.error("%s: a delivery pass failed (%s); its events are sent again", direction, type(error).__name__)
+
+
 def held_back(reason: str) -> None:
     """A Segment event the integration API's contract refuses: dead-lettered alone, never sent."""
     log.warning(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from swoosh.bridge.core import Bridge, BridgeSettings
 from swoosh.bridge.outbox import Outbox
@@ -43,3 +45,36 @@ def test_a_reset_mid_pass_stops_the_pass_and_waits_for_its_request_in_flight(tmp
         release.set()
         bridge.stop()
         bridge.outbox.close()
+
+
+def test_a_pass_that_raises_does_not_end_its_direction(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An exception no send catches (here the transport's own) used to end the direction's thread: the
+    bridge then delivered nothing more in that direction until restarted. Now the pass is logged and the
+    leased events come back when their lease ends."""
+    calls: list[int] = []
+
+    def pushwoosh(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug below the sender")
+        return httpx.Response(200, json={"status": "ok"})
+
+    settings = BridgeSettings(app_code="ABCDE-12345", api_key="KEY123", pushwoosh_url="http://pushwoosh.test")
+    bridge = Bridge(settings, Outbox(tmp_path / "o.db"), transport=httpx.MockTransport(pushwoosh))
+    identify = {"type": "identify", "userId": "u1", "traits": {"tier": 1}, "messageId": "m1"}
+    assert bridge.accept_segment({"batch": [identify]})["accepted"] == 1
+    with caplog.at_level("ERROR", logger="swoosh.bridge"):
+        bridge.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not calls and time.monotonic() < deadline:
+                time.sleep(0.02)
+            bridge.clock.advance(31)  # past the failed pass's lease
+            while len(calls) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            bridge.stop()
+    assert len(calls) == 2, "the direction stopped after the failed pass"
+    assert [r.getMessage() for r in caplog.records] == [
+        "segment: a delivery pass failed (RuntimeError); its events are sent again"
+    ]
