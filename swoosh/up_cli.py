@@ -199,7 +199,9 @@ def _print_banner(stack: Stack) -> None:
     info = stack.describe()
     click.echo(f"swoosh is up (stack {stack.id}):")
     for name, service in info["services"].items():
-        click.echo(f"  {name:<10} {reachable(service['url'])}")
+        processes = service.get("processes", 1)
+        served_by = f" ({processes} processes on this port)" if processes > 1 else ""
+        click.echo(f"  {name:<10} {reachable(service['url'])}{served_by}")
         for line in service.get("hints", []):
             click.echo(f"             {reachable(line)}")
     tls = info.get("tls")

@@ -7,6 +7,7 @@ import string
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -379,3 +380,23 @@ def test_env_help_lists_every_snippet_a_full_stack_offers() -> None:
         names = snippets(locate_stack())
     shown = " ".join(run("env", "--help").output.split())
     assert all(name in shown for name in names), (list(names), shown)
+
+
+def test_the_banner_says_when_a_service_runs_in_several_processes(capsys: pytest.CaptureFixture[str]) -> None:
+    class _Described:
+        id = "1-abcd"
+        locator_path = Path("/run/stack.json")
+        options = StackOptions(data_dir=Path("/data"))
+
+        def describe(self) -> dict[str, Any]:
+            return {
+                "services": {
+                    "segment": {"url": "http://127.0.0.1:8001", "processes": 3},
+                    "pushwoosh": {"url": "http://127.0.0.1:8002"},
+                }
+            }
+
+    up_cli._print_banner(_Described())  # type: ignore[arg-type]  # only what the banner reads
+    lines = capsys.readouterr().out.splitlines()
+    assert "  segment    http://127.0.0.1:8001 (3 processes on this port)" in lines
+    assert "  pushwoosh  http://127.0.0.1:8002" in lines
