@@ -10,14 +10,18 @@ as it would for a request it received itself.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
 
 from swoosh.emulator.faults import DROP_ENVIRON_KEY
+from swoosh.emulator.runtime import CLIENT_GONE_KEY
+from swoosh.emulator.serving import WAITING_PREFIXES
 
 PEER_HEADER, SCHEME_HEADER = "X-Swoosh-Peer", "X-Swoosh-Scheme"
 _PEER_KEY, _SCHEME_KEY = "HTTP_X_SWOOSH_PEER", "HTTP_X_SWOOSH_SCHEME"
@@ -79,7 +83,8 @@ class Upstream:
             conn.putheader(SCHEME_HEADER, environ.get("wsgi.url_scheme", "http"))
             conn.putheader("Content-Length", str(len(body)))
             conn.endheaders(body)
-            response = conn.getresponse()
+            with _ended_with_its_client(environ, conn):
+                response = conn.getresponse()
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
             conn.close()
             drop = environ.get(DROP_ENVIRON_KEY)  # the primary dropped it (a drop fault): so does this worker
@@ -93,6 +98,32 @@ class Upstream:
         headers = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
         start_response(f"{response.status} {response.reason}", headers)
         return _stream(conn, response)
+
+
+@contextlib.contextmanager
+def _ended_with_its_client(environ: dict[str, Any], conn: http.client.HTTPConnection) -> Iterator[None]:
+    """While a long-poll waits for the primary's answer, a client that leaves closes the forwarded
+    connection too, so the primary's wait ends with it (as it would for a client of its own) instead of
+    holding a waiting-pool thread until its timeout."""
+    gone = environ.get(CLIENT_GONE_KEY)
+    if gone is None or not environ.get("PATH_INFO", "").startswith(WAITING_PREFIXES):
+        yield
+        return
+    answered = threading.Event()
+
+    def close_when_gone() -> None:
+        while not answered.is_set():
+            if gone.wait(0.25):
+                with contextlib.suppress(OSError):
+                    if conn.sock is not None:
+                        conn.sock.shutdown(socket.SHUT_RDWR)
+                return
+
+    threading.Thread(target=close_when_gone, name="swoosh-proxy-gone", daemon=True).start()
+    try:
+        yield
+    finally:
+        answered.set()
 
 
 def _stream(conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> Iterator[bytes]:

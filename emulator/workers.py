@@ -151,6 +151,11 @@ class WorkerGroup:
         return self
 
     @property
+    def forwarded_waits(self) -> int:
+        """Long-polls and streams the workers forwarded that the primary holds now (for tests, diagnostics)."""
+        return self._private.waiting if self._private is not None else 0
+
+    @property
     def pids(self) -> list[int]:
         return [proc.pid for proc, _ in self._procs]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -186,3 +187,29 @@ def test_the_live_log_gets_what_workers_logged(url: str, caplog: pytest.LogCaptu
     assert len(arrivals) == 20
     assert {r.process for r in arrivals} - {os.getpid()}, "some were logged by a worker process"
     assert all(APP_KEY not in r.getMessage() for r in caplog.records)
+
+
+def test_a_long_poll_forwarded_by_a_worker_ends_when_its_client_leaves(stack: Stack, url: str) -> None:
+    """A worker forwards a long-poll to the primary; when the client hangs up, the primary's wait must end
+    too, not hold one of its waiting threads until the poll's timeout (60 s here)."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    group = stack.worker_groups["segment"]
+    polls: list[socket.socket] = []
+    try:
+        for _ in range(12):  # a connection each: the kernel hands some of them to the workers
+            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock.sendall(
+                f"GET /_swoosh/wait/events?messageId=never&timeout=60 HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+            )
+            polls.append(sock)
+        deadline = time.monotonic() + 10
+        while group.forwarded_waits + stack.servers["segment"].waiting < 12 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert group.forwarded_waits > 0, "no long-poll went through a worker"
+    finally:
+        for sock in polls:
+            sock.close()
+    deadline = time.monotonic() + 5
+    while group.forwarded_waits + stack.servers["segment"].waiting > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (group.forwarded_waits, stack.servers["segment"].waiting) == (0, 0)
