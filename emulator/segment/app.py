@@ -129,6 +129,7 @@ def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:
         statement = body.get("sql") if isinstance(body, dict) else None
         if not isinstance(statement, str) or not statement.strip():
             raise ControlError('send {"sql": "select ..."} (or GET ?q=...)')
+        backend.follow()  # with workers: what any process stored before this request is queryable now
         try:
             columns, rows = backend.warehouse.query(statement)
         except WarehouseError as exc:
@@ -137,6 +138,7 @@ def _add_segment_routes(bp: Any, backend: SegmentBackend) -> None:
 
     @bp.get("/warehouse")
     def warehouse() -> Response:
+        backend.follow()
         return json_response(
             {
                 "folder": str(backend.warehouse.folder),

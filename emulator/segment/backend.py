@@ -201,6 +201,9 @@ class SegmentBackend:
         self.warehouse.added(len(good))
         self.deliverer.offer(source, good)
 
+    def follow(self) -> None:
+        """Nothing to catch up on: this process handed over what it stored (see SharedBackend.follow)."""
+
     def _write(self, group: Sequence[Intake]) -> None:
         self.table.write(group, self.max_events)
 

@@ -213,3 +213,14 @@ def test_a_long_poll_forwarded_by_a_worker_ends_when_its_client_leaves(stack: St
     while group.forwarded_waits + stack.servers["segment"].waiting > 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert (group.forwarded_waits, stack.servers["segment"].waiting) == (0, 0)
+
+
+def test_the_warehouse_answers_at_once_for_events_any_process_stored(url: str) -> None:
+    """A query right after the answers sees every event, whichever process stored it (the primary's
+    follower is not waited for: the query catches up itself)."""
+    with httpx.Client(timeout=10) as client:  # one connection: no connect time between answer and query
+        for sent in range(1, 41):
+            body = {"writeKey": APP_KEY, "userId": "u1", "event": "Clicked", "messageId": uuid.uuid4().hex}
+            assert client.post(f"{url}/v1/track", json=body).status_code == 200
+            rows = client.post(f"{url}/_swoosh/sql", json={"sql": "select count(*) from app.tracks"}).json()["rows"]
+            assert rows == [[sent]]
