@@ -21,6 +21,7 @@ import contextlib
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -104,7 +105,7 @@ class SqliteStore:
         self.path.chmod(0o600)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         # Readers that never pause keep a checkpoint from restarting the WAL at its start; past this size the
@@ -116,6 +117,18 @@ class SqliteStore:
         self._db.execute("CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body BLOB)")
         self._db.execute("CREATE INDEX IF NOT EXISTS records_kind ON records (kind, seq)")
         self._db.execute("CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+
+    def _use_wal(self, attempts: int = 50) -> None:
+        """Switch a new file to WAL. The switch needs the file alone for a moment and SQLite answers
+        "locked" at once (no busy wait) while another process is opening the same new file: retried."""
+        for attempt in range(attempts):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.1)
 
     def append(self, kind: str, records: Sequence[bytes]) -> None:
         if records:
