@@ -60,7 +60,7 @@ class WorkerSide:
     app: WSGIApp
     runtime: Runtime
     store: Store
-    hot: Callable[[dict[str, Any]], bool]
+    hot: Callable[[dict[str, Any]], bool]  # may read the body (leaving wsgi.input readable from its start)
     apply: Callable[[dict[str, Any]], None]  # a newly published service snapshot
     close: Callable[[], None] = field(default=lambda: None)
 
@@ -72,7 +72,8 @@ def published(runtime: Runtime, service: dict[str, Any]) -> dict[str, Any]:
 
 class Dispatch:
     """A worker's WSGI app: hot routes served here while no fault rule exists, everything else upstream
-    (a fault rule's `times` then counts in one place, the primary)."""
+    (a fault rule's `times` then counts in one place, the primary). The published record is read first,
+    so `hot` decides with the newest configuration."""
 
     def __init__(self, side: WorkerSide, upstream: WSGIApp, subscriber: Subscriber) -> None:
         self.side = side
@@ -80,7 +81,7 @@ class Dispatch:
         self.subscriber = subscriber
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if self.side.hot(environ) and not self.subscriber.current().get("faults", True):
+        if not self.subscriber.current().get("faults", True) and self.side.hot(environ):
             return self.side.app(environ, start_response)
         return self.upstream(environ, start_response)
 
@@ -201,11 +202,14 @@ class WorkerGroup:
             os.close(fd)
 
     def _run(self) -> None:
-        """Every FOLLOW_SECONDS: what workers stored and relayed; every half second: restart the dead."""
+        """Every FOLLOW_SECONDS: what workers stored and relayed, and the published record again if it changed
+        (a change no control request made: a definition the follower created); every half second: restart
+        the dead."""
         last_check = time.monotonic()
         while not self._stopping.wait(FOLLOW_SECONDS):
             try:
                 self.role.follow()
+                self._publisher.publish()
                 self._relay.take()
             except Exception:  # the store is closing, or a bug: never end the follower
                 log.exception("%s: following the workers failed", self.name)

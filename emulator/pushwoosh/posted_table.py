@@ -11,6 +11,12 @@ What segments read is the history: per subject (a user, or a device without one)
 application, the latest time the event was posted (`pushwoosh_history`). "Triggered `E` since `t`" needs
 nothing more, so the history is bounded by those triples, not by the events, and the cap does not touch
 it (docs/decisions.md, "Pushwoosh state in the store").
+
+With worker processes (`swoosh up --workers N`) a request's rows also carry what the heap must learn of
+them (user, device, name, application, time) into `pushwoosh_follow`, in the same transaction: the
+primary applies those in order and exactly once (pushwoosh/shared_backend.py). It is its own table,
+which neither the cap nor a reset's replace touches: an acknowledged event's effects are applied even
+when the cap already evicted its row.
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushwoosh_history (subject TEXT NOT NULL, name TEXT NOT NULL, "
     "application TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (subject, name, application)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS pushwoosh_counts (name TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+    # AUTOINCREMENT: a seq is never reused once the primary removed the rows it applied.
+    "CREATE TABLE IF NOT EXISTS pushwoosh_follow (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT, "
+    "hwid TEXT, name TEXT NOT NULL, application TEXT NOT NULL, at REAL NOT NULL)",
 )
 TABLES = ("pushwoosh_events", "pushwoosh_history", "pushwoosh_counts")
 STORED, EVICTED = "stored", "evicted"
@@ -64,8 +73,12 @@ COUNT_ADD = (
 )
 CHUNK = 1000  # rows read at a time when a filter is tested after reading
 
+FOLLOW_INSERT = "INSERT INTO pushwoosh_follow (user_id, hwid, name, application, at) VALUES (?, ?, ?, ?, ?)"
+
 # (name, subject, application, at, stored_at, attributes as JSON bytes)
 Row = tuple[str, str, str, float, float, bytes]
+# (user_id, hwid, name, application, at): what the heap learns of one posted event (worker mode)
+Effect = tuple[str | None, str | None, str, str, float]
 # (subject, name, application, at): one history entry
 Triggered = tuple[str, str, str, float]
 
@@ -92,24 +105,28 @@ class PostedTable:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._commits: GroupCommit[tuple[Sequence[Row], int]] = GroupCommit(self._write_group)
+        self._commits: GroupCommit[tuple[Sequence[Row], int, Sequence[Effect]]] = GroupCommit(self._write_group)
         with store.transaction() as sql:
             for statement in SCHEMA:
                 sql.execute(statement)
 
     # -- writing (requests that arrive together, one transaction) -------------------------------
-    def write(self, rows: Sequence[Row], cap: int) -> None:
+    def write(self, rows: Sequence[Row], cap: int, effects: Sequence[Effect] = ()) -> None:
         """Keep a request's rows and their history entries, evicting the oldest rows beyond `cap`, committed
-        when this returns (StoreError when the store refused them).
+        when this returns (StoreError when the store refused them); `effects` go to `pushwoosh_follow` in the
+        same transaction.
 
         Group commit (emulator.group_commit): requests that arrive while a transaction writes share the
         next one. Each commit writes the index pages it dirtied, and a user id's index is dirtied at random,
         so requests arriving together share those writes (bench/RESULTS.md, "Pushwoosh state in the store")."""
-        self._commits.submit((rows, cap))
+        self._commits.submit((rows, cap, effects))
 
-    def _write_group(self, group: Sequence[tuple[Sequence[Row], int]]) -> None:
+    def _write_group(self, group: Sequence[tuple[Sequence[Row], int, Sequence[Effect]]]) -> None:
         with self.store.transaction() as sql:
-            self._write(sql, [row for rows, _cap in group for row in rows], group[-1][1])
+            self._write(sql, [row for rows, _cap, _effects in group for row in rows], group[-1][1])
+            effects = [effect for _rows, _cap, request_effects in group for effect in request_effects]
+            if effects:
+                sql.executemany(FOLLOW_INSERT, effects)
 
     def _write(self, sql: Sql, rows: Sequence[Row], cap: int) -> int:
         sql.executemany(INSERT, rows)
@@ -216,6 +233,23 @@ class PostedTable:
     def history(self) -> list[Triggered]:
         """Every history entry (subject, name, application, latest time): what a starting process loads."""
         return self.store.read("SELECT subject, name, application, at FROM pushwoosh_history")
+
+    def last_effect(self) -> int:
+        """The seq of the newest effect waiting in `pushwoosh_follow` (0 when there is none)."""
+        return int(self.store.read("SELECT max(seq) FROM pushwoosh_follow")[0][0] or 0)
+
+    def effects_after(self, seq: int, limit: int) -> list[tuple[int, Effect]]:
+        """The effects stored after `seq`, oldest first, at most `limit`."""
+        rows = self.store.read(
+            "SELECT seq, user_id, hwid, name, application, at FROM pushwoosh_follow WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        return [(row[0], (row[1], row[2], row[3], row[4], row[5])) for row in rows]
+
+    def forget_effects(self, upto: int) -> None:
+        """The effects up to `upto` were applied (and what they changed committed): they go."""
+        with self.store.transaction() as sql:
+            sql.execute("DELETE FROM pushwoosh_follow WHERE seq <= ?", (upto,))
 
     def count(self, name: str) -> int:
         """The posted events `STORED` now, or `EVICTED` by the cap since the last reset."""

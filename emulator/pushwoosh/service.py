@@ -1,7 +1,8 @@
 """The fake Pushwoosh as a stack service: configured from the TOML file, durable under --data-dir.
 
 Posted events and event histories are rows of the service's store (posted_table.py): with --data-dir
-`<data dir>/pushwoosh.store.db`, without it a temporary file removed at exit. With --data-dir every other
+`<data dir>/pushwoosh.store.db`, without it a temporary file removed at exit. With --workers N worker
+processes record posted events into the same store (worker_role.py, shared_backend.py). With --data-dir every other
 change a request makes (devices, users and their tags, and the configuration: applications, tokens, tag
 and event definitions, filters, webhooks) is in the store before it is answered too (backend/durable.py)
 and restored at start; without it, that state is in memory only and gone at exit.
@@ -34,8 +35,11 @@ from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from swoosh.emulator.pushwoosh.backend.durable import restore
 from swoosh.emulator.pushwoosh.model import Application, SegmentSettings
+from swoosh.emulator.pushwoosh.shared_backend import SharedBackend, catch_up, follow_before_requests
+from swoosh.emulator.pushwoosh.worker_role import role_of
 from swoosh.emulator.store import open_store
 from swoosh.emulator.tls import trust_context
+from swoosh.emulator.workers import WorkerRole
 
 STATE_FILE = "pushwoosh-state.json"
 TICK_SECONDS = 0.5
@@ -72,16 +76,20 @@ class PushwooshService:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
         self.store = open_store(self.name, options.data_dir)
-        self.backend = PushwooshBackend(load_config(options.config_file, options.strict), store=self.store)
+        backend_class = SharedBackend if options.workers > 1 else PushwooshBackend
+        self.backend = backend_class(load_config(options.config_file, options.strict), store=self.store)
         if options.tls_files:
             self.backend.webhooks.verify = trust_context(options.tls_files.ca_cert)
         self.app = create_app(self.backend)
+        if isinstance(self.backend, SharedBackend):
+            follow_before_requests(self.app, self.backend)
         self.url = ""
         if options.data_dir is not None:
             legacy = options.data_dir / STATE_FILE  # written at a clean stop by earlier versions
             if not restore(self.backend) and legacy.exists():
                 self.backend.import_state(json.loads(legacy.read_text()))
             self.backend.start_persisting()
+            catch_up(self.backend)
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="swoosh-pushwoosh-clock", daemon=True)
         self._ticker.start()
@@ -93,6 +101,12 @@ class PushwooshService:
 
     def on_started(self, urls: dict[str, str]) -> None:
         self.url = urls[self.name]
+
+    def worker_role(self) -> WorkerRole | None:
+        """With --workers N: how each worker process records posted events over this store."""
+        if not isinstance(self.backend, SharedBackend):
+            return None
+        return role_of(self.backend, self.store, "NORMAL" if self.options.data_dir else "OFF")
 
     def summary(self) -> dict[str, Any]:
         scheme, _, host = self.url.partition("://")

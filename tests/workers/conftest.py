@@ -96,3 +96,23 @@ def receiver() -> Iterator[Receiver]:
     found = Receiver()
     yield found
     found.close()
+
+
+@pytest.fixture(scope="package")
+def pushwoosh_stack() -> Iterator[Stack]:
+    """The fake Pushwoosh alone, in three processes on one port."""
+    with Stack(StackOptions(workers=WORKERS, only=("pushwoosh",))) as running:
+        yield running
+
+
+@pytest.fixture
+def pushwoosh_url(pushwoosh_stack: Stack) -> Iterator[str]:
+    """The fake Pushwoosh's URL, its data, journal and event definitions forgotten, before and after."""
+    base = pushwoosh_stack.urls["pushwoosh"]
+    httpx.post(f"{base}/_swoosh/reset", json={})
+    baseline = httpx.get(f"{base}/_swoosh/state").json()
+    baseline["backend"]["event_registry"] = []
+    assert httpx.put(f"{base}/_swoosh/state", json=baseline).status_code == 200
+    assert httpx.delete(f"{base}/_swoosh/journal").status_code == 200
+    yield base
+    assert httpx.put(f"{base}/_swoosh/state", json=baseline).status_code == 200

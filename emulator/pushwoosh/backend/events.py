@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
 from swoosh.emulator.pushwoosh.model import EventHistory
-from swoosh.emulator.pushwoosh.posted_table import posted_row
+from swoosh.emulator.pushwoosh.posted_table import Effect, Row, posted_row
 from swoosh.emulator.wire import shown
+
+PostedEvent = tuple[str, str | None, str | None, float, dict[str, Any]]  # (event, user_id, hwid, at, attributes)
 
 
 class Events(BackendState):
@@ -38,7 +40,7 @@ class Events(BackendState):
     def post_events(
         self,
         app_code: str,
-        events: list[tuple[str, str | None, str | None, float, dict[str, Any]]],
+        events: list[PostedEvent],
         auto_create: bool,
     ) -> None:
         """Record a run of (event, user_id, hwid, at, attributes): one request, one transaction.
@@ -48,21 +50,35 @@ class Events(BackendState):
         store orders its writers); the heap (users, links, histories) changes only once they are stored.
         """
         with self.lock:
-            devices = self.devices[app_code]
-            for event, user_id, hwid, _at, _attributes in events:
-                if event not in self.event_registry and not auto_create:
-                    raise PushwooshError(210, f"Event {shown(event)} not found")
-                if user_id is None and (hwid is None or hwid not in devices):
-                    raise PushwooshError(210, "Device not found")
+            self._check_posted(app_code, events, auto_create)
             stored_at = self.runtime.clock.time()
         rows = [
             posted_row(event, _subject(user_id, hwid), app_code, at, stored_at, attributes)
             for event, user_id, hwid, at, attributes in events
         ]
+        self._store_posted(rows, [(user_id, hwid, event, app_code, at) for event, user_id, hwid, at, _ in events])
+
+    def _check_posted(self, app_code: str, events: list[PostedEvent], auto_create: bool) -> None:
+        """Refuse the run unless every event may be recorded (under the lock)."""
+        devices = self.devices[app_code]
+        for event, user_id, hwid, _at, _attributes in events:
+            if event not in self.event_registry and not auto_create:
+                raise PushwooshError(210, f"Event {shown(event)} not found")
+            if user_id is None and (hwid is None or hwid not in devices):
+                raise PushwooshError(210, "Device not found")
+
+    def _store_posted(self, rows: list[Row], effects: list[Effect]) -> None:
+        """Write the rows, then apply what the heap learns of them. With worker processes the write carries
+        the effects instead and the primary's follower applies them (pushwoosh/shared_backend.py)."""
         self.posted.write(rows, self.config.max_posted_events)
+        self.apply_posted(effects)
+
+    def apply_posted(self, effects: Iterable[Effect]) -> None:
+        """What posted events change in the heap, in order: auto-created definitions, a user's link to a known
+        device, and the history of the user (or of the user-less device); then the long-polls wake."""
         with self.lock:
-            devices = self.devices.get(app_code, {})
-            for event, user_id, hwid, at, _attributes in events:
+            for user_id, hwid, event, app_code, at in effects:
+                devices = self.devices.get(app_code, {})
                 if event not in self.event_registry:
                     self.event_registry[event] = {
                         "id": len(self.event_registry) + 1,
@@ -78,7 +94,7 @@ class Events(BackendState):
                         self._link_user(devices[hwid], user_id)
                     history = user.events
                 else:
-                    device = devices.get(hwid)  # type: ignore[arg-type]  # checked above: a device's hwid
+                    device = devices.get(hwid)  # type: ignore[arg-type]  # checked before: a device's hwid
                     history = None if device is None else device.events  # None: deleted since the check
                 if history is not None:
                     history.add(event, at, app_code)

@@ -1,0 +1,158 @@
+"""The fake Pushwoosh's backend when several processes write one store (`swoosh up --workers N`).
+
+Posted events are rows of the store (posted_table.py) that any process may write; what they change in
+the heap (auto-created event definitions, a user's link to a known device, the event histories segments
+read) exists only in the primary. So every process writes, with a request's rows and in the same
+transaction, each event's *effect* (user, device, name, application, time) to `pushwoosh_follow`, and
+the primary's `follow` applies the effects once each, in seq order, whichever process stored them (the
+one path: the primary's own post-events apply nothing directly either). The primary follows every
+FOLLOW_SECONDS (emulator.workers) and before each request it serves, so whatever any process
+acknowledged is in the heap before the primary answers anything that reads it (read-your-writes across
+processes). A worker decides only what the published configuration lets it decide exactly
+(pushwoosh/worker_role.py); docs/decisions.md, "Worker processes on one port", has the reasons.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask
+
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
+from swoosh.emulator.pushwoosh.backend.events import PostedEvent
+from swoosh.emulator.pushwoosh.model import Application
+from swoosh.emulator.pushwoosh.posted_table import Effect, Row
+from swoosh.emulator.runtime import Runtime
+from swoosh.emulator.store import Store
+
+FOLLOW_BATCH = 10_000  # effects applied per look at the table
+FORGET_SECONDS = 1.0  # how often the applied effects are removed from the table (a write, so not per look)
+
+
+class SharedBackend(PushwooshBackend):
+    """The primary's backend with workers: post-events queue their effects, `follow` applies them."""
+
+    def __init__(
+        self, config: PushwooshConfig | None = None, runtime: Runtime | None = None, store: Store | None = None
+    ) -> None:
+        super().__init__(config, runtime, store)
+        self._followed = 0  # the last effect applied: the first look also applies what a killed run left
+        self._committed = 0  # the last effect whose heap changes are committed (with --data-dir)
+        self._forgotten = 0
+        self._forgot_at = time.monotonic()
+        self._forget_lock = threading.Lock()
+
+    def _store_posted(self, rows: list[Row], effects: list[Effect]) -> None:
+        self.posted.write(rows, self.config.max_posted_events, effects)
+
+    def follow(self) -> None:
+        """Apply the effects any process stored since the last look, once each and in seq order, and commit
+        what they changed (with --data-dir) before returning. Never call it holding the backend's lock:
+        committing takes the commit lock first (backend/durable.py)."""
+        if self.posted.last_effect() <= self._followed:
+            return
+        with self.lock:
+            while True:
+                found = self.posted.effects_after(self._followed, FOLLOW_BATCH)
+                if found:
+                    self.apply_posted(effect for _seq, effect in found)
+                    self._followed = found[-1][0]
+                if len(found) < FOLLOW_BATCH:
+                    break
+            followed = self._followed
+        self.persist()
+        self._committed = max(self._committed, followed)
+
+    def follow_and_forget(self) -> None:
+        """The follower thread's look: `follow`, and about once a second the applied effects are removed."""
+        self.follow()
+        with self._forget_lock:
+            upto = self._committed
+            if upto > self._forgotten and time.monotonic() - self._forgot_at >= FORGET_SECONDS:
+                self.posted.forget_effects(upto)
+                self._forgotten, self._forgot_at = upto, time.monotonic()
+
+    def tick(self) -> None:
+        self.follow()  # a scheduled message's audience sees every event acknowledged before it goes out
+        super().tick()
+
+    def reset(self) -> None:
+        self.follow()  # definitions auto-created by events acknowledged before the reset are configuration: kept
+        super().reset()
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        self.follow()
+        super().import_state(state)
+
+    def published(self) -> dict[str, Any]:
+        """What a worker needs to decide a post-events or postEvent exactly as this process would."""
+        with self.lock:
+            return {
+                "strict": self.strict,
+                "auto_create_tags": self.config.auto_create_tags,
+                "max_posted_events": self.config.max_posted_events,
+                "api_tokens": list(self.api_tokens),
+                "device_tokens": list(self.device_tokens),
+                "applications": [[app.code, app.name] for app in self.applications.values()],
+                "events": sorted(self.event_registry),
+            }
+
+
+class NotDecidedHere(RuntimeError):
+    """A worker was handed a request that depends on the primary's heap: `worker_role.decidable` forwards
+    every such request, so this is a bug, answered loudly rather than wrongly."""
+
+
+class WorkerBackend(SharedBackend):
+    """A worker's backend: records posted events only; configuration comes from what the primary published."""
+
+    def _check_posted(self, app_code: str, events: list[PostedEvent], auto_create: bool) -> None:
+        for event, user_id, _hwid, _at, _attributes in events:
+            if user_id is None or (event not in self.event_registry and not auto_create):
+                raise NotDecidedHere("a user-less event, or an event the worker does not know, needs the primary")
+        super()._check_posted(app_code, events, auto_create)
+
+    def apply_published(self, published: dict[str, Any]) -> None:
+        with self.lock:
+            self.strict = bool(published.get("strict", self.strict))
+            self.config.auto_create_tags = bool(published.get("auto_create_tags", self.config.auto_create_tags))
+            self.config.max_posted_events = int(published.get("max_posted_events", self.config.max_posted_events))
+            self.api_tokens = [str(token) for token in published.get("api_tokens", self.api_tokens)]
+            self.device_tokens = [str(token) for token in published.get("device_tokens", self.device_tokens)]
+            if "applications" in published:
+                known = self.applications
+                self.applications = {
+                    code: known[code] if code in known else Application(code, name)
+                    for code, name in published["applications"]
+                }
+                self.devices = {code: {} for code in self.applications}
+            if "events" in published:
+                self.event_registry = {name: {"name": name} for name in published["events"]}
+
+    def follow(self) -> None:
+        """Never: the primary follows."""
+
+    def tick(self) -> None:
+        """Never: scheduled messages are the primary's."""
+
+
+def follow_before_requests(app: Flask, backend: SharedBackend) -> None:
+    """Every request the primary serves (its own or forwarded by a worker) sees every event acknowledged
+    before it arrived: one indexed read when nothing is new."""
+
+    @app.before_request
+    def _follow() -> None:
+        backend.follow()
+
+
+def catch_up(backend: PushwooshBackend) -> None:
+    """At start, with one process: effects a worker-mode run stored but had not applied when it was killed
+    are applied (and committed) now, so no acknowledged event loses its definition, link or history."""
+    found: Sequence[tuple[int, Effect]] = backend.posted.effects_after(0, 2**62)
+    if found:
+        backend.apply_posted(effect for _seq, effect in found)
+        backend.persist()
+        backend.posted.forget_effects(found[-1][0])
