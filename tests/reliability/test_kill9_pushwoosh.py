@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.reliability import crash
 
@@ -90,10 +91,20 @@ def present(url: str) -> tuple[dict[str, list[str]], list[str]]:
     return found, [*webhooks, *(t["name"] for t in tags)]
 
 
-def test_kill_9_of_the_fake_pushwoosh_under_traffic_loses_nothing_acknowledged(tmp_path: Path) -> None:
+def poster(event_id: str) -> str:
+    """The user an acknowledged event id was posted for (see `senders`)."""
+    kind_and_n = event_id.split("-")
+    return "u" if kind_and_n[1].startswith("e") else f"u{kind_and_n[2]}"
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_kill_9_of_the_fake_pushwoosh_under_traffic_loses_nothing_acknowledged(tmp_path: Path, workers: int) -> None:
+    """With 3 processes (`--workers 3`) workers record the posted events and the primary applies what they
+    change in the heap after them: the users of acknowledged events are there after the restart all the same."""
     rng = random.Random(SEED)
     acknowledged = crash.Acknowledged()
-    process, urls = crash.start(tmp_path, *UP_PUSHWOOSH)
+    up = (*UP_PUSHWOOSH, "--workers", str(workers))
+    process, urls = crash.start(tmp_path, *up)
     try:
         configure(urls["pushwoosh"])
         print("\n[reliability] kill -9 of swoosh up --only pushwoosh under traffic (acknowledged / present / lost)")
@@ -102,8 +113,10 @@ def test_kill_9_of_the_fake_pushwoosh_under_traffic_loses_nothing_acknowledged(t
         for round_ in range(ROUNDS):
             threads = senders(urls["pushwoosh"], round_, acknowledged)
             crash.run_round(threads, process, rng.uniform(0.5, 2.5))
-            process, urls = crash.start(tmp_path, *UP_PUSHWOOSH)
+            process, urls = crash.start(tmp_path, *up)
             found, configuration = present(urls["pushwoosh"])
+            users = {u["user_id"] for u in httpx.get(f"{urls['pushwoosh']}/_swoosh/users", timeout=60).json()["items"]}
+            assert {poster(event_id) for event_id in acknowledged.of("events")} <= users
             counts = acknowledged.count(found)
             twice = len(found["events"]) - len(set(found["events"]))
             print(crash.figures_row(round_ + 1, counts, twice, ", ".join(configuration)))

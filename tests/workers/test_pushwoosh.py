@@ -8,14 +8,15 @@ import signal
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
-from swoosh.stack import Stack
-from tests.workers.conftest import servers_of
+from swoosh.stack import Stack, StackOptions
+from tests.workers.conftest import WORKERS, servers_of
 from tests.workers.test_lifecycle import alive
 
 APP, TOKEN = "ABCDE-12345", "KEY123"
@@ -221,3 +222,38 @@ def test_kill_9_of_a_worker_loses_nothing_acknowledged_and_another_takes_its_pla
     for n in range(CALLS):
         assert post_events(url, [item("after", attributes={"n": n})]).status_code == 200
     assert set(group.pids) & servers_of(url)
+
+
+def test_a_long_poll_on_the_primary_answers_when_a_worker_records_what_it_waits_for(pushwoosh_url: str) -> None:
+    url = pushwoosh_url
+    answers: list[dict[str, Any]] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            httpx.get(f"{url}/_swoosh/wait/users", params={"user_id": "late", "timeout": 30}, timeout=60).json()
+        )
+    )
+    waiting.start()
+    for n in range(CALLS):
+        assert post_events(url, [item(f"early{n}")]).status_code == 200
+    assert post_events(url, [item("late")]).status_code == 200
+    waiting.join(timeout=60)
+    assert answers and answers[0]["matched"] and [u["user_id"] for u in answers[0]["items"]] == ["late"]
+
+
+def test_with_a_data_dir_what_workers_recorded_is_there_after_a_restart_in_one_process(tmp_path: Path) -> None:
+    with Stack(StackOptions(workers=WORKERS, only=("pushwoosh",), data_dir=tmp_path)) as stack:
+        url = stack.urls["pushwoosh"]
+        register(url, "d1")
+        for n in range(CALLS):
+            assert post_events(url, [item(f"u{n % 4}", f"Durable {n % 2}", device_id="d1")]).status_code == 200
+        linked = listed(url, "users", user_id="u3")[0]["hwids"]
+        assert linked == ["d1"]
+        served_by = servers_of(url)
+    assert served_by - {None}, "no worker served a post-events"
+    with Stack(StackOptions(only=("pushwoosh",), data_dir=tmp_path)) as stack:
+        url = stack.urls["pushwoosh"]
+        assert len(listed(url, "events")) == CALLS
+        assert sorted(u["user_id"] for u in listed(url, "users")) == ["u0", "u1", "u2", "u3"]
+        assert listed(url, "users", user_id="u3")[0]["hwids"] == ["d1"]
+        assert definitions(url) == ["Durable 0", "Durable 1"]
+        assert devices_matching(url, 'E("Durable 1")') == 1
