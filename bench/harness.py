@@ -28,6 +28,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def tree_rss_mb(pid: int) -> float:
+    """RSS of `pid` and its child processes (a stack's worker processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+    return rss_mb(pid) + sum(rss_mb(kid) for kid in kids)
+
+
 def wait_healthy(url: str, timeout: float = 60.0) -> float:
     """Seconds until `url` answers (anything below 500)."""
     start = time.perf_counter()

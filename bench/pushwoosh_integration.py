@@ -3,6 +3,7 @@
     python bench/pushwoosh_integration.py [--runs 3] [--seconds 10] [--devices 100000]
     python bench/pushwoosh_integration.py --store-cost 2000   # in-process: what the --data-dir store adds
     python bench/pushwoosh_integration.py --compare-store      # post-events req/s without and with --data-dir
+    python bench/pushwoosh_integration.py --workers 2          # post-events req/s, 1 process and 2 (`--workers`)
     python bench/pushwoosh_integration.py --million 1000000    # RSS holding that many posted events, queries
     python bench/pushwoosh_integration.py --cpu 1000           # in-process: CPU µs per 100-event post-events
     python bench/pushwoosh_integration.py --index-cost 1000    # SQLite alone: what each events index costs
@@ -28,7 +29,7 @@ import time
 from pathlib import Path
 
 import httpx
-from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, timed_get, wait_healthy
+from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, timed_get, tree_rss_mb, wait_healthy
 
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 
@@ -57,13 +58,16 @@ wrk.body = [==[{json.dumps({"events": events})}]==]
     return path
 
 
-def integration_throughput(runs: int, seconds: int, durable: bool = False) -> dict[str, object]:
-    """post-events req/s through `swoosh up --only pushwoosh`; `durable`: with --data-dir (the store)."""
+def integration_throughput(runs: int, seconds: int, durable: bool = False, workers: int = 1) -> dict[str, object]:
+    """post-events req/s through `swoosh up --only pushwoosh`; `durable`: with --data-dir (the store);
+    `workers`: served by that many processes (`--workers`; RSS: all of them)."""
     with tempfile.TemporaryDirectory() as tmp:
         script = post_events_script(Path(tmp))
         port = free_port()
         data_dir = ["--data-dir", str(Path(tmp) / "data")] if durable else []
-        process = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={port}", *data_dir])
+        process = swoosh_up(
+            ["--only", "pushwoosh", "--port", f"pushwoosh={port}", "--workers", str(workers), *data_dir]
+        )
         try:
             startup = wait_healthy(f"http://127.0.0.1:{port}/_swoosh/health")
             url = f"http://127.0.0.1:{port}/integration-segment/v1/post-events"
@@ -74,7 +78,7 @@ def integration_throughput(runs: int, seconds: int, durable: bool = False) -> di
                 "rates": rates,
                 "median_rps": statistics.median(rates),
                 "non_2xx": sum(r[2] for r in results),
-                "rss_mb": round(rss_mb(process.pid), 1),
+                "rss_mb": round(tree_rss_mb(process.pid), 1),
             }
         finally:
             stop(process)
@@ -324,6 +328,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--compare-store", action="store_true", help="only post-events, without and with --data-dir")
+    parser.add_argument("--workers", type=int, default=1, help="only post-events, 1 process and N (alternating)")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
     parser.add_argument("--cpu", type=int, metavar="REQUESTS", help="only CPU µs per post-events in-process")
     parser.add_argument("--index-cost", type=int, metavar="REQUESTS", help="only what each events index costs")
@@ -342,6 +347,23 @@ def main() -> None:
     if args.million:
         result = many_posted(args.million, args.users, args.data_dir)
         print(json.dumps({**result, "cpus": os.cpu_count(), "command": " ".join(["python", *sys.argv])}, indent=2))
+        return
+    if args.workers > 1:  # alternating, so a change in the machine's load hits both
+        pairs = [
+            (integration_throughput(1, args.seconds), integration_throughput(1, args.seconds, workers=args.workers))
+            for _ in range(args.runs)
+        ]
+        one, many = [float(str(r["median_rps"])) for r, _ in pairs], [float(str(r["median_rps"])) for _, r in pairs]
+        result = {
+            "one_process_rps": one,
+            f"{args.workers}_processes_rps": many,
+            "medians": {"one_process": statistics.median(one), f"{args.workers}_processes": statistics.median(many)},
+            "rss_mb": {"one_process": pairs[-1][0]["rss_mb"], f"{args.workers}_processes": pairs[-1][1]["rss_mb"]},
+            "cpus": os.cpu_count(),
+            "load_average_at_end": os.getloadavg(),
+            "command": " ".join(["python", *sys.argv]),
+        }
+        print(json.dumps(result, indent=2))
         return
     if args.compare_store:  # alternating, so a change in the machine's load hits both modes
         pairs = [

@@ -1,6 +1,6 @@
 """The fakes vs WireMock, side by side in one run: /v1/batch, post-events, start-up, RSS, 1M stored events.
 
-    python bench/segment_batch.py [--runs 3] [--seconds 10] [--connections 16] [--workers N]
+    python bench/segment_batch.py [--runs 3] [--seconds 10] [--connections 16] [--workers N]  # N: both fakes
     python bench/segment_batch.py --store-cost 2000   # in-process: the store per request, OFF / NORMAL / FULL
     python bench/segment_batch.py --per-event 300     # in-process: µs per event of a 100-event /v1/batch
     python bench/segment_batch.py --per-event 300 --profile   # the same under cProfile, top entries
@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, timed_get, wait_healthy
+from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, timed_get, tree_rss_mb, wait_healthy
 from pushwoosh_integration import post_events_script
 
 HERE = Path(__file__).resolve().parent
@@ -198,13 +198,6 @@ def measure(
     }
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of `pid` and its child processes (a stack's worker processes)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    kids = [int(c) for c in children.read_text().split()] if children.exists() else []
-    return rss_mb(pid) + sum(rss_mb(kid) for kid in kids)
-
-
 def store_cost(requests: int) -> dict[str, object]:
     """In-process, no HTTP: µs per 100-event request for `SegmentBackend.ingest` with its store's three
     settings: OFF (the temporary store without --data-dir: never fsyncs), NORMAL (--data-dir: WAL, no
@@ -341,7 +334,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-million", action="store_true")
-    parser.add_argument("--workers", type=int, default=1, help="also measure the fake Segment with N processes")
+    parser.add_argument("--workers", type=int, default=1, help="also measure both fakes with N processes each")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
     parser.add_argument("--per-event", type=int, metavar="REQUESTS", help="only measure µs per event in-process")
     parser.add_argument("--profile", action="store_true", help="with --per-event: a cProfile of one more round")
@@ -374,23 +367,8 @@ def main() -> None:
         if args.workers > 1:
             results.append(segment_with_workers(args, folder, script))
         pw_script = post_events_script(folder)
-        pw_port = free_port()
-        pushwoosh = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={pw_port}"])
-        try:
-            results.append(
-                measure(
-                    "swoosh fake Pushwoosh post-events",
-                    pushwoosh,
-                    f"http://127.0.0.1:{pw_port}/_swoosh/health",
-                    f"http://127.0.0.1:{pw_port}{POST_EVENTS}",
-                    pw_script,
-                    args.runs,
-                    args.seconds,
-                    args.connections,
-                )
-            )
-        finally:
-            stop(pushwoosh)
+        for workers in sorted({1, args.workers}):
+            results.append(pushwoosh_post_events(args, pw_script, workers))
         wm_port = free_port()
         wiremock = start_wiremock(wm_port, folder / "wiremock")
         try:
@@ -409,7 +387,7 @@ def main() -> None:
                 )
         finally:
             stop(wiremock)
-    with_workers = results[1:2] if args.workers > 1 else []
+    with_workers = [results[1], results[3]] if args.workers > 1 else []
     segment, pushwoosh_result, wm_batch, wm_post = [r for r in results if r not in with_workers]
     print(
         json.dumps(
@@ -417,7 +395,14 @@ def main() -> None:
                 "results": results,
                 "ratio_segment": ratio(segment, wm_batch),
                 "ratio_pushwoosh": ratio(pushwoosh_result, wm_post),
-                **({"ratio_segment_workers": ratio(with_workers[0], wm_batch)} if with_workers else {}),
+                **(
+                    {
+                        "ratio_segment_workers": ratio(with_workers[0], wm_batch),
+                        "ratio_pushwoosh_workers": ratio(with_workers[1], wm_post),
+                    }
+                    if with_workers
+                    else {}
+                ),
                 "cpus": os.cpu_count(),
                 "load_average_at_end": os.getloadavg(),
                 "command": " ".join(["python", *sys.argv]),
@@ -425,6 +410,25 @@ def main() -> None:
             indent=2,
         )
     )
+
+
+def pushwoosh_post_events(args: argparse.Namespace, script: Path, workers: int) -> dict[str, object]:
+    """The fake Pushwoosh's post-events, served by `workers` processes (`--workers`; RSS: all of them)."""
+    port = free_port()
+    pushwoosh = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={port}", "--workers", str(workers)])
+    try:
+        return measure(
+            "swoosh fake Pushwoosh post-events" + (f", {workers} processes" if workers > 1 else ""),
+            pushwoosh,
+            f"http://127.0.0.1:{port}/_swoosh/health",
+            f"http://127.0.0.1:{port}{POST_EVENTS}",
+            script,
+            args.runs,
+            args.seconds,
+            args.connections,
+        )
+    finally:
+        stop(pushwoosh)
 
 
 def segment_with_workers(args: argparse.Namespace, folder: Path, script: Path) -> dict[str, object]:

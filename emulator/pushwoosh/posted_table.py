@@ -12,11 +12,11 @@ application, the latest time the event was posted (`pushwoosh_history`). "Trigge
 nothing more, so the history is bounded by those triples, not by the events, and the cap does not touch
 it (docs/decisions.md, "Pushwoosh state in the store").
 
-With worker processes (`swoosh up --workers N`) a request's rows also carry what the heap must learn of
-them (user, device, name, application, time) into `pushwoosh_follow`, in the same transaction: the
-primary applies those in order and exactly once (pushwoosh/shared_backend.py). It is its own table,
-which neither the cap nor a reset's replace touches: an acknowledged event's effects are applied even
-when the cap already evicted its row.
+With worker processes (`swoosh up --workers N`) a transaction's rows also carry what the heap must learn
+of them (user, device, name, application, time per event) into `pushwoosh_follow`, as one JSON row per
+transaction (a row per event cost a third more per request): the primary applies those in order and
+exactly once (pushwoosh/shared_backend.py). It is its own table, which neither the cap nor a reset's
+replace touches: an acknowledged event's effects are applied even when the cap already evicted its row.
 """
 
 from __future__ import annotations
@@ -54,8 +54,7 @@ SCHEMA = (
     "application TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (subject, name, application)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS pushwoosh_counts (name TEXT PRIMARY KEY, count INTEGER NOT NULL)",
     # AUTOINCREMENT: a seq is never reused once the primary removed the rows it applied.
-    "CREATE TABLE IF NOT EXISTS pushwoosh_follow (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT, "
-    "hwid TEXT, name TEXT NOT NULL, application TEXT NOT NULL, at REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pushwoosh_follow (seq INTEGER PRIMARY KEY AUTOINCREMENT, effects BLOB NOT NULL)",
 )
 TABLES = ("pushwoosh_events", "pushwoosh_history", "pushwoosh_counts")
 STORED, EVICTED = "stored", "evicted"
@@ -73,7 +72,6 @@ COUNT_ADD = (
 )
 CHUNK = 1000  # rows read at a time when a filter is tested after reading
 
-FOLLOW_INSERT = "INSERT INTO pushwoosh_follow (user_id, hwid, name, application, at) VALUES (?, ?, ?, ?, ?)"
 
 # (name, subject, application, at, stored_at, attributes as JSON bytes)
 Row = tuple[str, str, str, float, float, bytes]
@@ -126,7 +124,7 @@ class PostedTable:
             self._write(sql, [row for rows, _cap, _effects in group for row in rows], group[-1][1])
             effects = [effect for _rows, _cap, request_effects in group for effect in request_effects]
             if effects:
-                sql.executemany(FOLLOW_INSERT, effects)
+                sql.execute("INSERT INTO pushwoosh_follow (effects) VALUES (?)", (orjson.dumps(effects),))
 
     def _write(self, sql: Sql, rows: Sequence[Row], cap: int) -> int:
         sql.executemany(INSERT, rows)
@@ -238,13 +236,12 @@ class PostedTable:
         """The seq of the newest effect waiting in `pushwoosh_follow` (0 when there is none)."""
         return int(self.store.read("SELECT max(seq) FROM pushwoosh_follow")[0][0] or 0)
 
-    def effects_after(self, seq: int, limit: int) -> list[tuple[int, Effect]]:
-        """The effects stored after `seq`, oldest first, at most `limit`."""
+    def effects_after(self, seq: int, limit: int) -> list[tuple[int, list[Effect]]]:
+        """The effects of the transactions stored after `seq` (at most `limit` of them), oldest first."""
         rows = self.store.read(
-            "SELECT seq, user_id, hwid, name, application, at FROM pushwoosh_follow WHERE seq > ? ORDER BY seq LIMIT ?",
-            (seq, limit),
+            "SELECT seq, effects FROM pushwoosh_follow WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
         )
-        return [(row[0], (row[1], row[2], row[3], row[4], row[5])) for row in rows]
+        return [(row_seq, [tuple(e) for e in orjson.loads(effects)]) for row_seq, effects in rows]
 
     def forget_effects(self, upto: int) -> None:
         """The effects up to `upto` were applied (and what they changed committed): they go."""

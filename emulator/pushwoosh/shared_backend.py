@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask
@@ -28,7 +27,7 @@ from swoosh.emulator.pushwoosh.posted_table import Effect, Row
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.store import Store
 
-FOLLOW_BATCH = 10_000  # effects applied per look at the table
+FOLLOW_BATCH = 1000  # transactions whose effects are applied per look at the table
 FORGET_SECONDS = 1.0  # how often the applied effects are removed from the table (a write, so not per look)
 
 
@@ -58,7 +57,7 @@ class SharedBackend(PushwooshBackend):
             while True:
                 found = self.posted.effects_after(self._followed, FOLLOW_BATCH)
                 if found:
-                    self.apply_posted(effect for _seq, effect in found)
+                    self.apply_posted(effect for _seq, effects in found for effect in effects)
                     self._followed = found[-1][0]
                 if len(found) < FOLLOW_BATCH:
                     break
@@ -151,8 +150,8 @@ def follow_before_requests(app: Flask, backend: SharedBackend) -> None:
 def catch_up(backend: PushwooshBackend) -> None:
     """At start, with one process: effects a worker-mode run stored but had not applied when it was killed
     are applied (and committed) now, so no acknowledged event loses its definition, link or history."""
-    found: Sequence[tuple[int, Effect]] = backend.posted.effects_after(0, 2**62)
+    found = backend.posted.effects_after(0, 2**62)
     if found:
-        backend.apply_posted(effect for _seq, effect in found)
+        backend.apply_posted(effect for _seq, effects in found for effect in effects)
         backend.persist()
         backend.posted.forget_effects(found[-1][0])

@@ -97,7 +97,7 @@ def test_applied_effects_are_removed_once_committed_and_never_applied_twice(
     primary.follow_and_forget()
     assert primary.posted.effects_after(0, 10) == []
     worker.post_events(APP, [("B", "u2", None, 2.0, {})], auto_create=True)
-    assert [effect for _seq, effect in primary.posted.effects_after(0, 10)] == [("u2", None, "B", APP, 2.0)]
+    assert [effects for _seq, effects in primary.posted.effects_after(0, 10)] == [[("u2", None, "B", APP, 2.0)]]
     primary.users.clear()
     primary.follow_and_forget()
     assert set(primary.users) == {"u2"}  # u1's effect was applied once, and is gone
