@@ -84,6 +84,7 @@ class Changes:
         self.marked: dict[str, set[str]] = {}
         self.config_changed = False
         self.rewriting = False
+        self.notes: dict[str, Any] = {}
 
     def mark(self, kind: str, key: str) -> None:
         if self.active:
@@ -92,18 +93,24 @@ class Changes:
     def configuration(self) -> None:
         self.config_changed = self.active
 
+    def note(self, key: str, value: Any) -> None:
+        """Put `value` under `key` in the next batch: committed together with the changes marked before it."""
+        if self.active:
+            self.notes[key] = value
+
     def rewrite(self) -> None:
         """The next batch replaces the whole log with the current state."""
         self.rewriting = self.active
 
     def pending(self) -> bool:
-        return bool(self.marked or self.config_changed or self.rewriting)
+        return bool(self.marked or self.config_changed or self.rewriting or self.notes)
 
     def drain(self, owner: Persisted) -> Batch | None:
         """What changed, serialised now (under the owner's lock), the marks dropped; None when nothing did."""
         if not self.pending():
             return None
         puts = {CONFIG: owner.configuration()} if self.rewriting or self.config_changed else {}
+        puts.update(self.notes)
         copied = orjson.loads(orjson.dumps(puts)) if puts else {}  # the owner may change them while they are written
         if self.rewriting:
             records = owner.snapshot()
@@ -114,5 +121,6 @@ class Changes:
             }
             batch = Batch(appends, copied)
         self.marked.clear()
+        self.notes.clear()
         self.config_changed = self.rewriting = False
         return batch

@@ -114,8 +114,8 @@ def check_data_dir(data_dir: Path | None) -> None:
     default=1,
     show_default=True,
     envvar="SWOOSH_WORKERS",
-    help="Processes serving the fake Segment's Tracking API, all on its one port ($SWOOSH_WORKERS); "
-    "the rest of the stack stays in this process.",
+    help="Processes serving the fake Segment's Tracking API and the fake Pushwoosh's posted events, each "
+    "on its one port ($SWOOSH_WORKERS); the rest of the stack stays in this process.",
 )
 @click.option("--only", multiple=True, type=click.Choice(list(SERVICES)), help="Run only these services. Repeatable.")
 @click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (written to the data dir).")

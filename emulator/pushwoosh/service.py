@@ -89,7 +89,8 @@ class PushwooshService:
             if not restore(self.backend) and legacy.exists():
                 self.backend.import_state(json.loads(legacy.read_text()))
             self.backend.start_persisting()
-            catch_up(self.backend)
+            if not isinstance(self.backend, SharedBackend):  # its follower does it
+                catch_up(self.backend)
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="swoosh-pushwoosh-clock", daemon=True)
         self._ticker.start()

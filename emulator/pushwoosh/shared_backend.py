@@ -28,6 +28,7 @@ from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.store import Store
 
 FOLLOW_BATCH = 1000  # transactions whose effects are applied per look at the table
+FOLLOWED = "pushwoosh_followed"  # the store's note of the last effect applied, with what it changed
 FORGET_SECONDS = 1.0  # how often the applied effects are removed from the table (a write, so not per look)
 
 
@@ -38,8 +39,8 @@ class SharedBackend(PushwooshBackend):
         self, config: PushwooshConfig | None = None, runtime: Runtime | None = None, store: Store | None = None
     ) -> None:
         super().__init__(config, runtime, store)
-        self._followed = 0  # the last effect applied: the first look also applies what a killed run left
-        self._committed = 0  # the last effect whose heap changes are committed (with --data-dir)
+        self._followed = followed_mark(self)  # the first look applies what a killed run left after it
+        self._committed = self._followed  # the last effect whose heap changes are committed (with --data-dir)
         self._forgotten = 0
         self._forgot_at = time.monotonic()
         self._forget_lock = threading.Lock()
@@ -62,6 +63,7 @@ class SharedBackend(PushwooshBackend):
                 if len(found) < FOLLOW_BATCH:
                     break
             followed = self._followed
+            self.changes.note(FOLLOWED, followed)  # committed with the changes: never applied twice
         self.persist()
         self._committed = max(self._committed, followed)
 
@@ -147,11 +149,19 @@ def follow_before_requests(app: Flask, backend: SharedBackend) -> None:
         backend.follow()
 
 
+def followed_mark(backend: PushwooshBackend) -> int:
+    """The last effect whose heap changes the store holds (0: none yet, or no --data-dir)."""
+    return int(backend.store.get(FOLLOWED) or 0)
+
+
 def catch_up(backend: PushwooshBackend) -> None:
-    """At start, with one process: effects a worker-mode run stored but had not applied when it was killed
-    are applied (and committed) now, so no acknowledged event loses its definition, link or history."""
-    found = backend.posted.effects_after(0, 2**62)
+    """At start, with one process and --data-dir: effects a worker-mode run stored but had not applied when
+    it was killed are applied and committed now, so no acknowledged event loses its definition, link or
+    history; effects applied before are not applied again."""
+    found = backend.posted.effects_after(followed_mark(backend), 2**62)
     if found:
-        backend.apply_posted(effect for _seq, effects in found for effect in effects)
+        with backend.lock:
+            backend.apply_posted(effect for _seq, effects in found for effect in effects)
+            backend.changes.note(FOLLOWED, found[-1][0])
         backend.persist()
-        backend.posted.forget_effects(found[-1][0])
+    backend.posted.forget_effects(followed_mark(backend))

@@ -201,3 +201,21 @@ def test_a_restart_with_one_process_applies_what_a_killed_worker_run_left(tmp_pa
         assert "Left Behind" in again.backend.event_registry and "u1" in again.backend.users
     finally:
         again.close()
+
+
+def test_an_effect_applied_and_committed_is_not_applied_again_after_a_kill(tmp_path: Path) -> None:
+    service = PushwooshService(StackOptions(data_dir=tmp_path, workers=2))
+    backend = service.backend
+    assert isinstance(backend, SharedBackend)
+    backend.post_events(APP, [("Once", "gone", None, 1.0, {}), ("Once", "kept", None, 1.0, {})], auto_create=True)
+    backend.follow()  # applied and committed; the follow table keeps the rows until the next removal
+    backend.delete_user(APP, "gone")
+    backend.persist()
+    assert backend.posted.effects_after(0, 10)
+    service.close()  # as a kill -9 would leave it: nothing removed
+    again = PushwooshService(StackOptions(data_dir=tmp_path))
+    try:
+        assert set(again.backend.users) == {"kept"}
+        assert again.backend.posted.effects_after(0, 10) == []
+    finally:
+        again.close()
