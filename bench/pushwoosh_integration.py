@@ -6,6 +6,7 @@
     python bench/pushwoosh_integration.py --workers 2          # post-events req/s, 1 process and 2 (`--workers`)
     python bench/pushwoosh_integration.py --million 1000000    # RSS holding that many posted events, queries
     python bench/pushwoosh_integration.py --cpu 1000           # in-process: CPU µs per 100-event post-events
+    python bench/pushwoosh_integration.py --worker-cost 1000   # in-process: the same, one process vs worker + primary
     python bench/pushwoosh_integration.py --index-cost 1000    # SQLite alone: what each events index costs
 
 1. `POST /integration-segment/v1/post-events` with 100 events per request against `swoosh up --only
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, timed_get, tree_rss_mb, wait_healthy
@@ -36,7 +38,8 @@ from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 APP, TOKEN = "ABCDE-12345", "KEY123"
 
 
-def post_events_script(folder: Path) -> Path:
+def post_events_script_body() -> str:
+    """The 100-event post-events body every run of this script sends (50 users, two event names)."""
     events = [
         {
             "user_id": f"user-{i % 50}",
@@ -47,13 +50,17 @@ def post_events_script(folder: Path) -> Path:
         }
         for i in range(100)
     ]
+    return json.dumps({"events": events})
+
+
+def post_events_script(folder: Path) -> Path:
     path = folder / "post_events.lua"
     path.write_text(f"""
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Token {TOKEN}"
 wrk.headers["X-PW-Appcode"] = "{APP}"
-wrk.body = [==[{json.dumps({"events": events})}]==]
+wrk.body = [==[{post_events_script_body()}]==]
 """)
     return path
 
@@ -176,6 +183,69 @@ def post_events_cpu(requests: int) -> dict[str, object]:
         rounds.append(round((time.process_time() - start) / requests * 1e6))
         backend.close()
     return {"requests_per_round": requests, "cpu_us_per_request": rounds, "median": statistics.median(rounds)}
+
+
+def worker_cost(requests: int) -> dict[str, object]:
+    """In-process, no sockets, no --data-dir: CPU µs (this process) per 100-event post-events (the body of
+    post_events_script) through the WSGI apps: served by one process (`--workers 1`); served by a worker
+    (`--workers N`: the published record's read, `decidable`, the app with its journal entry relayed to
+    the store); and what the primary then spends per request a worker served (applying the effects,
+    taking the journal entry). 3 rounds, fresh stores each, after 100 requests to warm up."""
+    from werkzeug.test import EnvironBuilder
+
+    from swoosh.emulator.pushwoosh.app import create_app
+    from swoosh.emulator.pushwoosh.shared_backend import SharedBackend
+    from swoosh.emulator.pushwoosh.worker_role import worker_side
+    from swoosh.emulator.shared_state import Publisher, RelayedJournal, RelayReader, Subscriber
+    from swoosh.emulator.store import SqliteStore
+    from swoosh.emulator.workers import Dispatch, apply_published, published
+
+    body = post_events_script_body()
+    headers = {"Authorization": f"Token {TOKEN}", "X-PW-Appcode": APP, "Content-Type": "application/json"}
+
+    def serve(app: Any, count: int) -> float:
+        environs = [
+            EnvironBuilder(
+                path="/integration-segment/v1/post-events", method="POST", data=body, headers=headers
+            ).get_environ()
+            for _ in range(count)
+        ]
+        start = time.process_time()
+        for environ in environs:
+            answer = b"".join(app(environ, lambda status, _headers, _exc=None: None))
+            assert not answer, answer  # 200 with an empty body
+        return (time.process_time() - start) / count * 1e6
+
+    rounds: dict[str, list[float]] = {"one_process": [], "worker": [], "primary_per_worker_request": []}
+    for _ in range(3):
+        alone = PushwooshBackend(store=SqliteStore(None, "OFF"))
+        serve(create_app(alone), 100)
+        rounds["one_process"].append(serve(create_app(alone), requests))
+        alone.close()
+        alone.store.close()
+        store = SqliteStore(None, "OFF")
+        primary = SharedBackend(store=store)
+        Publisher(store, "pushwoosh", published(primary.runtime, primary.published()).copy).publish()
+        relay = RelayReader(store, primary.runtime.journal)
+        side = worker_side({"store": str(store.path), "synchronous": "OFF"})
+        side.runtime.journal = RelayedJournal(side.store)
+        dispatch = Dispatch(side, lambda *_: [], Subscriber(side.store, "pushwoosh", apply_published(side)))
+        serve(dispatch, 100)
+        primary.follow()
+        relay.take()
+        rounds["worker"].append(serve(dispatch, requests))
+        start = time.process_time()
+        primary.follow()
+        relay.take()
+        rounds["primary_per_worker_request"].append((time.process_time() - start) / requests * 1e6)
+        side.close()
+        primary.close()
+        store.close()
+    return {
+        "requests_per_round": requests,
+        "cpu_us_per_request": {name: [round(t) for t in times] for name, times in rounds.items()},
+        "medians": {name: round(statistics.median(times)) for name, times in rounds.items()},
+    }
 
 
 def index_cost(requests: int) -> dict[str, object]:
@@ -331,6 +401,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="only post-events, 1 process and N (alternating)")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
     parser.add_argument("--cpu", type=int, metavar="REQUESTS", help="only CPU µs per post-events in-process")
+    parser.add_argument(
+        "--worker-cost", type=int, metavar="REQUESTS", help="only CPU µs per post-events: one process, worker, primary"
+    )
     parser.add_argument("--index-cost", type=int, metavar="REQUESTS", help="only what each events index costs")
     parser.add_argument(
         "--million", type=int, metavar="EVENTS", help="only RSS and queries holding EVENTS posted events"
@@ -340,6 +413,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.index_cost:
         print(json.dumps({**index_cost(args.index_cost), "command": " ".join(["python", *sys.argv])}, indent=2))
+        return
+    if args.worker_cost:
+        print(json.dumps({**worker_cost(args.worker_cost), "command": " ".join(["python", *sys.argv])}, indent=2))
         return
     if args.cpu:
         print(json.dumps({**post_events_cpu(args.cpu), "command": " ".join(["python", *sys.argv])}, indent=2))

@@ -104,9 +104,8 @@ class RelayedJournal(Journal):
         entry.extra["worker_pid"] = os.getpid()  # which process served it (the primary's entries have none)
         try:
             with self._store.transaction() as sql:
-                sql.execute(
-                    "INSERT INTO swoosh_relay (kind, body) VALUES (?, ?)", (JOURNAL, orjson.dumps(entry.to_dict()))
-                )
+                # orjson writes the dataclass itself: the same bytes as `to_dict()`, without its deep copy (~20 µs)
+                sql.execute("INSERT INTO swoosh_relay (kind, body) VALUES (?, ?)", (JOURNAL, orjson.dumps(entry)))
         except StoreError:  # the journal is a view: a request never fails for it
             pass
 
