@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import statistics
@@ -28,11 +29,21 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (a stack's worker processes)."""
+    listed = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in listed.read_text().split()] if listed.exists() else []
+
+
 def tree_rss_mb(pid: int) -> float:
-    """RSS of `pid` and its child processes (a stack's worker processes)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    kids = [int(c) for c in children.read_text().split()] if children.exists() else []
-    return rss_mb(pid) + sum(rss_mb(kid) for kid in kids)
+    """RSS of `pid` and its child processes."""
+    return rss_mb(pid) + sum(rss_mb(kid) for kid in children(pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_healthy(url: str, timeout: float = 60.0) -> float:

@@ -31,7 +31,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import free_port, rss_mb, run_wrk, stop, swoosh_up, timed_get, tree_rss_mb, wait_healthy
+from harness import (
+    children,
+    cpu_seconds,
+    free_port,
+    rss_mb,
+    run_wrk,
+    stop,
+    swoosh_up,
+    timed_get,
+    tree_rss_mb,
+    wait_healthy,
+)
 
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 
@@ -78,7 +89,10 @@ def integration_throughput(runs: int, seconds: int, durable: bool = False, worke
         try:
             startup = wait_healthy(f"http://127.0.0.1:{port}/_swoosh/health")
             url = f"http://127.0.0.1:{port}/integration-segment/v1/post-events"
+            pids = [process.pid, *children(process.pid)]
+            before = [cpu_seconds(pid) for pid in pids]
             results = [run_wrk(url, script, seconds, 16) for _ in range(runs)]
+            cpu = [round(cpu_seconds(pid) - used, 2) for pid, used in zip(pids, before, strict=True)]
             rates = [round(r[0]) for r in results]
             return {
                 "startup_s": round(startup, 2),
@@ -86,6 +100,8 @@ def integration_throughput(runs: int, seconds: int, durable: bool = False, worke
                 "median_rps": statistics.median(rates),
                 "non_2xx": sum(r[2] for r in results),
                 "rss_mb": round(tree_rss_mb(process.pid), 1),
+                "cpu_s_by_process": cpu,  # the primary first: how the connections were split, and the CPU they got
+                "cpu_us_per_request": round(sum(cpu) / sum(r[1] for r in results) * 1e6),
             }
         finally:
             stop(process)
@@ -435,6 +451,8 @@ def main() -> None:
             f"{args.workers}_processes_rps": many,
             "medians": {"one_process": statistics.median(one), f"{args.workers}_processes": statistics.median(many)},
             "rss_mb": {"one_process": pairs[-1][0]["rss_mb"], f"{args.workers}_processes": pairs[-1][1]["rss_mb"]},
+            "cpu_s_by_process": [[r["cpu_s_by_process"] for r in pair] for pair in pairs],
+            "cpu_us_per_request": [[r["cpu_us_per_request"] for r in pair] for pair in pairs],
             "cpus": os.cpu_count(),
             "load_average_at_end": os.getloadavg(),
             "command": " ".join(["python", *sys.argv]),
