@@ -110,7 +110,10 @@ class ControlClient:
         return result["items"]
 
     def export_state(self) -> dict[str, Any]:
-        return self.call("GET", "/state")
+        state = self.call("GET", "/state")
+        if "error" in state:  # a streamed export that could not read every record (emulator.json_stream)
+            raise ControlAPIError(f"GET /_swoosh/state: {state['error']}")
+        return state
 
     def import_state(self, state: dict[str, Any]) -> None:
         self.call("PUT", "/state", json=state)

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, request
 
 from swoosh.emulator.faults import FaultRuleError
 from swoosh.emulator.journal import EXPORTED_SECRET_FIELDS, redact_stored
+from swoosh.emulator.json_stream import document_chunks
 from swoosh.emulator.runtime import CLIENT_GONE_KEY, Runtime
 
 MAX_WAIT_SECONDS = 300.0
@@ -39,7 +40,9 @@ class ControlledBackend(Protocol):
 
     def config_view(self) -> dict[str, Any]: ...
 
-    def export_state(self) -> dict[str, Any]: ...
+    def export_state(self, lazy: bool = False) -> dict[str, Any]:
+        """Everything an import needs; with `lazy`, its long lists may be `json_stream.Lazy` (read as written)."""
+        ...
 
     def import_state(self, state: dict[str, Any]) -> None: ...
 
@@ -181,15 +184,20 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
 
     @bp.get("/state")
     def export_state() -> Response:
-        # an export may be shared: no write key, token or signing secret in it
-        backend_state = redact_stored(backend.export_state(), EXPORTED_SECRET_FIELDS)
-        return json_response({"service": runtime.service, "runtime": runtime.export_state(), "backend": backend_state})
+        # an export may be shared: no write key, token or signing secret in it; a million stored events are
+        # read and written a chunk at a time
+        backend_state = redact_stored(backend.export_state(lazy=True), EXPORTED_SECRET_FIELDS)
+        document = {"service": runtime.service, "runtime": runtime.export_state(), "backend": backend_state}
+        chunks = document_chunks(document, lambda record: redact_stored(record, EXPORTED_SECRET_FIELDS))
+        return Response(chunks, mimetype="application/json")
 
     @bp.route("/state", methods=["PUT", "POST"])
     def import_state() -> Response:
         body = request_json()
         if not isinstance(body, dict) or not isinstance(body.get("backend"), dict):
             raise ControlError('state must be an object with a "backend" object (as GET /_swoosh/state gives)')
+        if "error" in body:
+            raise ControlError(f"this export is incomplete and is not imported: {body['error']}")
         if body.get("service", runtime.service) != runtime.service:
             raise ControlError(f"state is for {body.get('service')!r}, this is {runtime.service!r}")
         try:
