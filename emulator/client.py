@@ -102,6 +102,8 @@ class ControlClient:
         params = {**_params(filters), "count": str(count), "timeout": str(timeout)}
         http_timeout = httpx.Timeout(timeout + 10.0)
         result = self.call("GET", f"/wait/{collection}", params=params, timeout=http_timeout)
+        if "error" in result:  # a streamed answer that could not list every record (control.streamed_items)
+            raise ControlAPIError(f"GET /_swoosh/wait/{collection}: {result['error']}")
         if not result["matched"]:
             shown = ", ".join(f"{k}={v!r}" for k, v in filters.items()) or "no filter"
             raise WaitTimeout(

@@ -216,43 +216,60 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
         except (UnknownCollection, ValueError) as exc:
             raise ControlError(str(exc)) from exc
 
+    def _streamed(name: str) -> tuple[int, Iterator[list[dict[str, Any]]]] | None:
+        """(count, chunks) when the backend streams `name` (its store counts without building records)."""
+        stream = getattr(backend, "stream", None)
+        if stream is None or name not in backend.collections:
+            return None
+        try:
+            counted: tuple[int, Iterator[list[dict[str, Any]]]] | None = stream(name, collection_filters())
+        except ValueError as exc:
+            raise ControlError(str(exc)) from exc
+        return counted
+
     @bp.get("/wait/<name>")
     def wait(name: str) -> Response:
+        """Long-poll until `count` records match. A streamed collection is counted on each wake and its
+        records are read only for the answer, so a wait beside a million stored events stays cheap."""
         wanted = int(_number_arg("count", 1, 0, 10**9) or 0)
         timeout = _number_arg("timeout", 5.0, 0, MAX_WAIT_SECONDS) or 0.0
         found: list[list[dict[str, Any]]] = [[]]
+        counted: list[tuple[int, Iterator[list[dict[str, Any]]]] | None] = [_streamed(name)]
 
         def enough() -> bool:
+            if counted[0] is not None:
+                counted[0] = _streamed(name)
+                return counted[0] is not None and counted[0][0] >= wanted
             found[0] = _query(name, None)
             return len(found[0]) >= wanted
 
         matched = runtime.wait_until(enough, timeout, request.environ.get(CLIENT_GONE_KEY))
-        return json_response({"matched": matched, "wanted": wanted, "count": len(found[0]), "items": found[0]})
+        head = {"matched": matched, "wanted": wanted}
+        if counted[0] is not None:
+            return Response(streamed_items(*counted[0], head=head), mimetype="application/json")
+        return json_response({**head, "count": len(found[0]), "items": found[0]})
 
     @bp.get("/<name>")
     def inspect(name: str) -> Response:
         limit = _number_arg("limit", None, 0, 10**9)
-        stream = getattr(backend, "stream", None)
-        if limit is None and stream is not None and name in backend.collections:
-            try:
-                counted = stream(name, collection_filters())
-            except ValueError as exc:
-                raise ControlError(str(exc)) from exc
-            if counted is not None:
-                return Response(streamed_items(*counted), mimetype="application/json")
+        counted = _streamed(name) if limit is None else None
+        if counted is not None:
+            return Response(streamed_items(*counted), mimetype="application/json")
         items = _query(name, None if limit is None else int(limit))
         return json_response({"count": len(items), "items": items})
 
     return bp
 
 
-def streamed_items(count: int, chunks: Iterator[list[dict[str, Any]]]) -> Iterator[bytes]:
-    """`{"count": N, "items": [...]}` written a chunk of records at a time, the same bytes `json_response`
-    gives for the whole list, so an answer of a million records never sits in memory. The status line is
+def streamed_items(
+    count: int, chunks: Iterator[list[dict[str, Any]]], head: Mapping[str, Any] | None = None
+) -> Iterator[bytes]:
+    """`{**head, "count": N, "items": [...]}` written a chunk of records at a time, the same bytes
+    `json_response` gives for the whole list, so an answer of a million records never sits in memory. The status line is
     sent before the records are read: when fewer than `count` arrive (the store failed, or records were
     evicted or reset meanwhile) the document still closes, with an `"error"` member after `items` saying
     so (ControlClient.items raises on it), never a cut-off body. Extra records past `count` are left out."""
-    yield b'{"count":%d,"items":[' % count
+    yield _dumps(dict(head or {}))[:-1] + (b"," if head else b"") + b'"count":%d,"items":[' % count
     sent = 0
     problem = ""
     try:
