@@ -77,9 +77,11 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[flo
 
 
 def swoosh_up(args: list[str]) -> subprocess.Popen[bytes]:
-    """`swoosh up ARGS` as a subprocess (the real serving path)."""
+    """`swoosh up ARGS` as a subprocess (the real serving path); one process per service unless ARGS says
+    `--workers` (the default is one per core: a figure must not change with the machine it ran on)."""
+    workers = [] if "--workers" in args else ["--workers", "1"]
     return subprocess.Popen(
-        [sys.executable, "-c", "from swoosh.cli import main; main()", "up", *args],
+        [sys.executable, "-c", "from swoosh.cli import main; main()", "up", *args, *workers],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

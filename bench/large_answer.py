@@ -2,7 +2,8 @@
 
 Each mode runs in a fresh server process holding N stored events (ingested in-process in batches of 500):
 `streamed` asks without `limit` (written a chunk at a time), `whole` asks with `limit=N` (the path that
-still builds every event and one body, as the unlimited answer did before it streamed). The client is
+still builds every event and one body, as the unlimited answer did before it streamed), `state` asks for
+the export (`GET /_swoosh/state`, every event in it). The client is
 this process, reading the answer in pieces; the server's RSS is read before the request and its peak
 (VmHWM, reset just before the request) after. Run: `cd bench && python large_answer.py --events 100000`.
 """
@@ -58,10 +59,11 @@ def measure(mode: str, events: int) -> dict[str, object]:
         url = child.stdout.readline().decode().strip()
         Path(f"/proc/{child.pid}/clear_refs").write_text("5")  # the peak from here on, not the fill's
         before = rss_mb(child.pid)
-        params = {} if mode == "streamed" else {"limit": str(events)}
+        params = {"limit": str(events)} if mode == "whole" else {}
+        path = "/_swoosh/state" if mode == "state" else "/_swoosh/events"
         began = time.perf_counter()
         size = pieces = 0
-        with httpx.stream("GET", f"{url}/_swoosh/events", params=params, timeout=600) as answer:
+        with httpx.stream("GET", f"{url}{path}", params=params, timeout=600) as answer:
             answer.raise_for_status()
             for piece in answer.iter_raw():
                 size += len(piece)
@@ -86,7 +88,7 @@ def measure(mode: str, events: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--modes", default="streamed,whole", help="which answers to measure (comma-separated)")
+    parser.add_argument("--modes", default="streamed,whole,state", help="which answers to measure (comma-separated)")
     parser.add_argument("--serve", type=int, metavar="EVENTS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:

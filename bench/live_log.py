@@ -36,7 +36,7 @@ def write_script(folder: Path, events: int) -> Path:
 
 def one_run(script: Path, extra: list[str], seconds: int, connections: int) -> float:
     port = free_port()
-    command = [sys.executable, "-c", "from swoosh.cli import main; main()", "up", "--only", "segment"]
+    command = [sys.executable, "-c", "from swoosh.cli import main; main()", "up", "--only", "segment", "--workers", "1"]
     process = subprocess.Popen(
         [*command, "--port", f"segment={port}", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -47,7 +47,7 @@ class BridgeControl:
     def config_view(self) -> dict[str, Any]:
         return self.bridge.settings.describe()
 
-    def export_state(self) -> dict[str, Any]:
+    def export_state(self, lazy: bool = False) -> dict[str, Any]:
         return {"stats": self.bridge.describe_stats(), "dead_letters": self.bridge.outbox.dead_letters()}
 
     def import_state(self, state: dict[str, Any]) -> None:

@@ -102,6 +102,8 @@ class ControlClient:
         params = {**_params(filters), "count": str(count), "timeout": str(timeout)}
         http_timeout = httpx.Timeout(timeout + 10.0)
         result = self.call("GET", f"/wait/{collection}", params=params, timeout=http_timeout)
+        if "error" in result:  # a streamed answer that could not list every record (control.streamed_items)
+            raise ControlAPIError(f"GET /_swoosh/wait/{collection}: {result['error']}")
         if not result["matched"]:
             shown = ", ".join(f"{k}={v!r}" for k, v in filters.items()) or "no filter"
             raise WaitTimeout(
@@ -110,7 +112,10 @@ class ControlClient:
         return result["items"]
 
     def export_state(self) -> dict[str, Any]:
-        return self.call("GET", "/state")
+        state = self.call("GET", "/state")
+        if "error" in state:  # a streamed export that could not read every record (emulator.json_stream)
+            raise ControlAPIError(f"GET /_swoosh/state: {state['error']}")
+        return state
 
     def import_state(self, state: dict[str, Any]) -> None:
         self.call("PUT", "/state", json=state)

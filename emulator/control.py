@@ -16,6 +16,7 @@ from flask import Blueprint, Response, request
 
 from swoosh.emulator.faults import FaultRuleError
 from swoosh.emulator.journal import EXPORTED_SECRET_FIELDS, redact_stored
+from swoosh.emulator.json_stream import document_chunks
 from swoosh.emulator.runtime import CLIENT_GONE_KEY, Runtime
 
 MAX_WAIT_SECONDS = 300.0
@@ -39,7 +40,9 @@ class ControlledBackend(Protocol):
 
     def config_view(self) -> dict[str, Any]: ...
 
-    def export_state(self) -> dict[str, Any]: ...
+    def export_state(self, lazy: bool = False) -> dict[str, Any]:
+        """Everything an import needs; with `lazy`, its long lists may be `json_stream.Lazy` (read as written)."""
+        ...
 
     def import_state(self, state: dict[str, Any]) -> None: ...
 
@@ -181,15 +184,20 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
 
     @bp.get("/state")
     def export_state() -> Response:
-        # an export may be shared: no write key, token or signing secret in it
-        backend_state = redact_stored(backend.export_state(), EXPORTED_SECRET_FIELDS)
-        return json_response({"service": runtime.service, "runtime": runtime.export_state(), "backend": backend_state})
+        # an export may be shared: no write key, token or signing secret in it; a million stored events are
+        # read and written a chunk at a time
+        backend_state = redact_stored(backend.export_state(lazy=True), EXPORTED_SECRET_FIELDS)
+        document = {"service": runtime.service, "runtime": runtime.export_state(), "backend": backend_state}
+        chunks = document_chunks(document, lambda record: redact_stored(record, EXPORTED_SECRET_FIELDS))
+        return Response(chunks, mimetype="application/json")
 
     @bp.route("/state", methods=["PUT", "POST"])
     def import_state() -> Response:
         body = request_json()
         if not isinstance(body, dict) or not isinstance(body.get("backend"), dict):
             raise ControlError('state must be an object with a "backend" object (as GET /_swoosh/state gives)')
+        if "error" in body:
+            raise ControlError(f"this export is incomplete and is not imported: {body['error']}")
         if body.get("service", runtime.service) != runtime.service:
             raise ControlError(f"state is for {body.get('service')!r}, this is {runtime.service!r}")
         try:
@@ -208,43 +216,60 @@ def control_blueprint(backend: ControlledBackend) -> Blueprint:
         except (UnknownCollection, ValueError) as exc:
             raise ControlError(str(exc)) from exc
 
+    def _streamed(name: str) -> tuple[int, Iterator[list[dict[str, Any]]]] | None:
+        """(count, chunks) when the backend streams `name` (its store counts without building records)."""
+        stream = getattr(backend, "stream", None)
+        if stream is None or name not in backend.collections:
+            return None
+        try:
+            counted: tuple[int, Iterator[list[dict[str, Any]]]] | None = stream(name, collection_filters())
+        except ValueError as exc:
+            raise ControlError(str(exc)) from exc
+        return counted
+
     @bp.get("/wait/<name>")
     def wait(name: str) -> Response:
+        """Long-poll until `count` records match. A streamed collection is counted on each wake and its
+        records are read only for the answer, so a wait beside a million stored events stays cheap."""
         wanted = int(_number_arg("count", 1, 0, 10**9) or 0)
         timeout = _number_arg("timeout", 5.0, 0, MAX_WAIT_SECONDS) or 0.0
         found: list[list[dict[str, Any]]] = [[]]
+        counted: list[tuple[int, Iterator[list[dict[str, Any]]]] | None] = [_streamed(name)]
 
         def enough() -> bool:
+            if counted[0] is not None:
+                counted[0] = _streamed(name)
+                return counted[0] is not None and counted[0][0] >= wanted
             found[0] = _query(name, None)
             return len(found[0]) >= wanted
 
         matched = runtime.wait_until(enough, timeout, request.environ.get(CLIENT_GONE_KEY))
-        return json_response({"matched": matched, "wanted": wanted, "count": len(found[0]), "items": found[0]})
+        head = {"matched": matched, "wanted": wanted}
+        if counted[0] is not None:
+            return Response(streamed_items(*counted[0], head=head), mimetype="application/json")
+        return json_response({**head, "count": len(found[0]), "items": found[0]})
 
     @bp.get("/<name>")
     def inspect(name: str) -> Response:
         limit = _number_arg("limit", None, 0, 10**9)
-        stream = getattr(backend, "stream", None)
-        if limit is None and stream is not None and name in backend.collections:
-            try:
-                counted = stream(name, collection_filters())
-            except ValueError as exc:
-                raise ControlError(str(exc)) from exc
-            if counted is not None:
-                return Response(streamed_items(*counted), mimetype="application/json")
+        counted = _streamed(name) if limit is None else None
+        if counted is not None:
+            return Response(streamed_items(*counted), mimetype="application/json")
         items = _query(name, None if limit is None else int(limit))
         return json_response({"count": len(items), "items": items})
 
     return bp
 
 
-def streamed_items(count: int, chunks: Iterator[list[dict[str, Any]]]) -> Iterator[bytes]:
-    """`{"count": N, "items": [...]}` written a chunk of records at a time, the same bytes `json_response`
-    gives for the whole list, so an answer of a million records never sits in memory. The status line is
+def streamed_items(
+    count: int, chunks: Iterator[list[dict[str, Any]]], head: Mapping[str, Any] | None = None
+) -> Iterator[bytes]:
+    """`{**head, "count": N, "items": [...]}` written a chunk of records at a time, the same bytes
+    `json_response` gives for the whole list, so an answer of a million records never sits in memory. The status line is
     sent before the records are read: when fewer than `count` arrive (the store failed, or records were
     evicted or reset meanwhile) the document still closes, with an `"error"` member after `items` saying
     so (ControlClient.items raises on it), never a cut-off body. Extra records past `count` are left out."""
-    yield b'{"count":%d,"items":[' % count
+    yield _dumps(dict(head or {}))[:-1] + (b"," if head else b"") + b'"count":%d,"items":[' % count
     sent = 0
     problem = ""
     try:

@@ -19,6 +19,7 @@ from swoosh.stack import SERVICES, ServiceStartError, Stack
 from swoosh.stopping import stop_requests, stop_within
 
 _SERVICE_NAMES = ", ".join(SERVICES)
+MAX_WORKERS = 64
 
 
 def parse_ports(items: tuple[str, ...]) -> dict[str, int]:
@@ -35,6 +36,12 @@ def parse_ports(items: tuple[str, ...]) -> dict[str, int]:
             )
         ports[name] = int(value)
     return ports
+
+
+def default_workers() -> int:
+    """One process per core this process may run on (its CPU affinity, as a container's limit sets it)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 def check_host(host: str) -> None:
@@ -110,12 +117,11 @@ def check_data_dir(data_dir: Path | None) -> None:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
+    type=click.IntRange(1, MAX_WORKERS),
+    default=None,
     envvar="SWOOSH_WORKERS",
-    help="Processes serving the fake Segment's Tracking API and the fake Pushwoosh's posted events, each "
-    "on its one port ($SWOOSH_WORKERS); the rest of the stack stays in this process.",
+    help="Processes serving each fake's hot ingest routes, all on the service's one port ($SWOOSH_WORKERS;"
+    " default: the cores this process may use); the rest of the stack stays in this process.",
 )
 @click.option("--only", multiple=True, type=click.Choice(list(SERVICES)), help="Run only these services. Repeatable.")
 @click.option("--tls", is_flag=True, help="Serve https with a locally generated CA (written to the data dir).")
@@ -129,7 +135,7 @@ def up(
     data_dir: Path | None,
     config_file: Path | None,
     strict: bool,
-    workers: int,
+    workers: int | None,
     only: tuple[str, ...],
     tls: bool,
     tls_names: tuple[str, ...],
@@ -161,7 +167,7 @@ def up(
         only=only,
         allowed_hosts=allowed_hosts + tls_names,
         control_token=token,
-        workers=workers,
+        workers=workers or default_workers(),
     )
     if tls:
         options.tls_files = ensure_tls_files((data_dir or runtime_dir()) / "tls", LOOPBACK_NAMES + tls_names)

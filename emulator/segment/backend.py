@@ -16,6 +16,7 @@ from typing import Any
 
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.group_commit import GroupCommit
+from swoosh.emulator.json_stream import Lazy
 from swoosh.emulator.logfields import ARRIVAL, REFUSAL, fields
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.segment import delivery_marks
@@ -327,13 +328,14 @@ class SegmentBackend:
         """The clock moved: due deliveries may be retried now."""
         self.deliverer.wake()
 
-    def export_state(self) -> dict[str, Any]:
+    def export_state(self, lazy: bool = False) -> dict[str, Any]:
         counts = self.table.counts()
         with self._lock:
             configuration = self.configuration()
+        events = (event_dict(row) for row in self.table.rows())
         return {
             **configuration,
-            "events": [event_dict(row) for row in self.table.rows()],
+            "events": Lazy(events) if lazy else list(events),
             "counts": {s: counts[s] for s in STATUSES if counts.get(s)},
             "evicted": sum(_evicted(counts).values()),
             "evicted_counts": _evicted(counts),

@@ -18,13 +18,14 @@ from click.testing import CliRunner
 
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.segment.client import SegmentClient
-from swoosh.stack import Stack, StackOptions
+from swoosh.stack import Stack
 from swoosh.stacks_cli import env
+from tests import stacks
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with Stack(StackOptions(data_dir=tmp_path_factory.mktemp("stack"))) as running:
+def stack(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[Stack]:
+    with Stack(stacks.options(pytestconfig, data_dir=tmp_path_factory.mktemp("stack"))) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask, Response
 
 from swoosh.emulator.control import control_blueprint, match_filters
+from swoosh.emulator.json_stream import Lazy
 from swoosh.emulator.runtime import Runtime, install
 from swoosh.emulator.serving import ServerThread
 
@@ -32,8 +33,8 @@ class NotesBackend:
     def config_view(self) -> dict[str, Any]:
         return {"notes_kept": len(self.notes)}
 
-    def export_state(self) -> dict[str, Any]:
-        return {"notes": self.notes}
+    def export_state(self, lazy: bool = False) -> dict[str, Any]:
+        return {"notes": Lazy(iter(self.notes)) if lazy else list(self.notes)}
 
     def import_state(self, state: dict[str, Any]) -> None:
         notes = state["notes"]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from swoosh.stack import Stack, StackOptions
+from swoosh.stack import Stack
+from tests import stacks
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -34,12 +35,14 @@ def block_with(language: str, needle: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, dict[str, str]]]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[tuple[Stack, dict[str, str]]]:
     run_dir = tmp_path_factory.mktemp("run")
     previous = os.environ.get("XDG_RUNTIME_DIR")
     os.environ["XDG_RUNTIME_DIR"] = str(run_dir)  # `swoosh sql` and `traffic` find this stack, no other
     try:
-        with Stack(StackOptions(data_dir=tmp_path_factory.mktemp("data"))) as running:
+        with Stack(stacks.options(pytestconfig, data_dir=tmp_path_factory.mktemp("data"))) as running:
             env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
             yield running, env
     finally:
@@ -77,7 +80,7 @@ def eventually(check: Callable[[], str], expected: str, timeout: float = 15) -> 
 
 def test_the_tour_runs_as_written(stack: tuple[Stack, dict[str, str]]) -> None:
     running, env = stack
-    exec(localised(block_with("python", "client.identify(\"u1\""), running), {})
+    exec(localised(block_with("python", 'client.identify("u1"'), running), {})
     tags = localised(block_with("bash", "/_swoosh/tags?user_id=u1"), running)
     eventually(lambda: shell(tags, env), '"searched_product":"sports shoes"')
     push = localised(block_with("bash", "createTargetedMessage"), running)

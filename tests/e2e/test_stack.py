@@ -15,13 +15,14 @@ from swoosh.bridge.client import BridgeClient
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.segment.client import SegmentClient
 from swoosh.stack import Stack, StackOptions
+from tests import stacks
 
 APP, TOKEN = "ABCDE-12345", "KEY123"
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    with Stack(StackOptions(data_dir=tmp_path)) as running:
+def stack(tmp_path: Path, pytestconfig: pytest.Config) -> Iterator[Stack]:
+    with Stack(stacks.options(pytestconfig, data_dir=tmp_path)) as running:
         yield running
 
 

@@ -11,15 +11,16 @@ import httpx
 import pytest
 
 from swoosh.emulator.segment.client import SegmentClient
-from swoosh.stack import Stack, StackOptions
+from swoosh.stack import Stack
+from tests import stacks
 
 APP, TOKEN = "ABCDE-12345", "KEY123"
 BROWSERS = {10: "Safari", 11: "Chrome", 12: "Firefox"}
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    with Stack(StackOptions(data_dir=tmp_path)) as running:
+def stack(tmp_path: Path, pytestconfig: pytest.Config) -> Iterator[Stack]:
+    with Stack(stacks.options(pytestconfig, data_dir=tmp_path)) as running:
         yield running
 
 

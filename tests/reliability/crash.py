@@ -24,10 +24,14 @@ import httpx
 START_TIMEOUT_S = 60.0
 
 
-def start(data_dir: Path, *args: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+def start(
+    data_dir: Path, *args: str, env: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     """`swoosh up ARGS --data-dir DATA_DIR` and its services' URLs, once every one answers health."""
     command = [sys.executable, "-c", "from swoosh.cli import main; main()", "up", *args, "--data-dir", str(data_dir)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env
+    )
     deadline = time.monotonic() + START_TIMEOUT_S
     locator = data_dir / "stack.json"
     while time.monotonic() < deadline:

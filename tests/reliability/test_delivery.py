@@ -25,6 +25,7 @@ import segment.analytics as sa
 from swoosh.emulator.pushwoosh.client import PushwooshClient
 from swoosh.emulator.segment.client import SegmentClient
 from swoosh.stack import Stack, StackOptions
+from tests import stacks
 from tests.e2e.test_stack import register_devices, send_push
 
 APP, TOKEN = "ABCDE-12345", "KEY123"
@@ -36,8 +37,8 @@ KILLED_EVENTS = 400
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    with Stack(StackOptions(data_dir=tmp_path)) as running:
+def stack(tmp_path: Path, pytestconfig: pytest.Config) -> Iterator[Stack]:
+    with Stack(stacks.options(pytestconfig, data_dir=tmp_path)) as running:
         yield running
 
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swoosh.emulator.client import ControlAPIError
+from swoosh.emulator.client import ControlAPIError, WaitTimeout
 from swoosh.emulator.control import json_response, streamed_items
 from swoosh.emulator.defaults import APP_WRITE_KEY
 from swoosh.emulator.journal import redact_stored
@@ -141,3 +141,38 @@ def test_an_unknown_filter_is_still_a_400_before_anything_is_streamed(client: Fl
     answer = client.get("/_swoosh/events?colour=red")
     assert answer.status_code == 400
     assert "unknown filter 'colour'" in answer.get_json()["error"]
+
+
+def test_a_wait_counts_while_it_waits_and_reads_the_events_once_for_its_answer(
+    backend: SegmentBackend, served: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[int] = []
+    events = backend.events
+
+    def counting_events(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        found = events(*args, **kwargs)
+        built.append(len(found))
+        return found
+
+    monkeypatch.setattr(backend, "events", counting_events)
+    backend.ingest("batch", batch_of(30))
+    segment = SegmentClient(served)
+    try:
+        matched = segment.wait_for_events(count=3, timeout=5, user="u1")
+        assert [e["message"]["userId"] for e in matched] == ["u1"] * 5  # every match, as the whole answer gave
+        with pytest.raises(WaitTimeout, match="30 matched"):
+            segment.wait_for_events(count=1000, timeout=0.3)
+    finally:
+        segment.close()
+    assert built == []  # never a whole list: counted on each wake, streamed once
+
+
+def test_a_waits_answer_is_the_document_the_whole_list_gave(client: FlaskClient, backend: SegmentBackend) -> None:
+    backend.ingest("batch", batch_of(9))
+    answer = client.get("/_swoosh/wait/events?count=1&timeout=1&user=u2")
+    items = redact_stored(backend.events({"user": "u2"}))
+    expected = json_response({"matched": True, "wanted": 1, "count": len(items), "items": items}).get_data()
+    assert b"".join(answer.response) == expected  # type: ignore[arg-type]
+    late = client.get("/_swoosh/wait/events?count=50&timeout=0.1")
+    assert late.get_json()["matched"] is False and late.get_json()["count"] == 9
+    assert client.get("/_swoosh/wait/events?colour=red").status_code == 400

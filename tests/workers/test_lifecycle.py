@@ -112,3 +112,22 @@ def test_swoosh_up_with_workers_stops_on_sigterm_within_its_grace(tmp_path: Path
         assert gone_within(workers, 2)
     finally:
         crash.kill_group(process)
+
+
+def test_swoosh_up_serves_from_one_process_per_core_by_default(tmp_path: Path) -> None:
+    process, urls = crash.start(tmp_path, "--only", "segment", "--port", "segment=0")
+    try:
+        assert len(children_of(process.pid)) == len(os.sched_getaffinity(0)) - 1
+        assert track(urls["segment"]).status_code == 200
+    finally:
+        crash.kill_group(process)
+
+
+def test_swoosh_workers_chooses_the_count_and_one_process_is_allowed(tmp_path: Path) -> None:
+    env = {**os.environ, "SWOOSH_WORKERS": "1"}
+    process, urls = crash.start(tmp_path, "--only", "segment", "--port", "segment=0", env=env)
+    try:
+        assert children_of(process.pid) == set()
+        assert track(urls["segment"]).status_code == 200
+    finally:
+        crash.kill_group(process)

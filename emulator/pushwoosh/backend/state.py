@@ -7,6 +7,7 @@ from typing import Any
 
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.journal import REDACTED
+from swoosh.emulator.json_stream import Lazy
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
@@ -165,13 +166,13 @@ class State(Events, Tags):
             "webhooks": self.webhooks.specs(),
         }
 
-    def export_state(self) -> dict[str, Any]:
+    def export_state(self, lazy: bool = False) -> dict[str, Any]:
         with self.lock:
             return {
                 **self.configuration(),
                 "devices": [device_record(d) for d in self.all_devices()],
                 "users": [user_record(u) for u in self.users.values()],
-                "events": list(self.posted.rows()),
+                "events": Lazy(self.posted.rows()) if lazy else list(self.posted.rows()),
             }
 
     def import_state(self, state: dict[str, Any]) -> None:
