@@ -8,6 +8,7 @@ message event, kept for inspection and handed to the webhook sender (the bridge'
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import orjson
@@ -32,7 +33,7 @@ class Sender(Protocol):
     inboxes: dict[str, list[dict[str, Any]]]
     webhooks: WebhookSender
 
-    def targets(self, message: Message) -> tuple[list[Device], list[str]]: ...
+    def targets(self, message: Message) -> tuple[Iterable[Device], list[str]]: ...
 
     def render(self, message: Message, device: Device, key: str) -> str | None: ...
 
