@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pytest
@@ -50,8 +51,11 @@ def test_refused_key_state_removes_the_key(pushwoosh: tuple[FlaskClient, Pushwoo
     client, backend = pushwoosh
     assert client.post("/_swoosh/provider-states", json={"state": "API key KEY123 is not accepted"}).status_code == 200
     assert "KEY123" not in backend.api_tokens
-    reply = client.post("/integration-segment/v1/ping", headers={"Authorization": "Token KEY123",
-                                                                 "X-PW-Appcode": "ABCDE-12345"}, json={})
+    reply = client.post(
+        "/integration-segment/v1/ping",
+        headers={"Authorization": "Token KEY123", "X-PW-Appcode": "ABCDE-12345"},
+        json={},
+    )
     assert reply.status_code == 401
 
 
@@ -132,8 +136,14 @@ JSON_VALUES = st.recursive(
     max_leaves=8,
 )
 BODIES = (
-    st.fixed_dictionaries({}, optional={"state": JSON_VALUES | st.text(max_size=60), "params": JSON_VALUES,
-                                        "action": JSON_VALUES | st.sampled_from(["setup", "teardown"])})
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "state": JSON_VALUES | st.text(max_size=60),
+            "params": JSON_VALUES,
+            "action": JSON_VALUES | st.sampled_from(["setup", "teardown"]),
+        },
+    )
     | JSON_VALUES
 )
 
@@ -150,9 +160,15 @@ def test_any_body_is_answered_without_a_server_error(
         assert isinstance(reply.json, dict)
 
 
-def test_a_fake_refusing_the_setup_is_a_400_not_a_500(pushwoosh: tuple[FlaskClient, PushwooshBackend]) -> None:
+def test_a_fake_refusing_the_setup_is_a_400_not_a_500(
+    pushwoosh: tuple[FlaskClient, PushwooshBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
     client, backend = pushwoosh
-    backend.devices.pop("ABCDE-12345")  # an inconsistent fake: registering the state's device fails inside
+
+    def inconsistent(request: dict[str, Any]) -> None:  # an inconsistent fake: registering the device fails inside
+        raise KeyError(request["application"])
+
+    monkeypatch.setattr(backend, "register_device", inconsistent)
     body = {"state": "a Push message of campaign C to user u1 was sent"}
     reply = client.post("/_swoosh/provider-states", json=body)
     assert reply.status_code == 400 and "could not be set up" in reply.json["error"]
