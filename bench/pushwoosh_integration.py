@@ -6,12 +6,14 @@
     python bench/pushwoosh_integration.py --million 1000000    # RSS holding that many posted events, queries
     python bench/pushwoosh_integration.py --cpu 1000           # in-process: CPU µs per 100-event post-events
     python bench/pushwoosh_integration.py --index-cost 1000    # SQLite alone: what each events index costs
+    python bench/pushwoosh_integration.py --devices-only --devices 1000000  # devices alone: RSS, send, queries
 
 1. `POST /integration-segment/v1/post-events` with 100 events per request against `swoosh up --only
    pushwoosh` (wrk, 16 connections; target >= 1,000 requests/s).
 2. In one process: 100,000 devices with 10 tags each (RSS; target < 500 MB), then createMessage to a
    segment matching all of them (`conditions`), timed from the call to every delivery, inbox entry and
-   message event recorded (median of runs; target < 2 s).
+   message event recorded (median of runs; target < 2 s); then filtered control-API queries of the
+   devices and users (rows of the store since issue 18) and the RSS once the sends' records are dropped.
 """
 
 from __future__ import annotations
@@ -143,13 +145,39 @@ def big_send(devices: int, runs: int) -> dict[str, object]:
         )
         timings.append(time.perf_counter() - start)
         assert reply["Messages"] and len(backend.deliveries) == devices
+    backend.deliveries.clear()  # what the sends observed is the run's, not the devices'
+    backend.lifecycle.clear()
+    backend.inboxes.clear()
+    gc.collect()
+    after_sends_rss = rss_mb(os.getpid()) - before
+    queries = {  # the control API's /_swoosh/devices and /_swoosh/users, in-process: ms, median of 5
+        "devices user_id=user-77": ("devices", {"user_id": "user-77"}, None),
+        "devices push_token=token-500": ("devices", {"push_token": "token-500"}, None),
+        "devices platform=IOS limit=100 offset=500": ("devices", {"platform": "IOS", "offset": "500"}, 100),
+        "devices badge=7 (none)": ("devices", {"badge": "7"}, None),
+        "users user_id=user-77": ("users", {"user_id": "user-77"}, None),
+        "devices limit=100": ("devices", {}, 100),
+    }
+    query_ms = {}
+    for name, (collection, filters, limit) in queries.items():
+        samples = []
+        for _ in range(5):
+            start = time.perf_counter()
+            backend.query(collection, filters, limit)
+            samples.append((time.perf_counter() - start) * 1000)
+        query_ms[name] = round(statistics.median(samples), 2)
+    store_mb = sum(p.stat().st_size for p in backend.store.path.parent.glob("store.db*")) / 1e6  # type: ignore[attr-defined]
     backend.close()
     return {
         "devices": devices,
         "register_seconds": round(register_seconds, 1),
+        "register_per_second": round(devices / register_seconds),
         "devices_rss_mb": round(devices_rss, 1),
+        "rss_after_sends_mb": round(after_sends_rss, 1),
+        "store_file_mb": round(store_mb, 1),
         "send_seconds": [round(t, 2) for t in timings],
         "median_send_seconds": round(statistics.median(timings), 2),
+        "query_ms": query_ms,
     }
 
 
@@ -323,6 +351,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--devices-only", action="store_true", help="only the devices: register, send, queries, RSS")
     parser.add_argument("--compare-store", action="store_true", help="only post-events, without and with --data-dir")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
     parser.add_argument("--cpu", type=int, metavar="REQUESTS", help="only CPU µs per post-events in-process")
@@ -358,6 +387,10 @@ def main() -> None:
         return
     if args.store_cost:
         print(json.dumps({**store_cost(args.store_cost), "command": " ".join(["python", *sys.argv])}, indent=2))
+        return
+    if args.devices_only:
+        result = {"create_message": big_send(args.devices, args.runs), "command": " ".join(["python", *sys.argv])}
+        print(json.dumps(result, indent=2))
         return
     result = {
         "post_events": integration_throughput(args.runs, args.seconds),
