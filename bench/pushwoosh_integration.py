@@ -153,7 +153,7 @@ def big_send(devices: int, runs: int) -> dict[str, object]:
     queries = {  # the control API's /_swoosh/devices and /_swoosh/users, in-process: ms, median of 5
         "devices user_id=user-77": ("devices", {"user_id": "user-77"}, None),
         "devices push_token=token-500": ("devices", {"push_token": "token-500"}, None),
-        "devices platform=IOS limit=100 offset=500": ("devices", {"platform": "IOS", "offset": "500"}, 100),
+        "devices platform=iOS limit=100 offset=500": ("devices", {"platform": "iOS", "offset": "500"}, 100),
         "devices badge=7 (none)": ("devices", {"badge": "7"}, None),
         "users user_id=user-77": ("users", {"user_id": "user-77"}, None),
         "devices limit=100": ("devices", {}, 100),

@@ -195,32 +195,31 @@ class DeviceTable:
             rows = self.store.read(
                 f"{DEVICE_SELECT}{USER_JOIN} WHERE {condition} ORDER BY d.seq LIMIT {CHUNK}", (after, *scope)
             )
-            yield from self._chunk(rows, history)
+            yield from self._devices(rows, history)
             if len(rows) < CHUNK:
                 return
             after = rows[-1][0]
 
-    def _chunk(self, rows: Sequence[Sequence[Any]], history: Any) -> list[Device]:
-        users: dict[str, User] = {}
-        devices = []
+    def _devices(self, rows: Sequence[Sequence[Any]], history: Any) -> Iterator[Device]:
+        """The rows' devices, made one at a time as the caller takes them: a send holds one device at a time,
+        so they die young (a chunk's thousand objects alive at once would reach the older GC generations,
+        whose collections then walk the send's deliveries again and again: 5.6 s instead of 2 s measured for
+        100,000 devices). A user's tags are made for each of its devices, which never change them."""
+        found: Mapping[str, Iterable[tuple[str, str, float]]] = {}
+        if history is not None:
+            found = history({f"user:{row[6]}" if row[6] is not None else f"device:{row[2]}" for row in rows})
         for row in rows:
             user_id, user_tags = row[6], row[-1]
             user = None
             if user_id is not None:
-                user = users.get(user_id)
-                if user is None:
-                    user = users[user_id] = User(user_id)
-                    user.tags = {} if user_tags is None else orjson.loads(user_tags)
-            devices.append(self._device(row, user))
-        if history is not None:
-            subjects = {f"user:{u}" for u in users} | {f"device:{d.hwid}" for d in devices if d.user is None}
-            found: Mapping[str, Iterable[tuple[str, str, float]]] = history(subjects)
-            for user_id, user in users.items():
+                user = User(user_id)
+                if user_tags is not None:
+                    user.tags = orjson.loads(user_tags)
                 _fill(user.events, found.get(f"user:{user_id}", ()), None)
-            for device in devices:
-                if device.user is None:
-                    _fill(device.events, found.get(f"device:{device.hwid}", ()), device.application)
-        return devices
+            device = self._device(row, user)
+            if user is None:
+                _fill(device.events, found.get(f"device:{device.hwid}", ()), device.application)
+            yield device
 
     def users(self) -> Iterator[User]:
         """Every user in the order first seen, a chunk at a time."""
@@ -233,9 +232,10 @@ class DeviceTable:
             after = rows[-1][0]
 
     # -- the control API's filtered pages --------------------------------------------------------
-    def newest_devices(self, filters: Mapping[str, str]) -> Iterator[Device]:
+    def newest_devices(self, filters: Mapping[str, str], wanted: int | None = None) -> Iterator[Device]:
         """Devices newest first, narrowed by SQL to a superset of those matching `filters` (the indexed ones;
-        the caller checks every filter on the shown records, compared as text as the control API does)."""
+        the caller checks every filter on the shown records, compared as text as the control API does).
+        `wanted`: how many the caller takes at most, the size of the first read."""
         clauses: list[str] = []
         params: list[Any] = []
         for name, value in filters.items():
@@ -245,14 +245,16 @@ class DeviceTable:
             if narrowed:
                 clauses.append(narrowed[0])
                 params.extend(narrowed[1])
-        for rows in self._newest(f"{DEVICE_SELECT}{USER_JOIN}", "d.seq", clauses, params):
-            yield from self._chunk(rows, None)
+        for rows in self._newest(f"{DEVICE_SELECT}{USER_JOIN}", "d.seq", clauses, params, wanted):
+            yield from self._devices(rows, None)
 
-    def newest_users(self, filters: Mapping[str, str]) -> Iterator[list[tuple[User, Linked]]]:
+    def newest_users(
+        self, filters: Mapping[str, str], wanted: int | None = None
+    ) -> Iterator[list[tuple[User, Linked]]]:
         """Users newest first, a chunk at a time, each with its devices' (hwid, tags) in registration order;
         narrowed by `user_id` when it is a filter (the caller checks every filter on the shown records)."""
         clauses, params = (["user_id = ?"], [filters["user_id"]]) if "user_id" in filters else ([], [])
-        for rows in self._newest(USER_SELECT, "seq", clauses, params):
+        for rows in self._newest(USER_SELECT, "seq", clauses, params, wanted):
             users = [_user(row) for row in rows]
             linked: dict[str, Linked] = {u.user_id: [] for u in users}
             marks = ", ".join("?" for _ in users)
@@ -263,21 +265,25 @@ class DeviceTable:
                 linked[user_id].append((hwid, orjson.loads(tags)))
             yield [(u, linked[u.user_id]) for u in users]
 
-    def _newest(self, select: str, seq: str, clauses: list[str], params: list[Any]) -> Iterator[list[Any]]:
-        """The rows of `select` matching `clauses`, newest first, a chunk at a time."""
+    def _newest(
+        self, select: str, seq: str, clauses: list[str], params: list[Any], wanted: int | None
+    ) -> Iterator[list[Any]]:
+        """The rows of `select` matching `clauses`, newest first, a chunk at a time (the first one no larger
+        than `wanted`: a page of 50 reads 50 rows when SQL decides every filter)."""
         before: int | None = None
+        size = CHUNK if wanted is None else max(1, min(wanted, CHUNK))
         while True:
             bound = [] if before is None else [f"{seq} < ?"]
             where = " AND ".join([*clauses, *bound]) or "1 = 1"
             rows = self.store.read(
-                f"{select} WHERE {where} ORDER BY {seq} DESC LIMIT {CHUNK}",
+                f"{select} WHERE {where} ORDER BY {seq} DESC LIMIT {size}",
                 (*params, *(() if before is None else (before,))),
             )
             if rows:
                 yield rows
-            if len(rows) < CHUNK:
+            if len(rows) < size:
                 return
-            before = rows[-1][0]
+            before, size = rows[-1][0], CHUNK
 
     def count(self, table: str) -> int:
         return int(self.store.read(f"SELECT count(*) FROM {table}")[0][0])

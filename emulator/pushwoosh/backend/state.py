@@ -44,10 +44,12 @@ class State(Events, Tags):
         offset = _offset(filters.pop("offset", None))
         if collection == "events":  # rows of the store, filtered by its indexes (posted_table.py)
             return self.posted.select(filters, limit, offset)
+        wanted = None if limit is None else limit + offset
         if collection == "devices":  # rows of the store, narrowed by their indexes (device_table.py)
-            return _page(map(Device.describe, self.rows.newest_devices(filters)), filters, limit, offset)
+            devices = self.rows.newest_devices(filters, wanted)
+            return _page(map(Device.describe, devices), filters, limit, offset)
         if collection == "users":
-            return _page(self._users_view(self.rows.newest_users(filters)), filters, limit, offset)
+            return _page(self._users_view(self.rows.newest_users(filters, wanted)), filters, limit, offset)
         with self.lock:
             items, describe = self._collection(collection, filters)
             if collection in ("tags", "inbox") or not filters:
@@ -292,16 +294,18 @@ def _page(
     """The page of `records` (newest first) matching every filter, oldest first: the newest `limit` once the
     newest `offset` are skipped. The filters are the fields of the newest record (each compared as text)."""
     wanted = None if limit is None else limit + offset
+    if wanted == 0:
+        return []
     found: list[dict[str, Any]] = []
     keys: dict[str, str] = {}
     for record in records:
-        if wanted is not None and len(found) >= wanted:
-            break
         if not keys:
             keys = {k: k for k in record}
             _known(filters, keys)
         if match_filters(record, filters, keys):
             found.append(record)
+            if len(found) == wanted:  # stops before the next record is read
+                break
     found.reverse()
     return list(newest(found, limit, offset))
 
