@@ -64,7 +64,11 @@ SCHEMA = (
     "language TEXT, timezone BLOB, app_version TEXT, device_model TEXT, os_version TEXT, email TEXT, "
     "badge NUMERIC NOT NULL, web_push BLOB, extra BLOB, tags BLOB NOT NULL)",
     "CREATE UNIQUE INDEX IF NOT EXISTS pushwoosh_devices_key ON pushwoosh_devices (hwid, application)",
-    *(f"CREATE INDEX IF NOT EXISTS pushwoosh_devices_{column} ON pushwoosh_devices ({column})" for column in INDEXED),
+    *(
+        f"CREATE INDEX IF NOT EXISTS pushwoosh_devices_{column} ON pushwoosh_devices ({column})"
+        + (f" WHERE {column} IS NOT NULL" if column in TEXT_FILTERS else "")
+        for column in INDEXED
+    ),
     "CREATE TABLE IF NOT EXISTS pushwoosh_users (seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL UNIQUE, "
     "tags BLOB NOT NULL, profile BLOB NOT NULL)",
 )
