@@ -58,11 +58,12 @@ TEXT_FILTERS = (
 )
 NUMBER_FILTERS = ("device_type", "badge")
 INDEXED = (*TEXT_FILTERS[2:], *NUMBER_FILTERS, "unsubscribed", "application")
+# `badge` has no declared type: a number column would store a badge of 3.0 (JSON Schema's integer) as 3.
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pushwoosh_devices (seq INTEGER PRIMARY KEY, application TEXT NOT NULL, "
     "hwid TEXT NOT NULL, device_type INTEGER, push_token TEXT, unsubscribed INTEGER NOT NULL, user_id TEXT, "
     "language TEXT, timezone BLOB, app_version TEXT, device_model TEXT, os_version TEXT, email TEXT, "
-    "badge NUMERIC NOT NULL, web_push BLOB, extra BLOB, tags BLOB NOT NULL)",
+    "badge NOT NULL, web_push BLOB, extra BLOB, tags BLOB NOT NULL)",
     "CREATE UNIQUE INDEX IF NOT EXISTS pushwoosh_devices_key ON pushwoosh_devices (hwid, application)",
     *(
         f"CREATE INDEX IF NOT EXISTS pushwoosh_devices_{column} ON pushwoosh_devices ({column})"
@@ -288,9 +289,6 @@ class DeviceTable:
             if len(rows) < size:
                 return
             before, size = rows[-1][0], CHUNK
-
-    def count(self, table: str) -> int:
-        return int(self.store.read(f"SELECT count(*) FROM {table}")[0][0])
 
     # -- writing ---------------------------------------------------------------------------------
     def write(

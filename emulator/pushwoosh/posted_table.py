@@ -66,8 +66,6 @@ CHUNK = 1000  # rows read at a time when a filter is tested after reading
 
 # (name, subject, application, at, stored_at, attributes as JSON bytes)
 Row = tuple[str, str, str, float, float, bytes]
-# (subject, name, application, at): one history entry
-Triggered = tuple[str, str, str, float]
 
 
 def posted_row(name: str, subject: str, application: str, at: float, stored_at: float, attributes: Any) -> Row:
@@ -212,10 +210,6 @@ class PostedTable:
             if len(rows) < chunk:
                 return
             after = rows[-1][0]
-
-    def history(self) -> list[Triggered]:
-        """Every history entry (subject, name, application, latest time): what a starting process loads."""
-        return self.store.read("SELECT subject, name, application, at FROM pushwoosh_history")
 
     def histories(self, subjects: Collection[str]) -> dict[str, list[tuple[str, str, float]]]:
         """The history entries (name, application, latest time) of each subject: what a scan of devices

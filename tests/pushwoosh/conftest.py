@@ -57,4 +57,4 @@ def register(client: FlaskClient, hwid: str, device_type: int = 3, **extra: Any)
 
 def triggered(backend: PushwooshBackend, subject: str, event: str) -> bool:
     """Whether the history segments read has `event` for `subject` ("user:ID", or "device:HWID")."""
-    return any(s == subject and name == event for s, name, _app, _at in backend.posted.history())
+    return any(name == event for name, _app, _at in backend.posted.histories([subject]).get(subject, ()))
