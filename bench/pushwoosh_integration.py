@@ -84,7 +84,7 @@ def integration_throughput(runs: int, seconds: int, durable: bool = False) -> di
 
 
 def register_script(folder: Path) -> Path:
-    """registerDevice with 10 tags and a user, a new hwid per request (wrk thread number and a counter)."""
+    """registerDevice with 5 tags and a user, a new hwid per request (wrk thread number and a counter)."""
     tags = json.dumps({"Country": "BR", "Level": 7, "City": "City 7", "Plan": "gold", "Age": 30})
     path = folder / "register.lua"
     path.write_text(f"""

@@ -38,31 +38,10 @@ with ServerThread(Sink(keep_bodies=False), port=int(sys.argv[1]), threads=8):
 def traffic(url: str, seconds: int, processes: int) -> dict[str, Any]:
     """One bounded `swoosh traffic` run; its JSON summary."""
     command = [
-        sys.executable,
-        "-c",
-        "from swoosh.cli import main; main()",
-        "traffic",
-        "--json",
-        "--interval",
-        "0",
-        "--target",
-        "segment",
-        "--segment-url",
-        url,
-        "--write-key",
-        "app-write-key",
-        "--mix",
-        "track=5,identify=1,page=2",
-        "--rate",
-        "1000000",
-        "--duration",
-        str(seconds),
-        "--batch-size",
-        "100",
-        "--concurrency",
-        "4",
-        "--processes",
-        str(processes),
+        sys.executable, "-c", "from swoosh.cli import main; main()", "traffic", "--json", "--interval", "0",
+        "--target", "segment", "--segment-url", url, "--write-key", "app-write-key",
+        "--mix", "track=5,identify=1,page=2", "--rate", "1000000", "--duration", str(seconds),
+        "--batch-size", "100", "--concurrency", "4", "--processes", str(processes),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
     summary = json.loads(done.stdout)

@@ -51,11 +51,8 @@ def test_refused_key_state_removes_the_key(pushwoosh: tuple[FlaskClient, Pushwoo
     client, backend = pushwoosh
     assert client.post("/_swoosh/provider-states", json={"state": "API key KEY123 is not accepted"}).status_code == 200
     assert "KEY123" not in backend.api_tokens
-    reply = client.post(
-        "/integration-segment/v1/ping",
-        headers={"Authorization": "Token KEY123", "X-PW-Appcode": "ABCDE-12345"},
-        json={},
-    )
+    reply = client.post("/integration-segment/v1/ping", headers={"Authorization": "Token KEY123",
+                                                                 "X-PW-Appcode": "ABCDE-12345"}, json={})
     assert reply.status_code == 401
 
 
@@ -136,14 +133,8 @@ JSON_VALUES = st.recursive(
     max_leaves=8,
 )
 BODIES = (
-    st.fixed_dictionaries(
-        {},
-        optional={
-            "state": JSON_VALUES | st.text(max_size=60),
-            "params": JSON_VALUES,
-            "action": JSON_VALUES | st.sampled_from(["setup", "teardown"]),
-        },
-    )
+    st.fixed_dictionaries({}, optional={"state": JSON_VALUES | st.text(max_size=60), "params": JSON_VALUES,
+                                        "action": JSON_VALUES | st.sampled_from(["setup", "teardown"])})
     | JSON_VALUES
 )
 

@@ -12,27 +12,11 @@ from swoosh.emulator.http1 import HttpError, HttpRequest, Limits, RequestReader
 
 LIMITS = Limits(request_line_bytes=256, header_bytes=1024, header_count=10, body_bytes=4096)
 
-fragments = st.sampled_from(
-    [
-        b"GET / HTTP/1.1\r\n",
-        b"POST /v1/batch HTTP/1.1\r\n",
-        b"Host: x\r\n",
-        b"Content-Length: 3\r\n",
-        b"Content-Length: -1\r\n",
-        b"Transfer-Encoding: chunked\r\n",
-        b"\r\n",
-        b"abc",
-        b"3\r\nabc\r\n",
-        b"0\r\n",
-        b"zz\r\n",
-        b"ffffffffffffffff\r\n",
-        b"X: \x00\r\n",
-        b" folded\r\n",
-        b"HTTP/1.0",
-        b"\n",
-        b"Connection: close\r\n",
-    ]
-)
+fragments = st.sampled_from([
+    b"GET / HTTP/1.1\r\n", b"POST /v1/batch HTTP/1.1\r\n", b"Host: x\r\n", b"Content-Length: 3\r\n",
+    b"Content-Length: -1\r\n", b"Transfer-Encoding: chunked\r\n", b"\r\n", b"abc", b"3\r\nabc\r\n", b"0\r\n",
+    b"zz\r\n", b"ffffffffffffffff\r\n", b"X: \x00\r\n", b" folded\r\n", b"HTTP/1.0", b"\n", b"Connection: close\r\n",
+])
 wire = st.one_of(st.binary(max_size=400), st.lists(fragments, max_size=20).map(b"".join))
 
 
@@ -64,10 +48,8 @@ def test_any_bytes_split_anywhere_give_the_same_requests_or_the_same_refusal(dat
 
 def test_a_chunked_body_is_joined_and_pipelined_requests_come_out_in_order() -> None:
     reader = RequestReader(LIMITS)
-    reader.feed(
-        b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n"
-        b"GET /b HTTP/1.0\r\n\r\n"
-    )
+    reader.feed(b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n"
+                b"GET /b HTTP/1.0\r\n\r\n")
     first, second = reader.next_request(), reader.next_request()
     assert first is not None and (first.target, first.body, first.keep_alive) == ("/a", b"abcde", True)
     assert second is not None and (second.target, second.keep_alive) == ("/b", False)

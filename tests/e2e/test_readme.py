@@ -77,7 +77,7 @@ def eventually(check: Callable[[], str], expected: str, timeout: float = 15) -> 
 
 def test_the_tour_runs_as_written(stack: tuple[Stack, dict[str, str]]) -> None:
     running, env = stack
-    exec(localised(block_with("python", 'client.identify("u1"'), running), {})
+    exec(localised(block_with("python", "client.identify(\"u1\""), running), {})
     tags = localised(block_with("bash", "/_swoosh/tags?user_id=u1"), running)
     eventually(lambda: shell(tags, env), '"searched_product":"sports shoes"')
     push = localised(block_with("bash", "createTargetedMessage"), running)

@@ -113,15 +113,8 @@ def test_usage_errors_exit_2(results: Path, tmp_path: Path) -> None:
     code, output = run("verify", "--provider", "nobody", "--url", "http://127.0.0.1:9")
     assert code == 2 and "no pact" in output
     code, output = run(
-        "verify",
-        "--provider",
-        INTEGRATION_API,
-        "--url",
-        "http://127.0.0.1:9",
-        "--pact-dir",
-        str(tmp_path),
-        "--broker-url",
-        "http://127.0.0.1:9",
+        "verify", "--provider", INTEGRATION_API, "--url", "http://127.0.0.1:9", "--pact-dir", str(tmp_path),
+        "--broker-url", "http://127.0.0.1:9",
     )
     assert code == 2 and "not both" in output
     for url in ("http://[::1", "http://127.0.0.1:99999", "127.0.0.1:8080", "http://"):

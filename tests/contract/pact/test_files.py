@@ -34,10 +34,9 @@ def test_a_changed_interaction_is_reported_by_name(generated_pacts: Path, tmp_pa
     pact["metadata"]["pactRust"] = {"ffi": "9.9.9"}  # a library version bump alone is not drift
     path.write_text(json.dumps(pact))
     problems = pact_differences(edited, generated_pacts)
-    first, last = (
-        pact["interactions"][0]["description"],
-        json.loads((generated_pacts / path.name).read_text())["interactions"][-1]["description"],
-    )
+    first, last = pact["interactions"][0]["description"], json.loads(
+        (generated_pacts / path.name).read_text()
+    )["interactions"][-1]["description"]
     assert f"{path.name}: interaction {first!r} changed (response)" in problems
     assert f"{path.name}: new interaction {last!r}" in problems
     assert len(problems) == 2

@@ -60,17 +60,8 @@ def test_recipe_consumer_pact_verified_against_the_fake_pushwoosh(
 
     result = CliRunner().invoke(
         contracts,
-        [
-            "verify",
-            "--provider",
-            "pushwoosh-integration-api",
-            "--url",
-            pushwoosh_url,
-            "--pact-dir",
-            str(tmp_path / "pacts"),
-            "--provider-version",
-            "fake",
-        ],
+        ["verify", "--provider", "pushwoosh-integration-api", "--url", pushwoosh_url,
+         "--pact-dir", str(tmp_path / "pacts"), "--provider-version", "fake"],
     )
     assert result.exit_code == 0, result.output
     assert "loyalty-service" in result.output
@@ -122,17 +113,8 @@ def test_recipe_own_message_event_provider_verified(broken: bool, tmp_path: Path
     with ServerThread(create_team_provider(broken), threads=2) as server:
         result = CliRunner().invoke(
             contracts,
-            [
-                "verify",
-                "--provider",
-                "pushwoosh-message-events",
-                "--url",
-                f"{server.url}/pact/messages",
-                "--state-url",
-                f"{server.url}/pact/states",
-                "--results",
-                str(tmp_path / "results.jsonl"),
-            ],
+            ["verify", "--provider", "pushwoosh-message-events", "--url", f"{server.url}/pact/messages",
+             "--state-url", f"{server.url}/pact/states", "--results", str(tmp_path / "results.jsonl")],
         )
     if broken:
         assert result.exit_code == 1

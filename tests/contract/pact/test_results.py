@@ -26,16 +26,8 @@ def test_records_round_trip_and_the_newest_line_wins(tmp_path: Path) -> None:
     record(result(True, "1.0", "2026-11-23T08:00:00+00:00"), path)  # same second: the later line is newer
     records, problems = load(path)
     assert problems == [] and [r.passed for r in records] == [False, True]
-    assert records[0] == Record(
-        PACT.provider,
-        "1.0",
-        "swoosh-bridge",
-        "swoosh-bridge-p.json",
-        "a" * 64,
-        False,
-        "2026-11-23T08:00:00+00:00",
-        "http://127.0.0.1:1",
-    )
+    assert records[0] == Record(PACT.provider, "1.0", "swoosh-bridge", "swoosh-bridge-p.json", "a" * 64, False,
+                                "2026-11-23T08:00:00+00:00", "http://127.0.0.1:1")
     [row] = can_i_deploy([PACT], records, "1.0")
     assert row.ok and row.status == "verified"
     [row] = can_i_deploy([PACT], records, None)  # the latest recorded version by default
