@@ -172,6 +172,17 @@ class DeviceTable:
         rows = self.store.read(f"{USER_SELECT} WHERE user_id = ?", (user_id,))
         return _user(rows[0]) if rows else None
 
+    def known_users(self, user_ids: Sequence[str]) -> set[str]:
+        """Which of these users exist."""
+        known: set[str] = set()
+        for start in range(0, len(user_ids), CHUNK):
+            part = user_ids[start : start + CHUNK]
+            marks = ", ".join("?" for _ in part)
+            known.update(
+                u for (u,) in self.store.read(f"SELECT user_id FROM pushwoosh_users WHERE user_id IN ({marks})", part)
+            )
+        return known
+
     def devices_of(self, user_id: str, app: str | None = None) -> list[DeviceKey]:
         """The devices linked to a user (of one application, or of all), in registration order."""
         scope, params = ("", (user_id,)) if app is None else (" AND application = ?", (user_id, app))

@@ -142,3 +142,17 @@ def test_delete_tag_removes_the_value_from_every_device_and_user(backend: Pushwo
     assert [d.tags for d in backend.scan_devices()] == [{"Plain": "x"}] * 3
     user = backend.find_user("ann")
     assert user is not None and user.tags == {}
+
+
+def test_users_and_devices_created_in_one_request_keep_the_order_they_came_in(backend: PushwooshBackend) -> None:
+    names = ["zed", "amy", "kim", "bob", "lou", "eve"]
+    events = [("Opened", name, None, 1_700_000_000.0, {}) for name in names]
+    backend.post_events(APP, events, auto_create=True)
+    assert [u["user_id"] for u in backend.query("users", {}, None)] == names
+    state = backend.export_state()
+    state["devices"] = [
+        {"hwid": f"h-{name}", "application": APP, "device_type": 3, "user_id": name} for name in reversed(names)
+    ]
+    backend.import_state(state)
+    assert [d["hwid"] for d in backend.query("devices", {}, None)] == [f"h-{name}" for name in reversed(names)]
+    assert [u["user_id"] for u in backend.export_state()["users"]] == names

@@ -60,6 +60,7 @@ class Events(BackendState):
         ]
         self.posted.write(rows, self.config.max_posted_events)
         with self.lock:
+            self.ensure_users(user_id for _event, user_id, *_rest in events if user_id is not None)
             for event, user_id, hwid, _at, _attributes in events:
                 if event not in self.event_registry:
                     self.event_registry[event] = {
@@ -69,9 +70,8 @@ class Events(BackendState):
                         "attributes": [],
                     }
                     self.changes.configuration()
-                if user_id is not None:
-                    self.user(user_id)
-                    device = None if hwid is None else self.find_device(app_code, hwid)
+                if user_id is not None and hwid is not None:
+                    device = self.find_device(app_code, hwid)
                     if device is not None:
                         self._link_user(device, user_id)
         self.runtime.notify()
