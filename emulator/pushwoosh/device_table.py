@@ -5,8 +5,9 @@ control API shows and filters on, and its own tags as JSON; a user is a row of `
 tags and profile fields as JSON. A device's `user_id` column is the link both ways (a user's devices are
 the rows with its id, indexed). Indexed: what the device API looks up (hwid per application, push token,
 user id) and every scalar filter of the control API (application, device type and so platform, language,
-versions, model, email, badge, unsubscribed); `timezone`, `web_push`, `extra` and a user's `hwids`,
-`profile` and `tags` are compared on the rows read, newest first, so a page stops once full.
+versions, model, email, badge, unsubscribed; a text column's index holds only the rows with a value, as
+no filter matches a missing one); `timezone`, `web_push`, `extra` and a user's `hwids`, `profile` and
+`tags` are compared on the rows read, newest first, so a page stops once full.
 
 `Device` and `User` objects (model.py) are made from rows on demand and written back as rows: the backend
 (backend/base.py) keeps the ones one request reads and changes, and writes the changed ones in one
