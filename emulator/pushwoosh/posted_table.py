@@ -16,7 +16,7 @@ it (docs/decisions.md, "Pushwoosh state in the store").
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -66,8 +66,6 @@ CHUNK = 1000  # rows read at a time when a filter is tested after reading
 
 # (name, subject, application, at, stored_at, attributes as JSON bytes)
 Row = tuple[str, str, str, float, float, bytes]
-# (subject, name, application, at): one history entry
-Triggered = tuple[str, str, str, float]
 
 
 def posted_row(name: str, subject: str, application: str, at: float, stored_at: float, attributes: Any) -> Row:
@@ -213,9 +211,20 @@ class PostedTable:
                 return
             after = rows[-1][0]
 
-    def history(self) -> list[Triggered]:
-        """Every history entry (subject, name, application, latest time): what a starting process loads."""
-        return self.store.read("SELECT subject, name, application, at FROM pushwoosh_history")
+    def histories(self, subjects: Collection[str]) -> dict[str, list[tuple[str, str, float]]]:
+        """The history entries (name, application, latest time) of each subject: what a scan of devices
+        gives the ones it read when their events are asked about."""
+        found: dict[str, list[tuple[str, str, float]]] = {}
+        wanted = list(subjects)
+        for start in range(0, len(wanted), CHUNK):
+            part = wanted[start : start + CHUNK]
+            marks = ", ".join("?" for _ in part)
+            rows = self.store.read(
+                f"SELECT subject, name, application, at FROM pushwoosh_history WHERE subject IN ({marks})", part
+            )
+            for subject, name, application, at in rows:
+                found.setdefault(subject, []).append((name, application, at))
+        return found
 
     def count(self, name: str) -> int:
         """The posted events `STORED` now, or `EVICTED` by the cap since the last reset."""

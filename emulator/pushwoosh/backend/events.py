@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
-from swoosh.emulator.pushwoosh.model import EventHistory
 from swoosh.emulator.pushwoosh.posted_table import posted_row
 from swoosh.emulator.wire import shown
 
@@ -45,14 +44,14 @@ class Events(BackendState):
 
         Every event is checked before any is recorded, so a bad one records nothing. The rows are written
         between two holds of the backend's lock, so other requests are served while SQLite writes (the
-        store orders its writers); the heap (users, links, histories) changes only once they are stored.
+        store orders its writers); users and links change only once they are stored (their histories are rows
+        of the same transaction).
         """
         with self.lock:
-            devices = self.devices[app_code]
             for event, user_id, hwid, _at, _attributes in events:
                 if event not in self.event_registry and not auto_create:
                     raise PushwooshError(210, f"Event {shown(event)} not found")
-                if user_id is None and (hwid is None or hwid not in devices):
+                if user_id is None and (hwid is None or self.find_device(app_code, hwid) is None):
                     raise PushwooshError(210, "Device not found")
             stored_at = self.runtime.clock.time()
         rows = [
@@ -61,8 +60,8 @@ class Events(BackendState):
         ]
         self.posted.write(rows, self.config.max_posted_events)
         with self.lock:
-            devices = self.devices.get(app_code, {})
-            for event, user_id, hwid, at, _attributes in events:
+            self.ensure_users(user_id for _event, user_id, *_rest in events if user_id is not None)
+            for event, user_id, hwid, _at, _attributes in events:
                 if event not in self.event_registry:
                     self.event_registry[event] = {
                         "id": len(self.event_registry) + 1,
@@ -71,17 +70,10 @@ class Events(BackendState):
                         "attributes": [],
                     }
                     self.changes.configuration()
-                history: EventHistory | None
-                if user_id is not None:
-                    user = self.user(user_id)
-                    if hwid is not None and hwid in devices:
-                        self._link_user(devices[hwid], user_id)
-                    history = user.events
-                else:
-                    device = devices.get(hwid)  # type: ignore[arg-type]  # checked above: a device's hwid
-                    history = None if device is None else device.events  # None: deleted since the check
-                if history is not None:
-                    history.add(event, at, app_code)
+                if user_id is not None and hwid is not None:
+                    device = self.find_device(app_code, hwid)
+                    if device is not None:
+                        self._link_user(device, user_id)
         self.runtime.notify()
 
     def post_event_request(self, request: Mapping[str, Any]) -> None:
