@@ -8,12 +8,15 @@
     python bench/pushwoosh_integration.py --cpu 1000           # in-process: CPU µs per 100-event post-events
     python bench/pushwoosh_integration.py --worker-cost 1000   # in-process: the same, one process vs worker + primary
     python bench/pushwoosh_integration.py --index-cost 1000    # SQLite alone: what each events index costs
+    python bench/pushwoosh_integration.py --devices-only --devices 1000000  # devices alone: RSS, send, queries
+    python bench/pushwoosh_integration.py --register --runs 3 --seconds 8   # registerDevice req/s over HTTP
 
 1. `POST /integration-segment/v1/post-events` with 100 events per request against `swoosh up --only
    pushwoosh` (wrk, 16 connections; target >= 1,000 requests/s).
 2. In one process: 100,000 devices with 10 tags each (RSS; target < 500 MB), then createMessage to a
    segment matching all of them (`conditions`), timed from the call to every delivery, inbox entry and
-   message event recorded (median of runs; target < 2 s).
+   message event recorded (median of runs; target < 2 s); then filtered control-API queries of the
+   devices and users (rows of the store since issue 18) and the RSS once the sends' records are dropped.
 """
 
 from __future__ import annotations
@@ -107,6 +110,56 @@ def integration_throughput(runs: int, seconds: int, durable: bool = False, worke
             stop(process)
 
 
+def register_script(folder: Path) -> Path:
+    """registerDevice with 5 tags and a user, a new hwid per request (wrk thread number and a counter)."""
+    tags = json.dumps({"Country": "BR", "Level": 7, "City": "City 7", "Plan": "gold", "Age": 30})
+    path = folder / "register.lua"
+    path.write_text(f"""
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local counter = 0
+function request()
+  counter = counter + 1
+  local hwid = "hw-" .. tid .. "-" .. counter
+  local body = '{{"request": {{"application": "{APP}", "hwid": "' .. hwid .. '", "device_type": 3, '
+    .. '"push_token": "tok-' .. hwid .. '", "userId": "u-' .. hwid .. '", "tags": {tags}}}}}'
+  return wrk.format(nil, nil, nil, body)
+end
+""")
+    return path
+
+
+def register_throughput(runs: int, seconds: int, durable: bool) -> dict[str, object]:
+    """registerDevice req/s through `swoosh up --only pushwoosh` (wrk, 16 connections, every hwid new), and
+    the service's RSS after the runs; `durable`: with --data-dir."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = register_script(Path(tmp))
+        port = free_port()
+        data_dir = ["--data-dir", str(Path(tmp) / "data")] if durable else []
+        process = swoosh_up(["--only", "pushwoosh", "--port", f"pushwoosh={port}", *data_dir])
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}/_swoosh/health")
+            url = f"http://127.0.0.1:{port}/json/1.3/registerDevice"
+            results = [run_wrk(url, script, seconds, 16) for _ in range(runs)]
+            rates = [round(r[0]) for r in results]
+            devices = httpx.get(f"http://127.0.0.1:{port}/_swoosh/devices", params={"limit": 1}).json()
+            return {
+                "data_dir": durable,
+                "rates": rates,
+                "median_rps": statistics.median(rates),
+                "devices_registered": sum(r[1] for r in results),
+                "listed": bool(devices["items"]),
+                "rss_mb": round(rss_mb(process.pid), 1),
+            }
+        finally:
+            stop(process)
+
+
 def big_send(devices: int, runs: int) -> dict[str, object]:
     gc.collect()
     before = rss_mb(os.getpid())
@@ -170,13 +223,39 @@ def big_send(devices: int, runs: int) -> dict[str, object]:
         )
         timings.append(time.perf_counter() - start)
         assert reply["Messages"] and len(backend.deliveries) == devices
+    backend.deliveries.clear()  # what the sends observed is the run's, not the devices'
+    backend.lifecycle.clear()
+    backend.inboxes.clear()
+    gc.collect()
+    after_sends_rss = rss_mb(os.getpid()) - before
+    queries = {  # the control API's /_swoosh/devices and /_swoosh/users, in-process: ms, median of 5
+        "devices user_id=user-77": ("devices", {"user_id": "user-77"}, None),
+        "devices push_token=token-500": ("devices", {"push_token": "token-500"}, None),
+        "devices platform=iOS limit=100 offset=500": ("devices", {"platform": "iOS", "offset": "500"}, 100),
+        "devices badge=7 (none)": ("devices", {"badge": "7"}, None),
+        "users user_id=user-77": ("users", {"user_id": "user-77"}, None),
+        "devices limit=100": ("devices", {}, 100),
+    }
+    query_ms = {}
+    for name, (collection, filters, limit) in queries.items():
+        samples = []
+        for _ in range(5):
+            start = time.perf_counter()
+            backend.query(collection, filters, limit)
+            samples.append((time.perf_counter() - start) * 1000)
+        query_ms[name] = round(statistics.median(samples), 2)
+    store_mb = sum(p.stat().st_size for p in backend.store.path.parent.glob("store.db*")) / 1e6  # type: ignore[attr-defined]
     backend.close()
     return {
         "devices": devices,
         "register_seconds": round(register_seconds, 1),
+        "register_per_second": round(devices / register_seconds),
         "devices_rss_mb": round(devices_rss, 1),
+        "rss_after_sends_mb": round(after_sends_rss, 1),
+        "store_file_mb": round(store_mb, 1),
         "send_seconds": [round(t, 2) for t in timings],
         "median_send_seconds": round(statistics.median(timings), 2),
+        "query_ms": query_ms,
     }
 
 
@@ -413,6 +492,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--devices-only", action="store_true", help="only the devices: register, send, queries, RSS")
+    parser.add_argument("--register", action="store_true", help="only registerDevice req/s over HTTP")
     parser.add_argument("--compare-store", action="store_true", help="only post-events, without and with --data-dir")
     parser.add_argument("--workers", type=int, default=1, help="only post-events, 1 process and N (alternating)")
     parser.add_argument("--store-cost", type=int, metavar="REQUESTS", help="only measure the store's cost in-process")
@@ -474,6 +555,17 @@ def main() -> None:
         return
     if args.store_cost:
         print(json.dumps({**store_cost(args.store_cost), "command": " ".join(["python", *sys.argv])}, indent=2))
+        return
+    if args.register:
+        result = {
+            "register": [register_throughput(args.runs, args.seconds, durable) for durable in (False, True)],
+            "command": " ".join(["python", *sys.argv]),
+        }
+        print(json.dumps(result, indent=2))
+        return
+    if args.devices_only:
+        result = {"create_message": big_send(args.devices, args.runs), "command": " ".join(["python", *sys.argv])}
+        print(json.dumps(result, indent=2))
         return
     result = {
         "post_events": integration_throughput(args.runs, args.seconds),

@@ -1,24 +1,21 @@
-"""Changes waiting for the store (emulator.store): marked while a request runs, written in one transaction.
+"""The configuration waiting for the store (emulator.store): marked changed while a request runs, put after it.
 
-A fake whose state is many small keyed things that change again and again (the fake Pushwoosh's
-devices and users) marks the key changed; at the end of the request `Changes.drain` takes the current
-value of every marked key (a deletion when the key is gone) and the configuration if it changed, and
-the owner writes that batch in one transaction. At start `latest` folds a keyed kind back (the last
-record of a key wins); `items` flattens a kind whose records are JSON arrays (the posted events earlier
-versions appended, moved into their table at start). `rewrite` replaces the whole log with the current
-state (a reset, an import, a restart's compaction). Append-only state with filters of its own (stored
-and posted events) is not logged here: it lives in a fake's indexed tables.
+The fake Pushwoosh keeps its configuration (applications, tokens, tag and event definitions, filters,
+webhooks) in the heap and marks it changed as it changes; at the end of the request `Changes.drain`
+takes the current configuration if it changed and the owner puts it in one transaction. Everything else
+the fakes keep (stored and posted events, devices, users, histories) lives in their indexed tables and
+is written inside the request. `latest` and `items` read the change logs earlier versions appended
+(keyed devices and users, posted events as JSON arrays), which a start moves into the tables once.
 
 Inactive (every mark ignored) until the owner has a store to write to: without --data-dir nothing
-accumulates. Not locked: the owner marks and drains under its own lock, so a drain sees each change
-whole, and writes the batches one at a time in the order drained (a key's later value is then never
-overwritten by an earlier one).
+accumulates. Not locked: the owner marks and drains under its own lock, and writes the batches one at
+a time in the order drained (a later configuration is then never overwritten by an earlier one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
@@ -29,16 +26,10 @@ CONFIG = "config"
 
 
 class Persisted(Protocol):
-    """What `Changes.drain` reads from the fake: current values, configuration, the whole state."""
-
-    def current(self, kind: str, key: str) -> Any | None:
-        """The record of `key` as it is now (JSON-serialisable), or None when it no longer exists."""
+    """What `Changes.drain` reads from the fake."""
 
     def configuration(self) -> Any:
-        """Everything a restart must bring back besides the records (JSON-serialisable)."""
-
-    def snapshot(self) -> dict[str, list[bytes]]:
-        """The whole state for `rewrite`: `keyed` records per keyed kind."""
+        """Everything a restart must bring back besides the fake's tables (JSON-serialisable)."""
 
 
 def keyed(key: str, value: Any | None) -> bytes:
@@ -65,62 +56,42 @@ def items(records: Iterable[bytes]) -> list[Any]:
 
 @dataclass(frozen=True)
 class Batch:
-    """One commit: records to append per kind, values to put, kinds cleared first."""
+    """One commit: the configuration as it was drained (None: unchanged), and the values noted with it."""
 
-    appends: dict[str, list[bytes]]
-    puts: dict[str, Any]
-    cleared: tuple[str, ...] = ()
+    configuration: Any | None
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def write(self, store: Store) -> None:
-        store.write(self.appends, self.puts, self.cleared)
+        puts = {**({CONFIG: self.configuration} if self.configuration is not None else {}), **self.notes}
+        store.write({}, puts)
 
 
 class Changes:
-    """Keys marked changed per kind, whether the configuration changed, whether the whole log is to be
-    rewritten."""
+    """Whether the configuration changed since the last drain, and the values to commit with it."""
 
     def __init__(self) -> None:
         self.active = False
-        self.marked: dict[str, set[str]] = {}
         self.config_changed = False
-        self.rewriting = False
         self.notes: dict[str, Any] = {}
-
-    def mark(self, kind: str, key: str) -> None:
-        if self.active:
-            self.marked.setdefault(kind, set()).add(key)
 
     def configuration(self) -> None:
         self.config_changed = self.active
 
     def note(self, key: str, value: Any) -> None:
-        """Put `value` under `key` in the next batch: committed together with the changes marked before it."""
+        """Put `value` under `key` in the next batch: committed together with the configuration drained then."""
         if self.active:
             self.notes[key] = value
 
-    def rewrite(self) -> None:
-        """The next batch replaces the whole log with the current state."""
-        self.rewriting = self.active
-
     def pending(self) -> bool:
-        return bool(self.marked or self.config_changed or self.rewriting or self.notes)
+        return self.config_changed or bool(self.notes)
 
     def drain(self, owner: Persisted) -> Batch | None:
-        """What changed, serialised now (under the owner's lock), the marks dropped; None when nothing did."""
+        """The configuration (if changed) and the notes, serialised now (under the owner's lock), the marks
+        dropped; None when neither changed."""
         if not self.pending():
             return None
-        puts = {CONFIG: owner.configuration()} if self.rewriting or self.config_changed else {}
-        puts.update(self.notes)
-        copied = orjson.loads(orjson.dumps(puts)) if puts else {}  # the owner may change them while they are written
-        if self.rewriting:
-            records = owner.snapshot()
-            batch = Batch(records, copied, tuple(records))
-        else:
-            appends = {
-                kind: [keyed(k, owner.current(kind, k)) for k in sorted(keys)] for kind, keys in self.marked.items()
-            }
-            batch = Batch(appends, copied)
-        self.marked.clear()
-        self.notes.clear()
-        self.config_changed = self.rewriting = False
-        return batch
+        configuration = owner.configuration() if self.config_changed else None
+        copied = orjson.loads(orjson.dumps({"c": configuration, "n": self.notes}))  # the owner may change them
+        self.config_changed = False
+        self.notes = {}
+        return Batch(copied["c"], copied["n"])

@@ -24,9 +24,7 @@ STORED_SECRET_FIELDS = frozenset({"writeKey", "auth", "vapid_private_key"})
 # Importing the export into the same stack keeps the credential of the webhook or destination with the same
 # URL (the pytest plugin restores its baseline that way).
 EXPORTED_SECRET_FIELDS = STORED_SECRET_FIELDS | {"token", "secret"}
-_SECRET_FIELD = re.compile(
-    r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE
-)
+_SECRET_FIELD = re.compile(r'("(?:' + "|".join(SECRET_FIELDS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|$)', re.IGNORECASE)
 # Paths that carry a credential: analytics.js fetches its settings from /v1/projects/<write key>/settings.
 _SECRET_PATH = re.compile(r"(/projects/)[^/]+", re.IGNORECASE)
 _SECRET_QUERY_NAMES = frozenset(name.lower() for name in SECRET_FIELDS)

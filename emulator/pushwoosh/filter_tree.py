@@ -240,16 +240,26 @@ class Disjunction(Filter):
         return " + ".join(f"({part})" if isinstance(part, Disjunction) else str(part) for part in self.parts)
 
 
-def _tag_conditions(segment: Filter) -> Iterator[TagCondition]:
+def _conditions(segment: Filter) -> Iterator[Filter]:
+    """The conditions a filter combines (its leaves)."""
     pending = [segment]
     while pending:
         node = pending.pop()
-        if isinstance(node, TagCondition):
-            yield node
-        elif isinstance(node, Conjunction):
+        if isinstance(node, Conjunction):
             pending.extend([node.first, *(operand for _, operand in node.rest)])
         elif isinstance(node, Disjunction):
             pending.extend(node.parts)
+        else:
+            yield node
+
+
+def _tag_conditions(segment: Filter) -> Iterator[TagCondition]:
+    return (node for node in _conditions(segment) if isinstance(node, TagCondition))
+
+
+def uses_events(segment: Filter) -> bool:
+    """Whether matching asks for the devices' event histories (an `E(...)` condition)."""
+    return any(isinstance(node, EventCondition) for node in _conditions(segment))
 
 
 def check_types(segment: Filter, type_of: Callable[[str, str | None], TagType | None], now: float) -> None:

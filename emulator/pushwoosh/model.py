@@ -1,7 +1,8 @@
-"""The fake Pushwoosh's records: applications, devices, users, messages, deliveries (posted events: posted_table.py).
+"""The fake Pushwoosh's records: applications, devices, users, messages, deliveries.
 
-Compact `__slots__` classes: the targets are 100,000 devices with 10 tags each in well under 500 MB
-and a 100,000-device send in under 2 s, so devices evaluate segment filters directly (they are the
+Devices and users are rows of the store (device_table.py), made into these objects as a request or a
+scan reads them; posted events are rows only (posted_table.py). Compact `__slots__` classes, since a
+send reads every device of its application: devices evaluate segment filters directly (they are the
 `filter_tree.Facts` the filters see).
 """
 
@@ -87,17 +88,18 @@ class EventHistory:
 
 
 class User:
-    __slots__ = ("events", "hwids", "profile", "tags", "user_id")
+    """A user; its devices are those whose `user` it is (their rows link to it: device_table.py)."""
+
+    __slots__ = ("events", "profile", "tags", "user_id")
 
     def __init__(self, user_id: str) -> None:
         self.user_id = user_id
-        self.hwids: set[str] = set()
         self.tags: dict[str, Any] = {}
         self.profile: dict[str, Any] = {}
         self.events = EventHistory()
 
-    def describe(self) -> dict[str, Any]:
-        return {"user_id": self.user_id, "hwids": sorted(self.hwids), "profile": self.profile}
+    def describe(self, hwids: list[str]) -> dict[str, Any]:
+        return {"user_id": self.user_id, "hwids": hwids, "profile": self.profile}
 
 
 class Device:

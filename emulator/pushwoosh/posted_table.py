@@ -12,8 +12,9 @@ application, the latest time the event was posted (`pushwoosh_history`). "Trigge
 nothing more, so the history is bounded by those triples, not by the events, and the cap does not touch
 it (docs/decisions.md, "Pushwoosh state in the store").
 
-With worker processes (`swoosh up --workers N`) a transaction's rows also carry what the heap must learn
-of them (user, device, name, application, time per event) into `pushwoosh_follow`, as one JSON row per
+With worker processes (`swoosh up --workers N`) a transaction's rows also carry what the primary must
+learn of them (user, device, name, application per event: users made, links, auto-created definitions)
+into `pushwoosh_follow`, as one JSON row per
 transaction (a row per event cost a third more per request): the primary applies those in order and
 exactly once (pushwoosh/shared_backend.py). It is its own table, which neither the cap nor a reset's
 replace touches: an acknowledged event's effects are applied even when the cap already evicted its row.
@@ -22,7 +23,7 @@ replace touches: an acknowledged event's effects are applied even when the cap a
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -72,13 +73,10 @@ COUNT_ADD = (
 )
 CHUNK = 1000  # rows read at a time when a filter is tested after reading
 
-
 # (name, subject, application, at, stored_at, attributes as JSON bytes)
 Row = tuple[str, str, str, float, float, bytes]
-# (user_id, hwid, name, application, at): what the heap learns of one posted event (worker mode)
-Effect = tuple[str | None, str | None, str, str, float]
-# (subject, name, application, at): one history entry
-Triggered = tuple[str, str, str, float]
+# (user_id, hwid, name, application): what the primary learns of one posted event (worker mode)
+Effect = tuple[str | None, str | None, str, str]
 
 
 def posted_row(name: str, subject: str, application: str, at: float, stored_at: float, attributes: Any) -> Row:
@@ -228,9 +226,20 @@ class PostedTable:
                 return
             after = rows[-1][0]
 
-    def history(self) -> list[Triggered]:
-        """Every history entry (subject, name, application, latest time): what a starting process loads."""
-        return self.store.read("SELECT subject, name, application, at FROM pushwoosh_history")
+    def histories(self, subjects: Collection[str]) -> dict[str, list[tuple[str, str, float]]]:
+        """The history entries (name, application, latest time) of each subject: what a scan of devices
+        gives the ones it read when their events are asked about."""
+        found: dict[str, list[tuple[str, str, float]]] = {}
+        wanted = list(subjects)
+        for start in range(0, len(wanted), CHUNK):
+            part = wanted[start : start + CHUNK]
+            marks = ", ".join("?" for _ in part)
+            rows = self.store.read(
+                f"SELECT subject, name, application, at FROM pushwoosh_history WHERE subject IN ({marks})", part
+            )
+            for subject, name, application, at in rows:
+                found.setdefault(subject, []).append((name, application, at))
+        return found
 
     def last_effect(self) -> int:
         """The seq of the newest effect waiting in `pushwoosh_follow` (0 when there is none)."""

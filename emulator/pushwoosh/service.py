@@ -1,11 +1,12 @@
 """The fake Pushwoosh as a stack service: configured from the TOML file, durable under --data-dir.
 
-Posted events and event histories are rows of the service's store (posted_table.py): with --data-dir
-`<data dir>/pushwoosh.store.db`, without it a temporary file removed at exit. With --workers N worker
-processes record posted events into the same store (worker_role.py, shared_backend.py). With --data-dir every other
-change a request makes (devices, users and their tags, and the configuration: applications, tokens, tag
-and event definitions, filters, webhooks) is in the store before it is answered too (backend/durable.py)
-and restored at start; without it, that state is in memory only and gone at exit.
+Devices, users and their tags (device_table.py), posted events and event histories (posted_table.py) are
+rows of the service's store, written before a request is answered: with --data-dir
+`<data dir>/pushwoosh.store.db`, without it a temporary file removed at exit. With --workers N, worker
+processes record posted events into the same store (worker_role.py, shared_backend.py). With --data-dir the
+configuration (applications, tokens, tag and event definitions, filters, webhooks) is in the store before
+a request that changed it is answered too (backend/durable.py) and restored at start; without it, the
+configuration is in memory only and gone at exit.
 
 [pushwoosh]
 strict = false

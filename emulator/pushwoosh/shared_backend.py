@@ -1,15 +1,16 @@
 """The fake Pushwoosh's backend when several processes write one store (`swoosh up --workers N`).
 
-Posted events are rows of the store (posted_table.py) that any process may write; what they change in
-the heap (auto-created event definitions, a user's link to a known device, the event histories segments
-read) exists only in the primary. So every process writes, with a request's rows and in the same
-transaction, each event's *effect* (user, device, name, application, time) to `pushwoosh_follow`, and
-the primary's `follow` applies the effects once each, in seq order, whichever process stored them (the
-one path: the primary's own post-events apply nothing directly either). The primary follows every
-FOLLOW_SECONDS (emulator.workers) and before each request it serves, so whatever any process
-acknowledged is in the heap before the primary answers anything that reads it (read-your-writes across
-processes). A worker decides only what the published configuration lets it decide exactly
-(pushwoosh/worker_role.py); docs/decisions.md, "Worker processes on one port", has the reasons.
+Posted events and their history entries are rows of the store (posted_table.py) that any process may
+write; what they change besides (auto-created event definitions, the users they name, a user's link to
+a known device) is made by the primary alone, which holds the definitions and orders device and user
+writes under its lock. So every process writes, with a request's rows and in the same transaction, each
+event's *effect* (user, device, name, application) to `pushwoosh_follow`, and the primary's `follow`
+applies the effects once each, in seq order, whichever process stored them (the one path: the
+primary's own post-events apply nothing directly either). The primary follows every FOLLOW_SECONDS
+(emulator.workers) and before each request it serves, so whatever any process acknowledged is applied
+and committed before the primary answers anything that reads it (read-your-writes across processes).
+A worker decides only what the published configuration lets it decide exactly (pushwoosh/worker_role.py);
+docs/decisions.md, "Worker processes on one port", has the reasons.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class SharedBackend(PushwooshBackend):
     ) -> None:
         super().__init__(config, runtime, store)
         self._followed = followed_mark(self)  # the first look applies what a killed run left after it
-        self._committed = self._followed  # the last effect whose heap changes are committed (with --data-dir)
+        self._committed = self._followed  # the last effect whose changes are committed (rows, and the log)
         self._forgotten = 0
         self._forgot_at = time.monotonic()
         self._forget_lock = threading.Lock()
@@ -51,8 +52,12 @@ class SharedBackend(PushwooshBackend):
     def follow(self) -> None:
         """Apply the effects any process stored since the last look, once each and in seq order, and commit
         what they changed (with --data-dir) before returning. Never call it holding the backend's lock:
-        committing takes the commit lock first (backend/durable.py)."""
-        if self.posted.last_effect() <= self._followed:
+        committing takes the commit lock first (backend/durable.py).
+
+        The early return compares with what is committed, not with what was taken: while another thread's
+        look has applied effects whose rows (users, links) are written only when its hold ends, a request
+        waits for that hold here instead of reading the rows without them."""
+        if self.posted.last_effect() <= self._committed:
             return
         with self.lock:
             while True:
@@ -103,7 +108,7 @@ class SharedBackend(PushwooshBackend):
 
 
 class NotDecidedHere(RuntimeError):
-    """A worker was handed a request that depends on the primary's heap: `worker_role.decidable` forwards
+    """A worker was handed a request only the primary may decide: `worker_role.decidable` forwards
     every such request, so this is a bug, answered loudly rather than wrongly."""
 
 
@@ -129,7 +134,6 @@ class WorkerBackend(SharedBackend):
                     code: known[code] if code in known else Application(code, name)
                     for code, name in published["applications"]
                 }
-                self.devices = {code: {} for code in self.applications}
             if "events" in published:
                 self.event_registry = {name: {"name": name} for name in published["events"]}
 
@@ -150,7 +154,7 @@ def follow_before_requests(app: Flask, backend: SharedBackend) -> None:
 
 
 def followed_mark(backend: PushwooshBackend) -> int:
-    """The last effect whose heap changes the store holds (0: none yet, or no --data-dir)."""
+    """The last effect whose changes the store holds (0: none yet, or no --data-dir)."""
     return int(backend.store.get(FOLLOWED) or 0)
 
 

@@ -4,7 +4,7 @@ the shared store; everything else (the control API, devices, tags, messages, ...
 A worker serves a post-events (`POST /integration-segment/v1/post-events`) or a device API postEvent
 (`POST /json/1.3/postEvent`, the method in any case, as the remote API matches it) only when it can
 decide it exactly from what the primary published (`decidable`); the rest of those go upstream
-unchanged: a user-less postEvent (its device must exist in the primary's heap), an event the published
+unchanged: a user-less postEvent (its device must exist: the primary orders device writes), an event the published
 definitions do not know while auto-create is off (a createEvent may have just happened), and a
 post-events item with `app_id` instead of `app_code` (the warning it records is the primary's).
 """
@@ -30,7 +30,7 @@ DEVICE_PREFIX, DEVICE_METHOD = "/json/1.3/", "postevent"
 
 def decidable(backend: WorkerBackend, environ: dict[str, Any]) -> bool:
     """Whether this worker answers the request exactly as the primary would: one of the hot routes, and
-    nothing in it that depends on the primary's heap. A body that is not what the route expects is
+    nothing in it only the primary may decide. A body that is not what the route expects is
     refused the same everywhere, so it is answered here."""
     if environ.get("REQUEST_METHOD") != "POST":
         return False

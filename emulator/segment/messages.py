@@ -152,6 +152,7 @@ class Enrichment:
 
 DEDUPE_WINDOW = timedelta(hours=24).total_seconds()
 
+
 def described(item: Any, item_type: str | None) -> dict[str, Any] | None:
     """A message as its log line names it: type, event (or page/screen name) and userId or anonymousId."""
     if not isinstance(item, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import orjson
 import pytest
@@ -150,9 +151,15 @@ def test_any_body_is_answered_without_a_server_error(
         assert isinstance(reply.json, dict)
 
 
-def test_a_fake_refusing_the_setup_is_a_400_not_a_500(pushwoosh: tuple[FlaskClient, PushwooshBackend]) -> None:
+def test_a_fake_refusing_the_setup_is_a_400_not_a_500(
+    pushwoosh: tuple[FlaskClient, PushwooshBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
     client, backend = pushwoosh
-    backend.devices.pop("ABCDE-12345")  # an inconsistent fake: registering the state's device fails inside
+
+    def inconsistent(request: dict[str, Any]) -> None:  # an inconsistent fake: registering the device fails inside
+        raise KeyError(request["application"])
+
+    monkeypatch.setattr(backend, "register_device", inconsistent)
     body = {"state": "a Push message of campaign C to user u1 was sent"}
     reply = client.post("/_swoosh/provider-states", json=body)
     assert reply.status_code == 400 and "could not be set up" in reply.json["error"]

@@ -53,3 +53,8 @@ def register(client: FlaskClient, hwid: str, device_type: int = 3, **extra: Any)
         )["status_code"]
         == 200
     )
+
+
+def triggered(backend: PushwooshBackend, subject: str, event: str) -> bool:
+    """Whether the history segments read has `event` for `subject` ("user:ID", or "device:HWID")."""
+    return any(name == event for name, _app, _at in backend.posted.histories([subject]).get(subject, ()))

@@ -14,7 +14,7 @@ from swoosh.emulator.pushwoosh.api import DEVICE_METHODS, SERVER_METHODS, reques
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from swoosh.emulator.pushwoosh.client import PushwooshClient
-from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN, call
+from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, TOKEN, call, triggered
 
 json_values = st.recursive(
     st.none()
@@ -71,13 +71,16 @@ def snapshot(backend: PushwooshBackend) -> str:
 
 
 def assert_consistent(backend: PushwooshBackend) -> None:
-    for code, devices in backend.devices.items():
-        for hwid, device in devices.items():
-            assert device.hwid == hwid and device.application == code
-            if device.user is not None:
-                assert hwid in device.user.hwids and backend.users.get(device.user.user_id) is device.user
-    for user in backend.users.values():
-        assert all(any(h in d for d in backend.devices.values()) for h in user.hwids)
+    """Every device is found by its key, its user exists and lists it; every user's devices are its own."""
+    users = {user.user_id: user for user in backend.rows.users()}
+    for device in backend.scan_devices():
+        found = backend.device(device.application, device.hwid)
+        assert (found.hwid, found.application) == (device.hwid, device.application)
+        if device.user is not None:
+            assert device.user_id in users
+            assert device.hwid in [d.hwid for d in backend.user_devices(users[device.user_id])]
+    for user in users.values():
+        assert all(d.user_id == user.user_id for d in backend.user_devices(user))
 
 
 @given(method=methods, request=requests | json_values)
@@ -201,7 +204,7 @@ def test_posted_event_log_is_bounded_but_segments_still_see_every_event() -> Non
         assert kept == ["user:u2", "user:u3", "user:u4"]
         config = client.get("/_swoosh/config").get_json()
         assert (config["max_posted_events"], config["evicted_posted_events"]) == (3, 2)
-        assert all(backend.users[f"u{n}"].events.triggered("Opened", None, None) for n in range(5))
+        assert all(triggered(backend, f"user:u{n}", "Opened") for n in range(5))
         client.post("/_swoosh/reset")
         assert client.get("/_swoosh/config").get_json()["evicted_posted_events"] == 0
     finally:

@@ -45,7 +45,7 @@ def test_pypushwoosh_commands(served: str, backend: PushwooshBackend) -> None:
         assert client.invoke(RegisterDeviceCommand(APP, hwid, 3, f"token-{hwid}"))["status_code"] == 200
     backend.define_tag("Country", 2)
     assert client.invoke(SetTagsCommand(APP, "h-br", {"Country": "BR"}))["status_code"] == 200
-    assert backend.devices[APP]["h-br"].tags == {"Country": "BR"}
+    assert backend.device(APP, "h-br").tags == {"Country": "BR"}
 
     notification = Notification()
     notification.content = "Hello"

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from swoosh.emulator.changes import keyed
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh.service import PushwooshService
 from swoosh.emulator.store import STORE_FILE, SqliteStore
@@ -124,7 +125,7 @@ def test_a_reset_and_a_deleted_user_stay_so_after_a_restart(tmp_path: Path, serv
     assert len(emptied["applications"]) == 2 and emptied["filters"]["filters"]  # configuration survives a reset
 
 
-def test_a_restart_compacts_the_store_to_one_record_per_device(
+def test_a_device_changed_again_and_again_is_one_row_and_its_last_value_survives(
     tmp_path: Path, services: list[PushwooshService]
 ) -> None:
     _, client = start(services, tmp_path)
@@ -132,11 +133,47 @@ def test_a_restart_compacts_the_store_to_one_record_per_device(
     for n in range(50):
         ok(client, "setBadge", application=APP, hwid="hw", badge=n)
     store = tmp_path / STORE_FILE.format(service="pushwoosh")
-    count = "select count(*) from records where kind = 'devices'"
-    assert sqlite3.connect(store).execute(count).fetchone()[0] >= 50  # one record per answered change
-    _, restarted = start(services, tmp_path)
-    assert sqlite3.connect(store).execute(count).fetchone()[0] == 1
+    count = "select count(*) from pushwoosh_devices"
+    assert sqlite3.connect(store).execute(count).fetchone()[0] == 1  # a row, not a record per change
+    restarted_service, restarted = start(services, tmp_path)
     assert restarted.get("/_swoosh/devices").get_json()["items"][0]["badge"] == 49
+    assert not list(restarted_service.store.load("devices"))  # the change log holds the configuration only
+
+
+def test_a_store_from_before_the_device_tables_moves_its_devices_and_users_into_them_once(
+    tmp_path: Path, services: list[PushwooshService]
+) -> None:
+    first, client = start(services, tmp_path)
+    ok(client, "addTag", tag={"name": "Plan", "type": 2})
+    services.remove(first)
+    first.close()
+    old = SqliteStore(tmp_path / STORE_FILE.format(service="pushwoosh"))  # as an earlier version left it
+    with old.transaction() as sql:
+        sql.execute("DROP TABLE pushwoosh_devices")
+        sql.execute("DROP TABLE pushwoosh_users")
+    device = {"hwid": "hw", "application": APP, "device_type": 3, "user_id": "ann", "badge": 1, "tags": {}}
+    old.append(
+        "devices",
+        [
+            keyed(f"{APP}/hw", device),
+            keyed(f"{APP}/gone", {**device, "hwid": "gone"}),
+            keyed(f"{APP}/hw", {**device, "badge": 2, "tags": {"Plan": "gold"}}),  # the last record of a key wins
+            keyed(f"{APP}/gone", None),
+        ],
+    )
+    old.append("users", [keyed("ann", {"user_id": "ann", "tags": {"Plan": "silver"}, "profile": {"city": "Oslo"}})])
+    old.close()
+    service, restarted = start(services, tmp_path)
+    devices = restarted.get("/_swoosh/devices").get_json()["items"]
+    assert [(d["hwid"], d["user_id"], d["badge"]) for d in devices] == [("hw", "ann", 2)]
+    users = restarted.get("/_swoosh/users").get_json()["items"]
+    assert [(u["user_id"], u["hwids"], u["profile"], u["tags"]) for u in users] == [
+        ("ann", ["hw"], {"city": "Oslo"}, {"Plan": "gold"})  # the device's own tag over its user's
+    ]
+    assert ok(restarted, "compileFilter", devices_filter='T("Plan", EQ, "gold")') == {"devices_count": 1}
+    assert not list(service.store.load("devices")) and not list(service.store.load("users"))
+    _, again = start(services, tmp_path)  # moved once: not added a second time
+    assert len(again.get("/_swoosh/devices").get_json()["items"]) == 1
 
 
 def test_a_store_that_refuses_the_write_means_no_acknowledgement(

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig
 from tests.captured import POST_EVENTS, POST_EVENTS_BATCHED, TRACK_USER
-from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS
+from tests.pushwoosh.conftest import APP, INTEGRATION_HEADERS, triggered
 
 
 def test_ping_with_the_nested_body(client: FlaskClient) -> None:
@@ -38,7 +38,7 @@ def test_auth_replies(client: FlaskClient, endpoint: str, headers: dict, status:
 def test_track_user_writes_tags_and_profile(client: FlaskClient, backend: PushwooshBackend) -> None:
     response = client.post("/integration-segment/v1/track-user", json=TRACK_USER, headers=INTEGRATION_HEADERS)
     assert response.status_code == 200 and response.get_data() == b""
-    user = backend.users["u1"]
+    user = backend.find_user("u1")
     assert backend.user_tag_values(user) == {"name": "Ann", "searched_product": "sports shoes"}
     assert user.profile["email"] == "a@x.io" and user.profile["current_location"]["latitude"] == 40.2964197
     assert backend.tag_registry["searched_product"].type == 2
@@ -59,7 +59,7 @@ def test_track_user_with_a_device(client: FlaskClient, backend: PushwooshBackend
             "attributes": {"plan": 3},
         },
     )
-    device = backend.devices[APP]["dev-1"]
+    device = backend.device(APP, "dev-1")
     assert (device.device_type, device.push_token, device.user_id, device.os_version) == (1, "apns-token", "u1", "17.1")
     assert backend.tag_registry["plan"].type == 1
 
@@ -77,7 +77,7 @@ def test_track_user_understands_only_ios_android_and_web(
         profile["device_platform"] = platform
     reply = client.post("/integration-segment/v1/track-user", headers=INTEGRATION_HEADERS, json=profile)
     assert reply.status_code == 200, reply.get_json()
-    device = backend.devices[APP]["dev-1"]
+    device = backend.device(APP, "dev-1")
     assert device.device_type == device_type
     backend.create_messages({"application": APP, "notifications": [{"content": "hi", "devices": ["dev-1"]}]})
     assert ("dev-1" in backend.inboxes) is (device_type is not None)
@@ -92,7 +92,7 @@ def test_post_events_single_and_batched_shapes(client: FlaskClient, backend: Pus
     assert posted[0]["attributes"] == {"plan": "gold"}
     recorded = backend.query("events", {}, None)[0]
     assert recorded["stored_at"] >= recorded["timestamp"]  # storage time, for ingest-to-storage latency
-    assert backend.users["u1"].events.triggered("SubscribedToOffers", None, None)
+    assert triggered(backend, "user:u1", "SubscribedToOffers")
     assert [w["kind"] for w in backend.warnings] == ["app_id", "app_id"]
 
 
@@ -134,7 +134,11 @@ def test_delete_user_removes_everything(client: FlaskClient, backend: PushwooshB
         "/integration-segment/v1/delete-user", json={"external_id": "u1"}, headers=INTEGRATION_HEADERS
     )
     assert response.status_code == 200
-    assert "u1" not in backend.users and "d1" not in backend.devices[APP] and not backend.query("events", {}, None)
+    assert (
+        backend.find_user("u1") is None
+        and backend.find_device(APP, "d1") is None
+        and not backend.query("events", {}, None)
+    )
     missing = client.post("/integration-segment/v1/delete-user", json={}, headers=INTEGRATION_HEADERS)
     assert missing.status_code == 400
 
@@ -166,7 +170,7 @@ def test_track_user_takes_the_explicit_nulls_and_partial_location_the_destinatio
     }
     response = client.post("/integration-segment/v1/track-user", json=body, headers=INTEGRATION_HEADERS)
     assert response.status_code == 200, response.get_json()
-    assert backend.users["u-null"].profile == {"current_location": {"latitude": 30.1}}
+    assert backend.find_user("u-null").profile == {"current_location": {"latitude": 30.1}}
     nulled = {**body, "current_location": None}
     assert (
         client.post("/integration-segment/v1/track-user", json=nulled, headers=INTEGRATION_HEADERS).status_code == 200

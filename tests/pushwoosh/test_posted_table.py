@@ -74,7 +74,7 @@ def test_events_beyond_the_cap_are_evicted_oldest_first_and_counted(requests: li
         assert table.count("evicted") == len(posted) - len(kept)
         assert table.count("stored") == len(kept)
         # the history is not capped: every subject keeps the latest time of each name it posted
-        assert {name for _s, name, _a, _at in table.history()} == set(posted)
+        assert {name for name, _a, _at in table.histories(["user:u"]).get("user:u", ())} == set(posted)
     finally:
         store.close()
 
@@ -140,7 +140,11 @@ def test_a_second_backend_on_the_same_store_sees_the_events_counts_and_histories
         second.post_events(APP, [("E5", "bob", None, 1_700_000_100.0, {})], auto_create=True)
         assert [e["name"] for e in first.query("events", {}, None)] == ["E3", "E4", "E5"]
         assert first.config_view()["evicted_posted_events"] == 3
-        assert sorted(first.posted.history()) == sorted(second.posted.history())
+        subjects = ["user:alice", "user:bob"]
+        assert first.posted.histories(subjects) == second.posted.histories(subjects)
+        assert sorted(name for name, _a, _at in second.posted.histories(subjects)["user:alice"]) == [
+            f"E{n}" for n in range(5)
+        ]
     finally:
         for backend, store in ((first, first_store), (second, second_store)):
             backend.close()

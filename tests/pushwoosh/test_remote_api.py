@@ -28,13 +28,13 @@ def test_malformed_bodies_are_http_400_json(client: FlaskClient, body: bytes) ->
 
 def test_device_lifecycle(client: FlaskClient, backend: PushwooshBackend) -> None:
     register(client, "h1", userId="u1", language="de", timezone=3600)
-    device = backend.devices[APP]["h1"]
+    device = backend.device(APP, "h1")
     assert (device.push_token, device.user_id, device.language, device.timezone) == ("tok-h1", "u1", "de", 3600)
     assert call(client, "unregisterDevice", application=APP, hwid="h1")["status_code"] == 200
-    assert backend.devices[APP]["h1"].push_token is None
+    assert backend.device(APP, "h1").push_token is None
     assert call(client, "setBadge", application=APP, hwid="h1", badge=3)["status_code"] == 200
     assert call(client, "deleteDevice", application=APP, hwid="h1")["status_code"] == 200
-    assert "h1" not in backend.devices[APP]
+    assert backend.find_device(APP, "h1") is None
     assert call(client, "deleteDevice", application=APP, hwid="h1")["status_message"] == "Device not found"
 
 
@@ -50,7 +50,7 @@ def test_an_unregistered_device_gets_no_push_until_it_registers_a_token_again(
         ("Push Delivered", "h2"),
         ("Push Sent", "h2"),
     ]
-    assert "h1" not in backend.inboxes and "h1" in backend.devices[APP]  # still there, still counted
+    assert "h1" not in backend.inboxes and backend.find_device(APP, "h1") is not None  # still there, still counted
     register(client, "h1")  # a new token: subscribed again
     call(client, "createMessage", auth=TOKEN, application=APP, notifications=[{"content": "two", "devices": ["h1"]}])
     assert [item["content"] for item in backend.inboxes["h1"]] == ["two"]
@@ -172,9 +172,9 @@ def test_events_users_and_email(client: FlaskClient, backend: PushwooshBackend) 
         call(client, "registerUser", application=APP, userId="u1", hwid="h1", tz_offset=0, device_type=3)["status_code"]
         == 200
     )
-    assert backend.devices[APP]["h1"].user_id == "u1"
+    assert backend.device(APP, "h1").user_id == "u1"
     assert call(client, "registerEmail", application=APP, email="ann@example.com")["status_code"] == 200
-    assert backend.devices[APP]["ann@example.com"].device_type == 14
+    assert backend.device(APP, "ann@example.com").device_type == 14
     assert call(client, "registerEmail", application=APP, email="nope")["status_code"] == 210
     assert call(client, "deleteEmail", application=APP, email="ann@example.com")["status_code"] == 200
     assert call(client, "createEvent", auth=TOKEN, name="x" * 33)["status_code"] == 210

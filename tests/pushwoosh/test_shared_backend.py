@@ -5,6 +5,7 @@ only what the published configuration lets it decide exactly."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,24 @@ import pytest
 
 from swoosh.emulator.options import StackOptions
 from swoosh.emulator.pushwoosh import shared_backend
-from swoosh.emulator.pushwoosh.backend import PushwooshConfig, PushwooshError
+from swoosh.emulator.pushwoosh.backend import PushwooshBackend, PushwooshConfig, PushwooshError
 from swoosh.emulator.pushwoosh.service import PushwooshService
 from swoosh.emulator.pushwoosh.shared_backend import NotDecidedHere, SharedBackend, WorkerBackend, catch_up
 from swoosh.emulator.pushwoosh.worker_role import decidable
 from swoosh.emulator.store import STORE_FILE, SqliteStore
-from tests.pushwoosh.conftest import APP
+from tests.pushwoosh.conftest import APP, triggered
 
 OTHER_APP = "FGHIJ-67890"
+
+
+def user_ids(backend: PushwooshBackend) -> set[str]:
+    return {user.user_id for user in backend.rows.users()}
+
+
+def hwids_of(backend: PushwooshBackend, user_id: str) -> set[str]:
+    """The devices linked to an existing user."""
+    assert backend.find_user(user_id) is not None, f"no user {user_id!r}"
+    return {hwid for _app, hwid in backend.rows.devices_of(user_id)}
 
 
 @pytest.fixture
@@ -54,9 +65,9 @@ def register(backend: SharedBackend, hwid: str, app: str = APP) -> None:
 def test_post_events_change_the_heap_only_through_the_follower_and_once(primary: SharedBackend) -> None:
     register(primary, "d1")
     primary.post_events(APP, [("Joined", "u1", "d1", 5.0, {})], auto_create=True)
-    assert "u1" not in primary.users and "Joined" not in primary.event_registry
+    assert user_ids(primary) == set() and "Joined" not in primary.event_registry
     primary.follow()
-    assert primary.users["u1"].hwids == {"d1"} and primary.users["u1"].events.triggered("Joined", 5.0, APP)
+    assert hwids_of(primary, "u1") == {"d1"} and triggered(primary, "user:u1", "Joined")
     assert primary.event_registry["Joined"]["id"] == 1
     primary.follow()
     primary.post_events(APP, [("Left", "u1", None, 6.0, {})], auto_create=True)
@@ -71,12 +82,14 @@ def test_the_follower_applies_every_process_s_events_in_the_order_stored(
     worker.post_events(APP, [("Seen", "first", "d1", 1.0, {})], auto_create=True)
     primary.post_events(APP, [("Seen", "second", "d1", 2.0, {})], auto_create=True)
     worker.post_events(OTHER_APP, [("Other", "third", None, 3.0, {})], auto_create=True)
+    assert user_ids(primary) == set()  # no process makes users but the primary's follower
     primary.follow()
-    assert primary.devices[APP]["d1"].user is primary.users["second"]  # the later link wins
-    assert primary.users["first"].hwids == set()
+    device = primary.find_device(APP, "d1")
+    assert device is not None and device.user_id == "second"  # the later link wins
+    assert hwids_of(primary, "first") == set()
     assert list(primary.event_registry) == ["Seen", "Other"]
-    assert primary.users["third"].events.triggered("Other", None, OTHER_APP)
-    assert worker.users == {} and worker.event_registry == {}  # a worker's heap learns nothing
+    assert triggered(primary, "user:third", "Other")
+    assert worker.event_registry == {}  # a worker's configuration learns nothing
 
 
 def test_what_a_worker_records_survives_the_cap_evicting_its_row_before_the_follower_looks(
@@ -86,7 +99,7 @@ def test_what_a_worker_records_survives_the_cap_evicting_its_row_before_the_foll
     worker.post_events(APP, [("A", "ua", None, 1.0, {}), ("B", "ub", None, 1.0, {})], auto_create=True)
     primary.follow()
     assert [e["name"] for e in primary.query("events", {}, None)] == ["B"]
-    assert set(primary.users) == {"ua", "ub"} and set(primary.event_registry) == {"A", "B"}
+    assert user_ids(primary) == {"ua", "ub"} and set(primary.event_registry) == {"A", "B"}
 
 
 def test_applied_effects_are_removed_once_committed_and_never_applied_twice(
@@ -97,23 +110,23 @@ def test_applied_effects_are_removed_once_committed_and_never_applied_twice(
     primary.follow_and_forget()
     assert primary.posted.effects_after(0, 10) == []
     worker.post_events(APP, [("B", "u2", None, 2.0, {})], auto_create=True)
-    assert [effects for _seq, effects in primary.posted.effects_after(0, 10)] == [[("u2", None, "B", APP, 2.0)]]
-    primary.users.clear()
+    assert [effects for _seq, effects in primary.posted.effects_after(0, 10)] == [[("u2", None, "B", APP)]]
+    primary.delete_user(APP, "u1")
     primary.follow_and_forget()
-    assert set(primary.users) == {"u2"}  # u1's effect was applied once, and is gone
+    assert user_ids(primary) == {"u2"}  # u1's effect was applied once, and is gone
 
 
 def test_reset_and_import_take_what_was_stored_before_them_first(primary: SharedBackend, worker: WorkerBackend) -> None:
     worker.post_events(APP, [("Before Reset", "u1", None, 1.0, {})], auto_create=True)
     primary.reset()
-    assert "Before Reset" in primary.event_registry and primary.users == {}
+    assert "Before Reset" in primary.event_registry and user_ids(primary) == set()
     primary.follow()
-    assert primary.users == {}  # applied before the reset, which then forgot the user
+    assert user_ids(primary) == set()  # applied before the reset, which then forgot the user
     exported = primary.export_state()
     worker.post_events(APP, [("Before Import", "u2", None, 1.0, {})], auto_create=True)
     primary.import_state(exported)
     primary.follow()
-    assert "Before Import" not in primary.event_registry and primary.users == {}
+    assert "Before Import" not in primary.event_registry and user_ids(primary) == set()
 
 
 def test_a_worker_takes_the_published_configuration_and_refuses_to_decide_what_needs_the_heap(
@@ -131,7 +144,7 @@ def test_a_worker_takes_the_published_configuration_and_refuses_to_decide_what_n
         with pytest.raises(NotDecidedHere):
             worker.post_events(APP, [(event, user_id, "d1", 1.0, {})], auto_create=False)
     primary.follow()
-    assert primary.users["u1"].events.triggered("Defined", None, APP)
+    assert triggered(primary, "user:u1", "Defined") and user_ids(primary) == {"u1"}
 
 
 def environ(path: str, body: Any, method: str = "POST") -> dict[str, Any]:
@@ -189,7 +202,7 @@ def test_a_restart_with_one_process_applies_what_a_killed_worker_run_left(tmp_pa
     store.close()
     service = PushwooshService(StackOptions(data_dir=tmp_path))
     try:
-        assert service.backend.users["u1"].events.triggered("Left Behind", None, APP)
+        assert triggered(service.backend, "user:u1", "Left Behind") and user_ids(service.backend) == {"u1"}
         assert "Left Behind" in service.backend.event_registry
         assert service.backend.posted.effects_after(0, 10) == []
         catch_up(service.backend)  # nothing left: nothing changes
@@ -198,7 +211,7 @@ def test_a_restart_with_one_process_applies_what_a_killed_worker_run_left(tmp_pa
         service.close()
     again = PushwooshService(StackOptions(data_dir=tmp_path))
     try:
-        assert "Left Behind" in again.backend.event_registry and "u1" in again.backend.users
+        assert "Left Behind" in again.backend.event_registry and user_ids(again.backend) == {"u1"}
     finally:
         again.close()
 
@@ -215,7 +228,39 @@ def test_an_effect_applied_and_committed_is_not_applied_again_after_a_kill(tmp_p
     service.close()  # as a kill -9 would leave it: nothing removed
     again = PushwooshService(StackOptions(data_dir=tmp_path))
     try:
-        assert set(again.backend.users) == {"kept"}
+        assert user_ids(again.backend) == {"kept"}
         assert again.backend.posted.effects_after(0, 10) == []
     finally:
         again.close()
+
+
+def test_a_look_that_finds_another_threads_look_applying_waits_for_its_rows(
+    monkeypatch: pytest.MonkeyPatch, primary: SharedBackend, worker: WorkerBackend
+) -> None:
+    """The follower thread has taken the effects but its hold has not written the users yet: a request's
+    own look must not answer from the rows without them (read-your-writes across processes)."""
+    worker.post_events(APP, [("Joined", "u1", None, 1.0, {})], auto_create=True)
+    write = primary.rows.write
+    writing, release = threading.Event(), threading.Event()
+
+    def slow_write(*args: Any, **kwargs: Any) -> None:
+        writing.set()
+        release.wait(5)
+        write(*args, **kwargs)
+
+    monkeypatch.setattr(primary.rows, "write", slow_write)
+    follower = threading.Thread(target=primary.follow)
+    seen: list[set[str]] = []
+    request = threading.Thread(target=lambda: (primary.follow(), seen.append(user_ids(primary))))
+    try:
+        follower.start()
+        assert writing.wait(5)
+        request.start()
+        request.join(0.3)
+        assert request.is_alive(), "the request's look returned while the follower's rows were unwritten"
+    finally:
+        release.set()
+        follower.join(5)
+        if request.ident is not None:
+            request.join(5)
+    assert seen == [{"u1"}]

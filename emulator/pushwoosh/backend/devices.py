@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from swoosh.emulator.pushwoosh.backend.base import USERS
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
 from swoosh.emulator.pushwoosh.model import Device
 
@@ -28,9 +27,10 @@ class DevicesAndUsers(Tags):
         app = self.app(request.get("application"))
         hwid, device_type = request["hwid"], int(request["device_type"])  # JSON Schema's integer admits 3.0
         with self.lock:
-            device = self.devices[app.code].get(hwid)
+            device = self.find_device(app.code, hwid)
             if device is None:
                 device = Device(app.code, hwid, device_type, self.tag_registry)
+                self.add_device(device)
             device.device_type = device_type
             if request.get("push_token"):
                 device.push_token, device.unsubscribed = request["push_token"], False
@@ -43,7 +43,6 @@ class DevicesAndUsers(Tags):
             if device.platform and device.platform.channel == "email":
                 device.email = hwid
             self._apply_tags(device, request.get("tags") or {}, app.code, strict_types=False)
-            self.devices[app.code][device.hwid] = device
             self._device_changed(device)
             self._link_user(device, request.get("userId") or None)
         self.runtime.notify()
@@ -53,7 +52,7 @@ class DevicesAndUsers(Tags):
         SDK unregisters on a visitor's first visit, before it registers, whenever the VAPID key is new)."""
         app = self.app(request.get("application"))
         with self.lock:
-            device = self.devices[app.code].get(request["hwid"])
+            device = self.find_device(app.code, request["hwid"])
             if device is None:
                 return
             device.push_token, device.unsubscribed, device.web_push = None, True, None
@@ -63,7 +62,7 @@ class DevicesAndUsers(Tags):
     def check_device(self, request: Mapping[str, Any]) -> dict[str, bool]:
         """checkDevice: whether the hwid is registered, and whether it still has a push token."""
         app = self.app(request.get("application"))
-        device = self.devices[app.code].get(request["hwid"])
+        device = self.find_device(app.code, request["hwid"])
         return {"exist": device is not None, "push_token_exist": bool(device and device.push_token)}
 
     def delete_device(self, request: Mapping[str, Any]) -> None:
@@ -79,10 +78,10 @@ class DevicesAndUsers(Tags):
         with self.lock:
             hwid = request.get("hwid")
             if hwid is not None:
-                device = self.devices[app.code].get(hwid)
+                device = self.find_device(app.code, hwid)
                 if device is None:
                     device = Device(app.code, hwid, int(request.get("device_type", 3)), self.tag_registry)
-                    self.devices[app.code][device.hwid] = device
+                    self.add_device(device)
                 self._link_user(device, user_id)
             else:
                 self.user(user_id)
@@ -124,11 +123,11 @@ class DevicesAndUsers(Tags):
         with self.lock:
             device = None
             if device_id:
-                device = self.devices[app_code].get(str(device_id))
+                device = self.find_device(app_code, str(device_id))
                 if device is None:
                     device_type = INTEGRATION_PLATFORMS.get((profile.get("device_platform") or "").lower())
                     device = Device(app_code, str(device_id), device_type, self.tag_registry)
-                    self.devices[app_code][device.hwid] = device
+                    self.add_device(device)
                 for source, target in (
                     ("device_token", "push_token"),
                     ("language", "language"),
@@ -161,7 +160,7 @@ class DevicesAndUsers(Tags):
             }
             if user is not None:
                 user.profile.update(fields)
-                self.changes.mark(USERS, user.user_id)
+                self._user_changed(user)
             attributes = profile.get("attributes") or {}
             self._apply_tags(
                 device if user is None else None, attributes, app_code, strict_types=False, user=user, auto_create=True
@@ -170,14 +169,12 @@ class DevicesAndUsers(Tags):
 
     def delete_user(self, app_code: str, user_id: str) -> bool:
         with self.lock:
-            user = self.users.pop(user_id, None)
+            user = self.find_user(user_id)
             if user is None:
                 return False
-            for hwid in list(user.hwids):
-                device = self.devices[app_code].get(hwid)
-                if device is not None:
-                    self._drop_device(device)
-            self.changes.mark(USERS, user_id)
+            for device in self.user_devices(user, app_code):
+                self._drop_device(device)
+            self._drop_user(user_id)
             self.posted.forget_subject(f"user:{user_id}")
         self.runtime.notify()
         return True

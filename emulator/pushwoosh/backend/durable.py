@@ -1,50 +1,48 @@
 """With --data-dir: what a request changed is in the store before its answer leaves; read back at start.
 
-Posted events and event histories are rows of the store, written inside the request (posted_table.py).
-The rest is a change log: the areas mark what they change as they change it (`changes` in base.py);
-`persist`, which the app calls after every request, commits the marks in one transaction
-(emulator.changes). Devices and users are keyed records (the latest one of a key wins), the
-configuration (applications with their VAPID keys, tokens, tag and event definitions, filters, webhooks)
-is one value. Messages, deliveries, inboxes, opens and warnings are what a run observed, not state a
-restart brings back (an export does not carry them either).
+Devices, users and their tags (device_table.py), posted events and event histories (posted_table.py)
+are rows of the store, written inside the request. The configuration (applications with their VAPID
+keys, tokens, tag and event definitions, filters, webhooks) is one value in the store: the areas mark it
+changed (`changes` in base.py) and `persist`, which the app calls after every request, puts it
+(emulator.changes). Messages, deliveries, inboxes, opens and warnings are what a run observed, not state
+a restart brings back (an export does not carry them either).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
 
-from swoosh.emulator.changes import CONFIG, items, keyed, latest
-from swoosh.emulator.pushwoosh.backend.base import DEVICES, USERS, device_key
-from swoosh.emulator.pushwoosh.backend.state import State, device_record, user_record
+from swoosh.emulator.changes import CONFIG, items, latest
+from swoosh.emulator.pushwoosh.backend.state import State
 from swoosh.emulator.pushwoosh.posted_table import posted_row
 from swoosh.emulator.store import StoreError
 
 # Posted events in the change log, and the count the cap evicted, as versions before the events table wrote them
 LEGACY_POSTED, LEGACY_EVICTED = "events", "evicted_posted"
+# Devices and users in the change log (keyed records), as versions before the device tables wrote them
+LEGACY_DEVICES, LEGACY_USERS = "devices", "users"
 
 
 class Durable(State):
-    """Committing each request's changes to the store, and the records the change log holds."""
+    """Committing each request's configuration change to the store."""
 
     persisting = False
 
     def start_persisting(self) -> None:
-        """From now on every change is in the store before it is answered. The change log is rewritten from
-        the current state first: after `restore` that compacts it to one record per device and user."""
+        """From now on every change is in the store before it is answered; the configuration is put now."""
         self._commit_lock = threading.Lock()  # one batch written at a time, in the order drained
         with self.lock:
             self.persisting = True
             self.changes.active = True
-            self.changes.rewrite()
+            self.changes.configuration()
         self.persist()
 
     def persist(self) -> None:
-        """Commit what was marked since the last commit, in one transaction; `StoreError` when the store
-        refuses it (the next commit then rewrites the whole log, so nothing marked is forgotten).
+        """Put the configuration if it changed since the last commit; `StoreError` when the store refuses it
+        (it stays marked, so the next commit puts it).
 
         The batch is taken under the backend's lock and written outside it: other requests keep being
-        served while SQLite writes, and a request that finds its changes already taken by the batch in
+        served while SQLite writes, and a request that finds its change already taken by the batch in
         flight waits for that batch (the commit lock) before it answers."""
         if not self.persisting:
             return
@@ -57,32 +55,19 @@ class Durable(State):
                 batch.write(self.store)
             except StoreError:
                 with self.lock:
-                    self.changes.rewrite()
+                    self.changes.configuration()
                 raise
-
-    def current(self, kind: str, key: str) -> dict[str, Any] | None:
-        if kind == DEVICES:
-            app_code, _, hwid = key.partition("/")
-            device = self.devices.get(app_code, {}).get(hwid)
-            return None if device is None else device_record(device)
-        user = self.users.get(key)
-        return None if user is None else user_record(user)
-
-    def snapshot(self) -> dict[str, list[bytes]]:
-        return {
-            DEVICES: [keyed(device_key(d.application, d.hwid), device_record(d)) for d in self.all_devices()],
-            USERS: [keyed(u.user_id, user_record(u)) for u in self.users.values()],
-        }
 
 
 def restore(backend: Durable) -> bool:
-    """Load what the backend's store holds before it serves; False when the store is new."""
+    """Load what the backend's store holds before it serves; False when the store is new. What an earlier
+    version logged (posted events, devices, users) moves into the tables once and leaves the log."""
     store = backend.store
     config = store.get(CONFIG)
     if config is None:
         return False
     legacy = items(store.load(LEGACY_POSTED))
-    if legacy:  # moved into the events table once, then gone from the log
+    if legacy:
         rows = [
             posted_row(e["name"], e["subject"], e["application"], e["timestamp"], e["stored_at"], e["attributes"])
             for e in legacy
@@ -90,6 +75,7 @@ def restore(backend: Durable) -> bool:
         backend.posted.write(rows, backend.config.max_posted_events)
         backend.posted.count_evicted(int(store.get(LEGACY_EVICTED) or 0))
         store.clear(LEGACY_POSTED)
-    devices, users = latest(store.load(DEVICES)), latest(store.load(USERS))
-    backend.restore_state({**config, "devices": list(devices.values()), "users": list(users.values())})
+    devices, users = latest(store.load(LEGACY_DEVICES)), latest(store.load(LEGACY_USERS))
+    backend.restore_state(config, {"devices": list(devices.values()), "users": list(users.values())})
+    store.write({}, cleared=(LEGACY_DEVICES, LEGACY_USERS))
     return True

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
-from swoosh.emulator.pushwoosh.model import EventHistory
 from swoosh.emulator.pushwoosh.posted_table import Effect, Row, posted_row
 from swoosh.emulator.wire import shown
 
@@ -37,17 +36,13 @@ class Events(BackendState):
         """Record that a user (or a device) triggered an event; the event must exist unless auto-created."""
         self.post_events(app_code, [(event, user_id, hwid, at, attributes)], auto_create)
 
-    def post_events(
-        self,
-        app_code: str,
-        events: list[PostedEvent],
-        auto_create: bool,
-    ) -> None:
+    def post_events(self, app_code: str, events: list[PostedEvent], auto_create: bool) -> None:
         """Record a run of (event, user_id, hwid, at, attributes): one request, one transaction.
 
-        Every event is checked before any is recorded, so a bad one records nothing. The rows are written
-        between two holds of the backend's lock, so other requests are served while SQLite writes (the
-        store orders its writers); the heap (users, links, histories) changes only once they are stored.
+        Every event is checked before any is recorded, so a bad one records nothing. The rows (with their
+        history entries) are written between two holds of the backend's lock, so other requests are served
+        while SQLite writes (the store orders its writers); users, links and auto-created definitions
+        change only once they are stored.
         """
         with self.lock:
             self._check_posted(app_code, events, auto_create)
@@ -56,29 +51,29 @@ class Events(BackendState):
             posted_row(event, _subject(user_id, hwid), app_code, at, stored_at, attributes)
             for event, user_id, hwid, at, attributes in events
         ]
-        self._store_posted(rows, [(user_id, hwid, event, app_code, at) for event, user_id, hwid, at, _ in events])
+        self._store_posted(rows, [(user_id, hwid, event, app_code) for event, user_id, hwid, _at, _ in events])
 
     def _check_posted(self, app_code: str, events: list[PostedEvent], auto_create: bool) -> None:
         """Refuse the run unless every event may be recorded (under the lock)."""
-        devices = self.devices[app_code]
         for event, user_id, hwid, _at, _attributes in events:
             if event not in self.event_registry and not auto_create:
                 raise PushwooshError(210, f"Event {shown(event)} not found")
-            if user_id is None and (hwid is None or hwid not in devices):
+            if user_id is None and (hwid is None or self.find_device(app_code, hwid) is None):
                 raise PushwooshError(210, "Device not found")
 
     def _store_posted(self, rows: list[Row], effects: list[Effect]) -> None:
-        """Write the rows, then apply what the heap learns of them. With worker processes the write carries
-        the effects instead and the primary's follower applies them (pushwoosh/shared_backend.py)."""
+        """Write the rows, then apply what they change besides. With worker processes the write carries the
+        effects instead and the primary's follower applies them (pushwoosh/shared_backend.py)."""
         self.posted.write(rows, self.config.max_posted_events)
         self.apply_posted(effects)
 
     def apply_posted(self, effects: Iterable[Effect]) -> None:
-        """What posted events change in the heap, in order: auto-created definitions, a user's link to a known
-        device, and the history of the user (or of the user-less device); then the long-polls wake."""
+        """What posted events change besides their rows, in order: auto-created definitions, the users they
+        name, and a user's link to a known device; then the long-polls wake."""
         with self.lock:
-            for user_id, hwid, event, app_code, at in effects:
-                devices = self.devices.get(app_code, {})
+            listed = list(effects)
+            self.ensure_users(user_id for user_id, *_rest in listed if user_id is not None)
+            for user_id, hwid, event, app_code in listed:
                 if event not in self.event_registry:
                     self.event_registry[event] = {
                         "id": len(self.event_registry) + 1,
@@ -87,17 +82,10 @@ class Events(BackendState):
                         "attributes": [],
                     }
                     self.changes.configuration()
-                history: EventHistory | None
-                if user_id is not None:
-                    user = self.user(user_id)
-                    if hwid is not None and hwid in devices:
-                        self._link_user(devices[hwid], user_id)
-                    history = user.events
-                else:
-                    device = devices.get(hwid)  # type: ignore[arg-type]  # checked before: a device's hwid
-                    history = None if device is None else device.events  # None: deleted since the check
-                if history is not None:
-                    history.add(event, at, app_code)
+                if user_id is not None and hwid is not None:
+                    device = self.find_device(app_code, hwid)
+                    if device is not None:
+                        self._link_user(device, user_id)
         self.runtime.notify()
 
     def post_event_request(self, request: Mapping[str, Any]) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
-from swoosh.emulator.pushwoosh.filter_tree import Filter, SeglangError
+from swoosh.emulator.pushwoosh.filter_tree import Filter, SeglangError, uses_events
 from swoosh.emulator.pushwoosh.model import Device
 
 
@@ -41,11 +41,14 @@ class Filters(BackendState):
             self.changes.configuration()
         return {"name": name}
 
-    def matching_devices(self, compiled: Filter, apps: Iterable[str] | None = None) -> list[Device]:
+    def matching_devices(self, compiled: Filter, apps: Iterable[str] | None = None) -> Iterator[Device]:
+        """The devices (of `apps`, or all) in the segment, read a chunk at a time (filter_tree: `Facts`)."""
         now = self.runtime.clock.time()
         scope = compiled.scope()
-        codes = [c for c in (apps or self.devices) if scope is None or c in scope]
-        return [d for code in codes for d in self.devices.get(code, {}).values() if compiled.matches(d, now)]
+        codes = None if apps is None else list(apps)
+        if scope is not None:
+            codes = [c for c in (scope if codes is None else codes) if c in scope]
+        return (d for d in self.scan_devices(codes, uses_events(compiled)) if compiled.matches(d, now))
 
     def list_filters(self) -> dict[str, Any]:
         return {"filters": [{k: v for k, v in f.items() if k != "filter"} for f in self.filters.values()]}
@@ -59,4 +62,4 @@ class Filters(BackendState):
     def count_filter(self, expression: Any) -> dict[str, Any]:
         compiled = self.compile_filter(expression)
         with self.lock:
-            return {"devices_count": len(self.matching_devices(compiled))}
+            return {"devices_count": sum(1 for _ in self.matching_devices(compiled))}

@@ -7,7 +7,9 @@ message event, kept for inspection and handed to the webhook sender (the bridge'
 
 from __future__ import annotations
 
+import gc
 import random
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import orjson
@@ -32,7 +34,7 @@ class Sender(Protocol):
     inboxes: dict[str, list[dict[str, Any]]]
     webhooks: WebhookSender
 
-    def targets(self, message: Message) -> tuple[list[Device], list[str]]: ...
+    def targets(self, message: Message) -> tuple[Iterable[Device], list[str]]: ...
 
     def render(self, message: Message, device: Device, key: str) -> str | None: ...
 
@@ -50,7 +52,22 @@ class Lifecycle:
         return rng
 
     def deliver(self, message: Message) -> list[str]:
-        """Send `message` now; returns the device keys that matched no device (UnknownDevices)."""
+        """Send `message` now; returns the device keys that matched no device (UnknownDevices).
+
+        The cyclic garbage collector is paused while it runs: a send to every device keeps several records
+        per device (delivery, message events, inbox entry), none of them cyclic, and with the devices read
+        from the store rather than kept in the heap each of them would otherwise trigger full collections
+        that walk all the records kept so far again (measured: bench/RESULTS.md, "Pushwoosh devices in the
+        store"). Reference counting still frees everything a send drops; the collector resumes after."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._deliver(message)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _deliver(self, message: Message) -> list[str]:
         backend = self.backend
         devices, unknown = backend.targets(message)
         app = backend.applications[message.application]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,40 +97,39 @@ class Messages(Filters, Tags):
             compiled = self.compile_filter(notification["devices_filter"])
         return {**notification, "_filter": compiled}, send_at
 
-    def targets(self, message: Message) -> tuple[list[Device], list[str]]:
-        """Targeting precedence: devices > users > filter | conditions > the whole app; platforms narrow."""
+    def targets(self, message: Message) -> tuple[Iterable[Device], list[str]]:
+        """Targeting precedence: devices > users > filter | conditions > the whole app; platforms narrow.
+        A filter's or the whole app's audience is read a chunk at a time as it is delivered."""
         notification = message.notification
-        app_devices = self.devices.get(message.application, {})
+        app = message.application
         unknown: list[str] = []
+        found: Iterable[Device]
         if notification.get("devices"):
-            by_token = {d.push_token: d for d in app_devices.values() if d.push_token}
-            found = []
+            listed = []
             for key in notification["devices"]:
-                device = app_devices.get(key) or by_token.get(key)
+                device = self.find_device(app, key)
+                if device is None:
+                    by_token = self.rows.device_with_token(app, key)
+                    device = None if by_token is None else self.find_device(*by_token)
                 if device is None:
                     unknown.append(key)
                 else:
-                    found.append(device)
+                    listed.append(device)
+            found = listed
         elif notification.get("users"):
-            found = [
-                app_devices[h]
-                for u in notification["users"]
-                if u in self.users
-                for h in sorted(self.users[u].hwids)
-                if h in app_devices
-            ]
+            users = (self.find_user(u) for u in notification["users"])
+            found = [d for u in users if u is not None for d in sorted(self.user_devices(u, app), key=_hwid)]
         elif notification.get("filter") is not None or notification.get("_filter") is not None:
             compiled = notification.get("_filter") or self.filters[notification["filter"]]["filter"]
-            found = self.matching_devices(compiled, [message.application])
+            found = self.matching_devices(compiled, [app])
         else:
-            found = list(app_devices.values())
+            found = self.scan_devices([app])
         platforms = notification.get("platforms")
         if platforms:
             allowed = set(platforms)
-            found = [d for d in found if d.device_type in allowed]
-        channel = "email" if message.kind == "email" else None
-        if channel:
-            found = [d for d in found if d.platform is not None and d.platform.channel == "email"]
+            found = (d for d in found if d.device_type in allowed)
+        if message.kind == "email":
+            found = (d for d in found if d.platform is not None and d.platform.channel == "email")
         return found, unknown
 
     def delete_message(self, code: str) -> None:
@@ -232,3 +231,7 @@ class Messages(Filters, Tags):
                     day = datetime.fromtimestamp(record["timestamp"], tz=UTC).strftime("%Y-%m-%d %H:00:00")
                     counts[(day, record["action"])] = counts.get((day, record["action"]), 0) + 1
         return {"rows": [{"datetime": d, "action": a, "count": n} for (d, a), n in sorted(counts.items())]}
+
+
+def _hwid(device: Device) -> str:
+    return device.hwid

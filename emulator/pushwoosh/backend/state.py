@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from swoosh.emulator.control import match_filters
@@ -11,8 +11,9 @@ from swoosh.emulator.json_stream import Lazy
 from swoosh.emulator.pushwoosh import seglang
 from swoosh.emulator.pushwoosh.backend.events import Events
 from swoosh.emulator.pushwoosh.backend.tagging import Tags
+from swoosh.emulator.pushwoosh.device_table import Linked
 from swoosh.emulator.pushwoosh.model import Device, Message, User
-from swoosh.emulator.pushwoosh.posted_table import EVICTED, Triggered, posted_row
+from swoosh.emulator.pushwoosh.posted_table import EVICTED, posted_row
 from swoosh.emulator.wire import MAX_STORED_DEPTH, shown, storable
 
 
@@ -44,31 +45,20 @@ class State(Events, Tags):
         offset = _offset(filters.pop("offset", None))
         if collection == "events":  # rows of the store, filtered by its indexes (posted_table.py)
             return self.posted.select(filters, limit, offset)
+        wanted = None if limit is None else limit + offset
+        if collection == "devices":  # rows of the store, narrowed by their indexes (device_table.py)
+            devices = self.rows.newest_devices(filters, wanted)
+            return _page(map(Device.describe, devices), filters, limit, offset)
+        if collection == "users":
+            return _page(self._users_view(self.rows.newest_users(filters, wanted)), filters, limit, offset)
         with self.lock:
             items, describe = self._collection(collection, filters)
             if collection in ("tags", "inbox") or not filters:
                 return [describe(item) for item in newest(items, limit, offset)]
-            wanted = None if limit is None else limit + offset
-            found: list[dict[str, Any]] = []
-            keys: dict[str, str] = {}
-            for item in reversed(items):
-                if wanted is not None and len(found) >= wanted:
-                    break
-                record = describe(item)
-                if not keys:
-                    keys = {k: k for k in record}
-                    _known(filters, keys)
-                if match_filters(record, filters, keys):
-                    found.append(record)
-        found.reverse()
-        return list(newest(found, limit, offset))
+            return _page(map(describe, reversed(items)), filters, limit, offset)
 
     def _collection(self, collection: str, filters: Mapping[str, str]) -> tuple[Sequence[Any], Describe]:
         """The collection's items (oldest first) and how each is shown."""
-        if collection == "devices":
-            return self.all_devices(), Device.describe
-        if collection == "users":
-            return list(self.users.values()), self._user_view
         if collection == "messages":
             return list(self.messages.values()), _message_view
         if collection == "deliveries":
@@ -90,12 +80,20 @@ class State(Events, Tags):
             raise ValueError(f"unknown collection {shown(collection)}")
         return listed[collection](), dict
 
-    def _user_view(self, user: User) -> dict[str, Any]:
-        return {**user.describe(), "tags": {k: self._render_tag(k, v) for k, v in self.user_tag_values(user).items()}}
+    def _users_view(self, chunks: Iterable[Sequence[tuple[User, Linked]]]) -> Iterator[dict[str, Any]]:
+        """Users as the control API shows them: the hwids of their devices and every tag that applies (theirs,
+        overridden by their devices' own), a chunk of users with their devices read at a time."""
+        for chunk in chunks:
+            for user, linked in chunk:
+                merged = dict(user.tags)
+                for _hwid, tags in linked:
+                    merged.update(tags)
+                hwids = sorted({hwid for hwid, _tags in linked})
+                yield {**user.describe(hwids), "tags": {k: self._render_tag(k, v) for k, v in merged.items()}}
 
     def _tags_view(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
         if "hwid" in filters:
-            devices = [d for d in self.all_devices() if d.hwid == filters["hwid"]]
+            devices = self.rows.scan(where="d.hwid = ?", params=[filters["hwid"]])
             return [
                 {
                     "hwid": d.hwid,
@@ -105,7 +103,7 @@ class State(Events, Tags):
                 for d in devices
             ]
         if "user_id" in filters:
-            user = self.users.get(filters["user_id"])
+            user = self.find_user(filters["user_id"])
             if user is None:
                 return []
             return [
@@ -138,9 +136,16 @@ class State(Events, Tags):
         self.runtime.notify()
 
     def _forget(self) -> None:
-        """The part of a reset in the heap (under the lock)."""
-        self.devices = {code: {} for code in self.applications}
-        self.users.clear()
+        """What a reset forgets (under the lock): the devices and users, and what a run observed."""
+        self._forget_rows()
+        self._forget_run()
+
+    def _forget_rows(self) -> None:
+        self.rows.clear()
+        self.lock.forget()
+
+    def _forget_run(self) -> None:
+        """Messages, deliveries, inboxes, opens, warnings: what a run observed, which no export carries."""
         self.messages.clear()
         self.deliveries.clear()
         self.inboxes.clear()
@@ -150,7 +155,6 @@ class State(Events, Tags):
         self.transactions.clear()
         self.stats_requests.clear()
         self.lifecycle.clear()
-        self.changes.rewrite()
 
     def configuration(self) -> dict[str, Any]:
         """The part of an export that is configuration: applications, tokens, definitions, filters, webhooks."""
@@ -170,9 +174,9 @@ class State(Events, Tags):
         with self.lock:
             return {
                 **self.configuration(),
-                "devices": [device_record(d) for d in self.all_devices()],
-                "users": [user_record(u) for u in self.users.values()],
-                "events": Lazy(self.posted.rows()) if lazy else list(self.posted.rows()),
+                "devices": _listed((device_record(d) for d in self.scan_devices()), lazy),
+                "users": _listed((user_record(u) for u in self.rows.users()), lazy),
+                "events": _listed(self.posted.rows(), lazy),
             }
 
     def import_state(self, state: dict[str, Any]) -> None:
@@ -191,21 +195,23 @@ class State(Events, Tags):
             for e in state.get("events", [])
         ]
         with self.lock:
-            self._import(state)
+            self._configure(state)
+            self._forget_rows()
+            self._add_records(state)
             self.posted.replace(rows, self.config.max_posted_events)
-            self._remember((subject, name, app, at) for name, subject, app, at, _stored, _attributes in rows)
         self.runtime.notify()
 
-    def restore_state(self, state: dict[str, Any]) -> None:
-        """Load the configuration, devices and users a restart reads from the change log; posted events and
-        histories are already rows of the store, whose histories the devices and users get back."""
+    def restore_state(self, configuration: dict[str, Any], legacy: dict[str, Any]) -> None:
+        """Load the configuration a restart reads from the change log; devices, users, posted events and
+        histories are rows of the store already. `legacy`: devices and users from the change log of a
+        version that kept them there, added as rows once."""
         with self.lock:
-            self._import(state)
-            self._remember(self.posted.history())
+            self._configure(configuration)
+            self._add_records(legacy)
         self.runtime.notify()
 
-    def _import(self, state: dict[str, Any]) -> None:
-        """Forget the heap's state and take the configuration, devices and users of `state` (under the lock)."""
+    def _configure(self, state: dict[str, Any]) -> None:
+        """Take the configuration of `state` and forget what a run observed (under the lock)."""
         self.applications = {}
         for app in state.get("applications", []):
             self.add_application(
@@ -218,7 +224,7 @@ class State(Events, Tags):
             )
         self.api_tokens = [str(t) for t in state.get("api_tokens", self.api_tokens)]
         self.device_tokens = [str(t) for t in state.get("device_tokens", self.device_tokens)]
-        self._forget()
+        self._forget_run()
         self.webhooks.clear()
         self.tag_registry.clear()
         for tag in state.get("tag_registry", []):
@@ -229,6 +235,11 @@ class State(Events, Tags):
         self.filters = {}
         for item in state.get("filters", []):
             self.filters[item["name"]] = {**item, "filter": seglang.parse(item["expression"])}
+        tokens = {spec["url"]: spec["token"] for spec in self.webhooks.specs()}
+        self.webhooks.replace([_webhook(spec, tokens) for spec in state.get("webhooks", [])])
+
+    def _add_records(self, state: dict[str, Any]) -> None:
+        """Add the devices and users of `state` (an export's records), written when the hold ends."""
         for user in state.get("users", []):
             record = self.user(user["user_id"])
             record.tags.update(user.get("tags", {}))
@@ -243,19 +254,8 @@ class State(Events, Tags):
             device.badge = int(item.get("badge", 0))
             device.web_push = item.get("web_push")
             device.tags.update(item.get("tags", {}))
-            self.devices.setdefault(device.application, {})[device.hwid] = device
+            self.add_device(device)
             self._link_user(device, item.get("user_id"))
-        tokens = {spec["url"]: spec["token"] for spec in self.webhooks.specs()}
-        self.webhooks.replace([_webhook(spec, tokens) for spec in state.get("webhooks", [])])
-
-    def _remember(self, entries: Iterable[Triggered]) -> None:
-        """Give users and user-less devices their history entries (subject, name, application, latest time)."""
-        for subject, name, application, at in entries:
-            kind, _, who = subject.partition(":")
-            if kind == "user":
-                self.user(who).events.add(name, at, application)
-            elif who in self.devices.get(application, {}):
-                self.devices[application][who].events.add(name, at, application)
 
     def close(self) -> None:
         self.webhooks.close()
@@ -289,6 +289,28 @@ def _private_key(exported: Any) -> str | None:
 Describe = Callable[[Any], dict[str, Any]]
 
 
+def _page(
+    records: Iterable[dict[str, Any]], filters: Mapping[str, str], limit: int | None, offset: int
+) -> list[dict[str, Any]]:
+    """The page of `records` (newest first) matching every filter, oldest first: the newest `limit` once the
+    newest `offset` are skipped. The filters are the fields of the newest record (each compared as text)."""
+    wanted = None if limit is None else limit + offset
+    if wanted == 0:
+        return []
+    found: list[dict[str, Any]] = []
+    keys: dict[str, str] = {}
+    for record in records:
+        if not keys:
+            keys = {k: k for k in record}
+            _known(filters, keys)
+        if match_filters(record, filters, keys):
+            found.append(record)
+            if len(found) == wanted:  # stops before the next record is read
+                break
+    found.reverse()
+    return list(newest(found, limit, offset))
+
+
 def _known(filters: Mapping[str, str], keys: Mapping[str, str]) -> None:
     unknown = sorted(set(filters) - set(keys))
     if unknown:
@@ -311,3 +333,8 @@ def _offset(raw: str | None) -> int:
     if not raw.isdigit():
         raise ValueError("offset must be a whole number of records to skip (0 or more)")
     return int(raw)
+
+
+def _listed(records: Iterator[dict[str, Any]], lazy: bool) -> Lazy | list[dict[str, Any]]:
+    """The store's records as an export gives them: read as the answer is written, or listed (in-process)."""
+    return Lazy(records) if lazy else list(records)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from swoosh.emulator.pushwoosh import tags
-from swoosh.emulator.pushwoosh.backend.base import USERS, BackendState, PushwooshError
+from swoosh.emulator.pushwoosh.backend.base import BackendState, PushwooshError
 from swoosh.emulator.pushwoosh.model import Device, TagDefinition, User
 from swoosh.emulator.wire import shown
 
@@ -29,14 +29,14 @@ class Tags(BackendState):
 
     def delete_tag(self, name: str) -> None:
         with self.lock:
-            if self.tag_registry.pop(name, None) is None:
+            if name not in self.tag_registry:
                 raise PushwooshError(210, f"Tag {shown(name)} not found")
-            for devices in self.devices.values():
-                for device in devices.values():
-                    device.tags.pop(name, None)
-            for user in self.users.values():
-                user.tags.pop(name, None)
-            self.changes.rewrite()  # every device and user may have lost the tag
+            self.rows.drop_tag(name)  # first: a StoreError leaves the definition too
+            del self.tag_registry[name]
+            for record in [*self.lock.devices.values(), *self.lock.users.values()]:  # read before, in this hold
+                if record is not None:
+                    record.tags.pop(name, None)
+            self.changes.configuration()
 
     def _apply_tags(
         self,
@@ -86,7 +86,7 @@ class Tags(BackendState):
             if device is not None:
                 self._device_changed(device)
             else:
-                self.changes.mark(USERS, user.user_id)  # type: ignore[union-attr]  # no device: a user
+                self._user_changed(user)  # type: ignore[arg-type]  # no device: a user
         return skipped
 
     def set_tags(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -107,7 +107,7 @@ class Tags(BackendState):
             if "hwid" in request:
                 values = self.device(app.code, request["hwid"]).tag_values()
             else:
-                user = self.users.get(request["userId"])
+                user = self.find_user(request["userId"])
                 if user is None:
                     raise PushwooshError(210, "User not found")
                 values = self.user_tag_values(user)
@@ -115,11 +115,8 @@ class Tags(BackendState):
 
     def user_tag_values(self, user: User) -> dict[str, Any]:
         merged = dict(user.tags)
-        for devices in self.devices.values():
-            for hwid in user.hwids:
-                device = devices.get(hwid)
-                if device is not None:
-                    merged.update(device.tags)
+        for device in self.user_devices(user):
+            merged.update(device.tags)
         return merged
 
     def _render_tag(self, name: str, value: Any) -> Any:
