@@ -28,10 +28,12 @@ log = logging.getLogger("swoosh.serving")
 # Routes that wait on purpose (long-polls, and later event streams): they run on the waiting pool.
 WAITING_PREFIXES = (f"{CONTROL_PREFIX}/wait/", f"{CONTROL_PREFIX}/stream/")
 MAX_WAITS = 1024
+BACKLOG = 1024  # the kernel's queue of connections not accepted yet
+ACCEPTS_PER_WAKE = 100  # asyncio's default: connections a readable listening socket hands over at once
 PER_CLIENT_CONNECTIONS = 4096
 
 
-def bind_listener(host: str, port: int, reuse_port: bool = False, backlog: int = 1024) -> socket.socket:
+def bind_listener(host: str, port: int, reuse_port: bool = False, backlog: int = BACKLOG) -> socket.socket:
     """A listening TCP socket. Worker processes share one port either by each binding with
     `reuse_port=True` (SO_REUSEPORT: the kernel spreads connections) or by inheriting one socket bound
     here before they fork; either way each gives its socket to `ServerThread(listener=...)`."""
@@ -67,8 +69,10 @@ class ServerThread:
         timeouts: Timeouts | None = None,
         max_waits: int = MAX_WAITS,
         per_client: int = PER_CLIENT_CONNECTIONS,
+        shared: bool = False,
     ) -> None:
         self.app = app
+        self._shared = shared
         self.host = host
         self.name = name
         self._requested_port = port
@@ -111,9 +115,15 @@ class ServerThread:
         )
         ctx = self._ctx
         tls_options: dict[str, Any] = {"ssl": context, "ssl_handshake_timeout": 30} if context else {}
+        # asyncio accepts up to `backlog` waiting connections each time the socket is readable: on a socket
+        # shared by worker processes one process would take a whole burst, so each takes one per wake-up
+        # (the busiest process's loop wakes least often, so connections go where there is time for them);
+        # asyncio also re-listens with that number, so the kernel's queue is set to its length after.
+        accepts = 1 if self._shared else ACCEPTS_PER_WAKE
         self._server = loop.run_until_complete(
-            loop.create_server(lambda: HttpConnection(ctx), sock=listener, **tls_options)
+            loop.create_server(lambda: HttpConnection(ctx), sock=listener, backlog=accepts, **tls_options)
         )
+        listener.listen(BACKLOG)
         self._thread = threading.Thread(target=loop.run_forever, name=f"{self.name}-server", daemon=True)
         self._thread.start()
         return self

@@ -54,7 +54,8 @@ def serve(spec: dict[str, Any]) -> None:
     listener = socket.socket(fileno=spec["listener_fd"])
     listener.setblocking(False)
     tls = tuple(spec["tls"]) if spec.get("tls") else None
-    server = ServerThread(dispatch, listener=listener, name=f"swoosh-{spec['service']}-w{os.getpid()}", tls=tls)
+    name = f"swoosh-{spec['service']}-w{os.getpid()}"
+    server = ServerThread(dispatch, listener=listener, name=name, tls=tls, shared=True)
     server.start()
     with contextlib.suppress(OSError):  # the primary waits for this byte before it says it is up
         os.write(spec["ready_fd"], b"r")

@@ -112,7 +112,8 @@ class Stack:
         if role is not None:  # the workers inherit the socket: one port, the kernel spreads connections
             group = WorkerGroup(name, handle.app, listener, role, self.options.workers - 1, tls)
             self.worker_groups[name] = group.start()
-        return ServerThread(handle.app, host, name=f"swoosh-{name}", tls=tls, listener=listener).start()
+        shared = name in self.worker_groups
+        return ServerThread(handle.app, host, name=f"swoosh-{name}", tls=tls, listener=listener, shared=shared).start()
 
     @property
     def locator_path(self) -> Path | None:
