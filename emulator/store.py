@@ -96,6 +96,7 @@ class SqliteStore:
         never fsyncs, not even at a checkpoint: for a temporary store, which no restart reads."""
         if synchronous not in ("OFF", "NORMAL", "FULL"):
             raise ValueError("synchronous must be OFF, NORMAL or FULL")
+        self.synchronous = synchronous  # what a worker process opening the same file uses too
         self._tmp = None if path else tempfile.TemporaryDirectory(prefix="swoosh-store-")
         self.path = Path(path) if path else Path(self._tmp.name) / "store.db"  # type: ignore[union-attr]  # _tmp is set exactly when no path is given
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -66,6 +66,7 @@ def serve(spec: dict[str, Any]) -> None:
         server.stop()
         relay.close()
         side.close()
+        side.store.close()
 
 
 def main() -> None:

@@ -25,13 +25,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from swoosh.emulator.proxy import TrustForwarded
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.serving import ServerThread
 from swoosh.emulator.shared_state import Publisher, RelayReader, Subscriber
-from swoosh.emulator.store import Store
+from swoosh.emulator.store import SqliteStore, Store
 
 log = logging.getLogger("swoosh.workers")
 FOLLOW_SECONDS = 0.02  # how often the primary takes what workers stored (events, journal, log records)
@@ -62,7 +63,20 @@ class WorkerSide:
     store: Store
     hot: Callable[[dict[str, Any]], bool]  # may read the body (leaving wsgi.input readable from its start)
     apply: Callable[[dict[str, Any]], None]  # a newly published service snapshot
-    close: Callable[[], None] = field(default=lambda: None)
+    close: Callable[[], None] = field(default=lambda: None)  # the backend's; the worker closes `store` after
+
+
+def store_role(
+    entry: str, store: SqliteStore, runtime: Runtime, snapshot: Callable[[], dict[str, Any]], follow: Callable[[], None]
+) -> WorkerRole:
+    """The role of a service whose workers open the primary's store file, with its settings."""
+    args = {"store": str(store.path), "synchronous": store.synchronous}
+    return WorkerRole(entry=entry, args=args, store=store, runtime=runtime, snapshot=snapshot, follow=follow)
+
+
+def shared_store(args: dict[str, Any]) -> SqliteStore:
+    """In a worker: the store `store_role` named."""
+    return SqliteStore(Path(args["store"]), synchronous=args["synchronous"])
 
 
 def published(runtime: Runtime, service: dict[str, Any]) -> dict[str, Any]:

@@ -108,7 +108,7 @@ class PushwooshService:
         """With --workers N: how each worker process records posted events over this store."""
         if not isinstance(self.backend, SharedBackend):
             return None
-        return role_of(self.backend, self.store, "NORMAL" if self.options.data_dir else "OFF")
+        return role_of(self.backend, self.store)
 
     def summary(self) -> dict[str, Any]:
         scheme, _, host = self.url.partition("://")

@@ -12,7 +12,6 @@ post-events item with `app_id` instead of `app_code` (the warning it records is 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,7 +20,7 @@ from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshConfig
 from swoosh.emulator.pushwoosh.shared_backend import SharedBackend, WorkerBackend
 from swoosh.emulator.store import SqliteStore
-from swoosh.emulator.workers import WorkerRole, WorkerSide
+from swoosh.emulator.workers import WorkerRole, WorkerSide, shared_store, store_role
 
 ENTRY = "swoosh.emulator.pushwoosh.worker_role:worker_side"
 INTEGRATION_PATH = "/integration-segment/v1/post-events"
@@ -57,53 +56,43 @@ def _has_app_id(raw: bytes) -> bool:
     Without those bytes, and without a JSON escape that could spell them, no item can: not parsed."""
     if b"app_id" not in raw and b"\\" not in raw:
         return False
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return False
-    events = body.get("events") if isinstance(body, dict) else None
+    events = _member(raw, "events")
     if not isinstance(events, list):
         return False
     return any(isinstance(item, dict) and "app_id" in item and "app_code" not in item for item in events)
 
 
 def _post_event_decidable(backend: WorkerBackend, raw: bytes) -> bool:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return True
-    request = body.get("request") if isinstance(body, dict) else None
+    request = _member(raw, "request")
     if not isinstance(request, dict):
-        return True
-    if not request.get("userId"):  # the device must exist: only the primary knows its devices
+        return True  # refused the same everywhere
+    if not request.get("userId"):  # the device must exist: the primary orders device writes
         return False
     event = request.get("event")
     return backend.config.auto_create_tags or (isinstance(event, str) and event in backend.event_registry)
 
 
-def role_of(backend: SharedBackend, store: SqliteStore, synchronous: str) -> WorkerRole:
+def _member(raw: bytes, key: str) -> Any:
+    """`key` of a JSON object body; None when the body is not JSON or not an object."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return body.get(key) if isinstance(body, dict) else None
+
+
+def role_of(backend: SharedBackend, store: SqliteStore) -> WorkerRole:
     """What the stack needs to run this primary's workers."""
-    return WorkerRole(
-        entry=ENTRY,
-        args={"store": str(store.path), "synchronous": synchronous},
-        store=store,
-        runtime=backend.runtime,
-        snapshot=backend.published,
-        follow=backend.follow_and_forget,
-    )
+    return store_role(ENTRY, store, backend.runtime, backend.published, backend.follow_and_forget)
 
 
 def worker_side(args: dict[str, Any]) -> WorkerSide:
     """Run in each worker process: the full app over the shared store, serving only what `decidable` names."""
-    store = SqliteStore(Path(args["store"]), synchronous=args["synchronous"])
+    store = shared_store(args)
     backend = WorkerBackend(PushwooshConfig(), store=store)
     app = create_app(backend)
-
-    def close() -> None:
-        backend.close()
-        store.close()
 
     def hot(environ: dict[str, Any]) -> bool:
         return decidable(backend, environ)
 
-    return WorkerSide(app, backend.runtime, store, hot, backend.apply_published, close)
+    return WorkerSide(app, backend.runtime, store, hot, backend.apply_published, backend.close)

@@ -59,7 +59,7 @@ class SegmentService:
         """With --workers N: how each worker process serves the Tracking API over this store."""
         if not isinstance(self.backend, SharedBackend):
             return None
-        return role_of(self.backend, self.store, "NORMAL" if self.options.data_dir else "OFF")
+        return role_of(self.backend, self.store)
 
     def summary(self) -> dict[str, Any]:
         sources = [

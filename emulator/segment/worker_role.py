@@ -4,7 +4,6 @@ routes) goes to the primary."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from swoosh.emulator.segment.api import CALL_ROUTES
@@ -12,7 +11,7 @@ from swoosh.emulator.segment.app import create_app
 from swoosh.emulator.segment.backend import SegmentConfig
 from swoosh.emulator.segment.shared_backend import SharedBackend, WorkerBackend
 from swoosh.emulator.store import SqliteStore
-from swoosh.emulator.workers import WorkerRole, WorkerSide
+from swoosh.emulator.workers import WorkerRole, WorkerSide, shared_store, store_role
 
 ENTRY = "swoosh.emulator.segment.worker_role:worker_side"
 NEVER = 1e9  # a worker's warehouse never loads: the primary's does
@@ -26,26 +25,14 @@ def is_hot(environ: dict[str, Any]) -> bool:
     return path[:4].lower() == "/v1/" and path[4:].strip("/").lower() in CALL_ROUTES
 
 
-def role_of(backend: SharedBackend, store: SqliteStore, synchronous: str) -> WorkerRole:
+def role_of(backend: SharedBackend, store: SqliteStore) -> WorkerRole:
     """What the stack needs to run this primary's workers."""
-    return WorkerRole(
-        entry=ENTRY,
-        args={"store": str(store.path), "synchronous": synchronous},
-        store=store,
-        runtime=backend.runtime,
-        snapshot=backend.published,
-        follow=backend.follow,
-    )
+    return store_role(ENTRY, store, backend.runtime, backend.published, backend.follow)
 
 
 def worker_side(args: dict[str, Any]) -> WorkerSide:
     """Run in each worker process: the full app over the shared store, serving only what `is_hot` names."""
-    store = SqliteStore(Path(args["store"]), synchronous=args["synchronous"])
+    store = shared_store(args)
     backend = WorkerBackend(SegmentConfig(sources=[], warehouse_quiet_seconds=NEVER), store=store)
     app = create_app(backend)
-
-    def close() -> None:
-        backend.close()
-        store.close()
-
-    return WorkerSide(app, backend.runtime, store, is_hot, backend.apply_published, close)
+    return WorkerSide(app, backend.runtime, store, is_hot, backend.apply_published, backend.close)

@@ -140,17 +140,25 @@ def test_a_device_changed_again_and_again_is_one_row_and_its_last_value_survives
     assert not list(restarted_service.store.load("devices"))  # the change log holds the configuration only
 
 
+def stopped_as_before(
+    services: list[PushwooshService], service: PushwooshService, data_dir: Path, *tables: str
+) -> SqliteStore:
+    """`service` stopped, and its store opened without `tables`: as an earlier version left it."""
+    services.remove(service)
+    service.close()
+    old = SqliteStore(data_dir / STORE_FILE.format(service="pushwoosh"))
+    with old.transaction() as sql:
+        for table in tables:
+            sql.execute(f"DROP TABLE {table}")
+    return old
+
+
 def test_a_store_from_before_the_device_tables_moves_its_devices_and_users_into_them_once(
     tmp_path: Path, services: list[PushwooshService]
 ) -> None:
     first, client = start(services, tmp_path)
     ok(client, "addTag", tag={"name": "Plan", "type": 2})
-    services.remove(first)
-    first.close()
-    old = SqliteStore(tmp_path / STORE_FILE.format(service="pushwoosh"))  # as an earlier version left it
-    with old.transaction() as sql:
-        sql.execute("DROP TABLE pushwoosh_devices")
-        sql.execute("DROP TABLE pushwoosh_users")
+    old = stopped_as_before(services, first, tmp_path, "pushwoosh_devices", "pushwoosh_users")
     device = {"hwid": "hw", "application": APP, "device_type": 3, "user_id": "ann", "badge": 1, "tags": {}}
     old.append(
         "devices",
@@ -281,13 +289,7 @@ def test_a_store_from_before_the_events_table_moves_its_posted_events_into_it_on
     first, client = start(services, tmp_path)
     ok(client, "registerDevice", application=APP, hwid="hw", device_type=3, userId="ann")
     configuration = first.store.get("config")
-    services.remove(first)
-    first.close()
-    old = SqliteStore(tmp_path / STORE_FILE.format(service="pushwoosh"))  # as an earlier version left it
-    with old.transaction() as sql:
-        sql.execute("DROP TABLE pushwoosh_events")
-        sql.execute("DROP TABLE pushwoosh_history")
-        sql.execute("DROP TABLE pushwoosh_counts")
+    old = stopped_as_before(services, first, tmp_path, "pushwoosh_events", "pushwoosh_history", "pushwoosh_counts")
     posted = [
         {"name": name, "timestamp": 1.0, "application": APP, "attributes": {}, "subject": "user:ann", "stored_at": 2.0}
         for name in ("Welcome", "Bought")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from swoosh.emulator import defaults
+from swoosh.emulator.workers import WorkerGroup
 from swoosh.stack import Stack, StackOptions
 
 WORKERS = 3  # processes: the primary and two workers
@@ -116,3 +122,44 @@ def pushwoosh_url(pushwoosh_stack: Stack) -> Iterator[str]:
     assert httpx.delete(f"{base}/_swoosh/journal").status_code == 200
     yield base
     assert httpx.put(f"{base}/_swoosh/state", json=baseline).status_code == 200
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def acknowledged_across_a_kill(victim: int, send_once: Callable[[int, int], list[str]]) -> list[str]:
+    """Three senders call `send_once(sender, n)` (the ids its answer acknowledged; an HTTP error on the
+    killed worker's connection acknowledges none) until a second after `victim` got SIGKILL."""
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def send(sender: int) -> None:
+        n = 0
+        while not stop.is_set():
+            with contextlib.suppress(httpx.HTTPError):  # on the killed worker's connection: not acknowledged
+                acknowledged.extend(send_once(sender, n))
+            n += 1
+
+    senders = [threading.Thread(target=send, args=(n,)) for n in range(3)]
+    for sender in senders:
+        sender.start()
+    time.sleep(0.5)
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(1.0)
+    stop.set()
+    for sender in senders:
+        sender.join(timeout=20)
+    return acknowledged
+
+
+def replaced_within(group: WorkerGroup, victim: int, seconds: float) -> bool:
+    """Whether the group started a worker in the killed one's place, all of them alive, within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and (victim in group.pids or not all(alive(p) for p in group.pids)):
+        time.sleep(0.05)
+    return victim not in group.pids and all(alive(p) for p in group.pids)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -13,7 +12,7 @@ import httpx
 
 from swoosh.stack import Stack
 from tests.reliability import crash
-from tests.workers.conftest import APP_KEY, counts, track
+from tests.workers.conftest import APP_KEY, acknowledged_across_a_kill, alive, counts, replaced_within, track
 
 
 def children_of(pid: int) -> set[int]:
@@ -30,14 +29,6 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def gone_within(pids: set[int], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -50,38 +41,20 @@ def gone_within(pids: set[int], seconds: float) -> bool:
 def test_kill_9_of_a_worker_loses_nothing_acknowledged_and_the_port_keeps_serving(url: str, stack: Stack) -> None:
     group = stack.worker_groups["segment"]
     victim = group.pids[0]
-    acknowledged: list[str] = []
-    stop = threading.Event()
 
-    def send() -> None:
-        while not stop.is_set():
-            ids = [uuid.uuid4().hex for _ in range(10)]
-            batch = [{"type": "track", "userId": "u", "event": "E", "messageId": m} for m in ids]
-            try:
-                answer = httpx.post(f"{url}/v1/batch", json={"writeKey": APP_KEY, "batch": batch}, timeout=10)
-            except httpx.HTTPError:
-                continue  # on the killed worker's connection: not acknowledged
-            if answer.status_code == 200:
-                acknowledged.extend(ids)
+    def send_once(_sender: int, _n: int) -> list[str]:
+        ids = [uuid.uuid4().hex for _ in range(10)]
+        batch = [{"type": "track", "userId": "u", "event": "E", "messageId": m} for m in ids]
+        answer = httpx.post(f"{url}/v1/batch", json={"writeKey": APP_KEY, "batch": batch}, timeout=10)
+        return ids if answer.status_code == 200 else []
 
-    senders = [threading.Thread(target=send) for _ in range(3)]
-    for sender in senders:
-        sender.start()
-    time.sleep(0.5)
-    os.kill(victim, signal.SIGKILL)
-    time.sleep(1.0)
-    stop.set()
-    for sender in senders:
-        sender.join(timeout=20)
+    acknowledged = acknowledged_across_a_kill(victim, send_once)
     assert acknowledged
     stored = {e["message"]["messageId"] for e in httpx.get(f"{url}/_swoosh/events", timeout=30).json()["items"]}
     assert set(acknowledged) <= stored
     for _ in range(20):
         assert track(url).status_code == 200
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (victim in group.pids or not all(alive(p) for p in group.pids)):
-        time.sleep(0.05)
-    assert victim not in group.pids and group.restarts >= 1
+    assert replaced_within(group, victim, 10) and group.restarts >= 1
     assert counts(url)["good"] >= len(acknowledged) + 20  # more: an answer the kill cut off after its commit
 
 

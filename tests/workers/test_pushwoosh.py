@@ -3,10 +3,7 @@ behaviour of one (issue 18 item 1)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,8 +13,7 @@ import httpx
 from swoosh.emulator.pushwoosh.app import create_app
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
 from swoosh.stack import Stack, StackOptions
-from tests.workers.conftest import WORKERS, servers_of
-from tests.workers.test_lifecycle import alive
+from tests.workers.conftest import WORKERS, acknowledged_across_a_kill, replaced_within, servers_of
 
 APP, TOKEN = "ABCDE-12345", "KEY123"
 INTEGRATION = {"Authorization": f"Token {TOKEN}", "X-PW-Appcode": APP}
@@ -184,40 +180,19 @@ def test_kill_9_of_a_worker_loses_nothing_acknowledged_and_another_takes_its_pla
     group = pushwoosh_stack.worker_groups["pushwoosh"]
     victim = group.pids[0]
     restarts = group.restarts
-    acknowledged: list[str] = []
-    stop = threading.Event()
 
-    def send(sender: int) -> None:
-        for n in range(1_000_000):
-            if stop.is_set():
-                return
-            ids = [f"{sender}-{n}-{k}" for k in range(10)]
-            events = [item(f"u{sender}", "Loaded", attributes={"id": i}) for i in ids]
-            try:
-                answer = post_events(url, events)
-            except httpx.HTTPError:
-                continue  # on the killed worker's connection: not acknowledged
-            if answer.status_code == 200:
-                acknowledged.extend(ids)
+    def send_once(sender: int, n: int) -> list[str]:
+        ids = [f"{sender}-{n}-{k}" for k in range(10)]
+        answer = post_events(url, [item(f"u{sender}", "Loaded", attributes={"id": i}) for i in ids])
+        return ids if answer.status_code == 200 else []
 
-    senders = [threading.Thread(target=send, args=(n,)) for n in range(3)]
-    for sender in senders:
-        sender.start()
-    time.sleep(0.5)
-    os.kill(victim, signal.SIGKILL)
-    time.sleep(1.0)
-    stop.set()
-    for sender in senders:
-        sender.join(timeout=20)
+    acknowledged = acknowledged_across_a_kill(victim, send_once)
     assert acknowledged
     stored = [e["attributes"]["id"] for e in listed(url, "events")]
     assert set(acknowledged) <= set(stored)
     assert len(stored) == len(set(stored))  # nothing stored twice (a request is never replayed)
     assert sorted(u["user_id"] for u in listed(url, "users")) == ["u0", "u1", "u2"]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (victim in group.pids or not all(alive(p) for p in group.pids)):
-        time.sleep(0.05)
-    assert victim not in group.pids and group.restarts > restarts
+    assert replaced_within(group, victim, 10) and group.restarts > restarts
     httpx.delete(f"{url}/_swoosh/journal")
     for n in range(CALLS):
         assert post_events(url, [item("after", attributes={"n": n})]).status_code == 200
