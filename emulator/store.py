@@ -222,3 +222,15 @@ def open_store(service: str, data_dir: Path | None) -> SqliteStore:
     if data_dir is None:
         return SqliteStore(None, synchronous="OFF")
     return SqliteStore(data_dir / STORE_FILE.format(service=service))
+
+
+IN_CHUNK = 1000  # values per `IN (...)` (SQLite allows 32,766 parameters; PostgreSQL 65,535)
+
+
+def read_in(store: Store, select: str, column: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `select WHERE column IN (values)`, asked a chunk of values at a time."""
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), IN_CHUNK):
+        part = values[start : start + IN_CHUNK]
+        rows += store.read(f"{select} WHERE {column} IN ({', '.join('?' for _ in part)})", part)
+    return rows

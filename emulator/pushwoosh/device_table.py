@@ -24,7 +24,7 @@ import orjson
 
 from swoosh.contracts.shared_names import DEVICE_TYPES
 from swoosh.emulator.pushwoosh.model import Device, EventHistory, TagDefinition, User
-from swoosh.emulator.store import Sql, Store
+from swoosh.emulator.store import Sql, Store, read_in
 
 CHUNK = 1000  # rows read at a time by a scan
 DEVICE_COLUMNS = (
@@ -175,14 +175,7 @@ class DeviceTable:
 
     def known_users(self, user_ids: Sequence[str]) -> set[str]:
         """Which of these users exist."""
-        known: set[str] = set()
-        for start in range(0, len(user_ids), CHUNK):
-            part = user_ids[start : start + CHUNK]
-            marks = ", ".join("?" for _ in part)
-            known.update(
-                u for (u,) in self.store.read(f"SELECT user_id FROM pushwoosh_users WHERE user_id IN ({marks})", part)
-            )
-        return known
+        return {u for (u,) in read_in(self.store, "SELECT user_id FROM pushwoosh_users", "user_id", user_ids)}
 
     def devices_of(self, user_id: str, app: str | None = None) -> list[DeviceKey]:
         """The devices linked to a user (of one application, or of all), in registration order."""

@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from swoosh.emulator.group_commit import GroupCommit
-from swoosh.emulator.store import Sql, Store
+from swoosh.emulator.store import Sql, Store, read_in
 
 # A posted event as the control API shows it, the column each field is in, and whether SQL can test it
 # exactly (`attributes` is compared as text, as every control-API filter is, after the row is read).
@@ -230,15 +230,9 @@ class PostedTable:
         """The history entries (name, application, latest time) of each subject: what a scan of devices
         gives the ones it read when their events are asked about."""
         found: dict[str, list[tuple[str, str, float]]] = {}
-        wanted = list(subjects)
-        for start in range(0, len(wanted), CHUNK):
-            part = wanted[start : start + CHUNK]
-            marks = ", ".join("?" for _ in part)
-            rows = self.store.read(
-                f"SELECT subject, name, application, at FROM pushwoosh_history WHERE subject IN ({marks})", part
-            )
-            for subject, name, application, at in rows:
-                found.setdefault(subject, []).append((name, application, at))
+        select = "SELECT subject, name, application, at FROM pushwoosh_history"
+        for subject, name, application, at in read_in(self.store, select, "subject", list(subjects)):
+            found.setdefault(subject, []).append((name, application, at))
         return found
 
     def last_effect(self) -> int:

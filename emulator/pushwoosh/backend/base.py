@@ -7,9 +7,9 @@ envelope; the integration API blueprint has its own error bodies.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from swoosh.emulator import defaults
 from swoosh.emulator.changes import Changes
@@ -29,6 +29,9 @@ from swoosh.emulator.pushwoosh.vapid import VapidKeys
 from swoosh.emulator.pushwoosh.webhooks import WebhookSender
 from swoosh.emulator.runtime import Runtime
 from swoosh.emulator.store import Store, open_store
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class PushwooshError(Exception):
@@ -105,6 +108,14 @@ class StateLock:
                 [u for u in users if u is not None],
                 [u for u in self.changed_users if self.users[u] is None],
             )
+
+    def once(self, read_in_hold: dict[K, V | None], key: K, read: Callable[[], V | None]) -> V | None:
+        """`read()` outside a hold; inside one, read once (later reads get the same object, so changes add up)."""
+        if not self.held():
+            return read()
+        if key not in read_in_hold:
+            read_in_hold[key] = read()
+        return read_in_hold[key]
 
     def forget(self) -> None:
         """Drop the objects of this hold (the end of a hold, or the rows were replaced wholesale)."""
@@ -213,12 +224,9 @@ class BackendState:
 
     # -- lookups every area uses (devices and users are rows: `StateLock`) ---------------------------
     def find_device(self, app_code: str, hwid: str) -> Device | None:
-        key = (app_code, hwid)
-        if not self.lock.held():
-            return self.rows.device(app_code, hwid, self._user_of)
-        if key not in self.lock.devices:
-            self.lock.devices[key] = self.rows.device(app_code, hwid, self._user_of)
-        return self.lock.devices[key]
+        return self.lock.once(
+            self.lock.devices, (app_code, hwid), lambda: self.rows.device(app_code, hwid, self._user_of)
+        )
 
     def device(self, app_code: str, hwid: str) -> Device:
         found = self.find_device(app_code, hwid)
@@ -227,11 +235,7 @@ class BackendState:
         return found
 
     def find_user(self, user_id: str) -> User | None:
-        if not self.lock.held():
-            return self.rows.user(user_id)
-        if user_id not in self.lock.users:
-            self.lock.users[user_id] = self.rows.user(user_id)
-        return self.lock.users[user_id]
+        return self.lock.once(self.lock.users, user_id, lambda: self.rows.user(user_id))
 
     def _user_of(self, user_id: str | None) -> User | None:
         """A device's user: a user deleted while devices of other applications kept its id is shown as
