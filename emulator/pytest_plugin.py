@@ -42,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--swoosh-workers",
         type=int,
-        default=int(os.environ.get("SWOOSH_WORKERS") or 1),
+        default=os.environ.get("SWOOSH_WORKERS") or "1",  # a string: argparse checks it as it checks the flag
         help="processes per worker-capable service of the session's stack, as `swoosh up --workers` "
         "($SWOOSH_WORKERS; default 1: everything in the test process)",
     )

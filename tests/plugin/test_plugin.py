@@ -169,3 +169,14 @@ def test_passes(segment_emulator):
         ["*- swoosh -*", "inspector: http://127.0.0.1:* (this session's own stack*--swoosh-url auto*"]
     )
     assert result.stdout.str().count("inspector: http://") == 1
+
+
+def test_a_bad_swoosh_workers_is_a_usage_error_not_a_traceback(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    monkeypatch.setenv("SWOOSH_WORKERS", "two")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--swoosh-workers: invalid int value: 'two'" in result.stderr.str()
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
