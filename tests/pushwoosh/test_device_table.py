@@ -3,6 +3,7 @@ changes are written together or not at all, and every backend (process) on the s
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from swoosh.emulator.control import match_filters
 from swoosh.emulator.pushwoosh.backend import PushwooshBackend
+from swoosh.emulator.pushwoosh.device_table import _narrowing
 from swoosh.emulator.store import SqliteStore, StoreError
 from tests.pushwoosh.conftest import APP, call
 
@@ -156,3 +158,37 @@ def test_users_and_devices_created_in_one_request_keep_the_order_they_came_in(ba
     backend.import_state(state)
     assert [d["hwid"] for d in backend.query("devices", {}, None)] == [f"h-{name}" for name in reversed(names)]
     assert [u["user_id"] for u in backend.export_state()["users"]] == names
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("hwid", "h1"),
+        ("push_token", "t"),
+        ("user_id", "u"),
+        ("language", "en"),
+        ("app_version", "1.0"),
+        ("device_model", "Pixel"),
+        ("os_version", "14"),
+        ("email", "a@b.c"),
+        ("device_type", "3"),
+        ("badge", "2"),
+        ("unsubscribed", "True"),
+        ("platform", "iOS"),
+    ],
+)
+def test_every_scalar_device_filter_reads_an_index(backend: PushwooshBackend, name: str, text: str) -> None:
+    """`application` alone is left out: SQLite reads the table newest first for it (most devices share one
+    application, so a page fills at once), though the index exists."""
+    narrowed = _narrowing(name, text)
+    assert narrowed, f"{name} is narrowed by SQL"
+    clause, params = narrowed
+    db = sqlite3.connect(backend.store.path)  # type: ignore[attr-defined]  # a SqliteStore
+    try:
+        plan = db.execute(
+            f"EXPLAIN QUERY PLAN SELECT d.seq FROM pushwoosh_devices d WHERE {clause} ORDER BY d.seq DESC LIMIT 10",
+            params,
+        ).fetchall()
+    finally:
+        db.close()
+    assert any("USING INDEX" in str(row[-1]) or "USING COVERING INDEX" in str(row[-1]) for row in plan), plan
